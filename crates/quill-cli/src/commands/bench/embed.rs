@@ -1,0 +1,16 @@
+//! `quill bench embed` — being built (see the issue that owns it).
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::Globals;
+
+/// Arguments of `quill bench embed`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs the benchmark.
+pub fn run(_args: Args, _g: &Globals) -> Result<ExitCode> {
+    bail!("`quill bench embed` is not available in this build yet")
+}

@@ -1,0 +1,16 @@
+//! `quill chat` — being built (see the issue that owns it).
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::Globals;
+
+/// Arguments of `quill chat`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args, _g: &Globals) -> Result<ExitCode> {
+    bail!("`quill chat` is not available in this build yet")
+}

@@ -1,0 +1,16 @@
+//! `quill prompt` — being built (see the issue that owns it).
+
+use std::process::ExitCode;
+
+use anyhow::{Result, bail};
+
+use crate::Globals;
+
+/// Arguments of `quill prompt`.
+#[derive(Debug, clap::Args)]
+pub struct Args {}
+
+/// Runs the command.
+pub fn run(_args: Args, _g: &Globals) -> Result<ExitCode> {
+    bail!("`quill prompt` is not available in this build yet")
+}
