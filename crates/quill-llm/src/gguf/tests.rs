@@ -256,7 +256,8 @@ fn rejects_bad_tensor_infos() {
     assert!(matches!(kind(tensor_file(&[1 << 40, 1 << 30], 0, 0, 64)), GgufErrorKind::SizeOverflow { .. }));
     assert!(matches!(kind(tensor_file(&[1 << 31, 1 << 20], 0, 0, 64)), GgufErrorKind::TensorOutOfBounds { .. }));
     assert!(matches!(kind(tensor_file(&[4], 0, u64::MAX - 7, 64)), GgufErrorKind::MisalignedTensor { .. }));
-    assert!(matches!(kind(tensor_file(&[4], 0, u64::MAX - 31, 64)), GgufErrorKind::SizeOverflow { .. }));
+    assert!(matches!(kind(tensor_file(&[4], 0, u64::MAX - 31, 64)), GgufErrorKind::TensorOutOfBounds { .. }));
+    assert!(matches!(kind(tensor_file(&[64], 0, u64::MAX - 31, 64)), GgufErrorKind::SizeOverflow { .. }));
     // header cut right before the data section
     let mut b = tensor_file(&[4, 2], 0, 0, 0);
     b.truncate(b.len() - 3);
