@@ -6,8 +6,8 @@
 //! arithmetic order exactly (no fused multiply-add), so `dequantize` reproduces llama.cpp's
 //! floats bit for bit.
 
-use crate::types::{GgmlType, row_bytes};
 use crate::KernelError;
+use crate::types::{GgmlType, row_bytes};
 
 /// f16 stored little-endian at `b[0..2]`, widened exactly to f32.
 #[inline(always)]
@@ -296,7 +296,10 @@ mod tests {
                 let s0 = 2 * chunk as u8;
                 let s1 = s0 + 1;
                 assert_eq!(y[64 * chunk + l], (s0 + 1) as f32 * lo - 0.5 * s0 as f32);
-                assert_eq!(y[64 * chunk + 32 + l], (s1 + 1) as f32 * hi - 0.5 * s1 as f32);
+                assert_eq!(
+                    y[64 * chunk + 32 + l],
+                    (s1 + 1) as f32 * hi - 0.5 * s1 as f32
+                );
             }
         }
     }

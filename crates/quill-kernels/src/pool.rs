@@ -187,11 +187,13 @@ impl Pool {
             return;
         }
         let sh = &*self.shared;
-        let fref: &JobFn = &f;
+        let fref: &(dyn Fn(Range<usize>, usize) + Sync + '_) = &f;
         // SAFETY: erases the closure's lifetime. Workers only dereference the pointer while
         // `pending > 0`, and this function does not return (or unwind) before `pending`
         // is back to 0, so the closure outlives every use.
-        let fptr: *const JobFn = unsafe { std::mem::transmute::<&JobFn, &'static JobFn>(fref) };
+        let fptr: *const JobFn = unsafe {
+            std::mem::transmute::<&(dyn Fn(Range<usize>, usize) + Sync + '_), &'static JobFn>(fref)
+        };
         // SAFETY: no worker reads `job` now: the previous job finished (`pending == 0`) and
         // the epoch has not been bumped yet; `busy` excludes other dispatchers.
         unsafe {
@@ -212,7 +214,7 @@ impl Pool {
         let mut spins = 0u32;
         while sh.pending.load(Ordering::Acquire) != 0 {
             spins = spins.wrapping_add(1);
-            if spins % 4096 == 0 {
+            if spins.is_multiple_of(4096) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
@@ -244,7 +246,7 @@ fn worker_loop(sh: &Shared, tid: usize) {
                 return;
             }
             spins = spins.wrapping_add(1);
-            if spins % 256 != 0 || start.elapsed() < sh.spin {
+            if !spins.is_multiple_of(256) || start.elapsed() < sh.spin {
                 std::hint::spin_loop();
                 continue;
             }

@@ -44,7 +44,6 @@ const BLOCK_TILE_BYTES: usize = QBYTES + 2 * 2 * TILE;
 #[derive(Debug, Clone)]
 pub(crate) struct Q4Tiles {
     pub kind: GgmlType,
-    pub rows: usize,
     pub cols: usize,
     pub nb: usize,
     pub n_tiles: usize,
@@ -99,7 +98,6 @@ impl Q4Tiles {
         }
         Ok(Some(Q4Tiles {
             kind,
-            rows,
             cols,
             nb,
             n_tiles,
@@ -115,6 +113,7 @@ impl Q4Tiles {
     /// The bytes of tile `t`.
     #[inline]
     pub fn tile(&self, t: usize) -> &[u8] {
+        debug_assert!(t < self.n_tiles);
         let tb = self.tile_bytes();
         &self.data.as_slice()[t * tb..(t + 1) * tb]
     }
@@ -233,7 +232,8 @@ pub(crate) fn gemv_scalar(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: 
             for (lane, s) in isum.iter_mut().enumerate() {
                 for j in 0..4 {
                     let byte = q[lane * 4 + j];
-                    *s += (byte & 0xF) as i32 * lo_x[j] as i32 + (byte >> 4) as i32 * hi_x[j] as i32;
+                    *s +=
+                        (byte & 0xF) as i32 * lo_x[j] as i32 + (byte >> 4) as i32 * hi_x[j] as i32;
                 }
             }
         }

@@ -25,7 +25,6 @@ const BLOCK_TILE_BYTES: usize = QBYTES + 2 * TILE;
 /// A Q8_0 matrix repacked into 16-row tiles (see the module docs).
 #[derive(Debug, Clone)]
 pub(crate) struct Q8Tiles {
-    pub rows: usize,
     pub cols: usize,
     pub nb: usize,
     pub n_tiles: usize,
@@ -59,7 +58,6 @@ impl Q8Tiles {
             }
         }
         Ok(Q8Tiles {
-            rows,
             cols,
             nb,
             n_tiles,
@@ -74,6 +72,7 @@ impl Q8Tiles {
 
     #[inline]
     pub fn tile(&self, t: usize) -> &[u8] {
+        debug_assert!(t < self.n_tiles);
         let tb = self.tile_bytes();
         &self.data.as_slice()[t * tb..(t + 1) * tb]
     }
@@ -296,10 +295,12 @@ pub(crate) mod x86 {
                         let u = _mm256_loadu_si256(q.add(b * QBYTES + g * 64 + h * 32).cast());
                         let w = _mm256_xor_si256(u, flip);
                         let xv = _mm256_set1_epi32(x.add(g).read_unaligned());
-                        let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+                        let p =
+                            _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
                         s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
                     }
-                    let dw = _mm256_cvtph_ps(_mm_loadu_si128(dptr.add((b * TILE + h * 8) * 2).cast()));
+                    let dw =
+                        _mm256_cvtph_ps(_mm_loadu_si128(dptr.add((b * TILE + h * 8) * 2).cast()));
                     *a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, xd), *a);
                 }
             }

@@ -14,6 +14,7 @@ use crate::KernelError;
 /// loudly at load time instead of producing garbage.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[repr(u32)]
+#[allow(non_camel_case_types)] // ggml's own names, so they grep the same as in llama.cpp
 pub enum GgmlType {
     /// IEEE single precision, one element per "block".
     F32 = 0,
@@ -124,7 +125,7 @@ impl std::fmt::Display for GgmlType {
 /// be decoded, and silently truncating it would shift every following row.
 pub fn row_bytes(kind: GgmlType, n: usize) -> Result<usize, KernelError> {
     let block = kind.block_size();
-    if n % block != 0 {
+    if !n.is_multiple_of(block) {
         return Err(KernelError::NotBlockMultiple { kind, n, block });
     }
     (n / block)

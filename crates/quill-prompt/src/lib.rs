@@ -1,1 +1,24 @@
-//! Rung 2: briefs, platform presets, structured prompt assembly, the prompt linter, drafts and the generation log.
+//! Rung 2: structured prompts.
+//!
+//! # Overview
+//! A [`Brief`] names what a creator wants written; [`Presets`] carry each platform's real limits
+//! and conventions; the [`lint`] module scores a prompt or a brief and says what is missing.
+//! Prompt assembly (few-shot examples from the library, cited knowledge passages, voice rules)
+//! and drafting build on these.
+//!
+//! # Example
+//! ```
+//! let r = quill_prompt::lint::lint_prompt("Write a LinkedIn post about AI for creators in my voice.");
+//! assert_eq!(r.grade, "lazy");
+//! ```
+#![deny(missing_docs)]
+
+mod brief;
+pub mod checks;
+mod error;
+pub mod lint;
+mod presets;
+
+pub use brief::{Brief, PLATFORMS};
+pub use error::{Error, Result};
+pub use presets::{Preset, Presets};

@@ -26,6 +26,7 @@ pub struct Migration {
 /// Every migration this build knows, in order.
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "library", sql: include_str!("../migrations/001_library.sql") },
+    Migration { version: 2, name: "knowledge", sql: include_str!("../migrations/002_knowledge.sql") },
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

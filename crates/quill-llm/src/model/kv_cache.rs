@@ -1,0 +1,103 @@
+//! The key/value cache: one preallocated buffer per layer for K and for V, position-major
+//! (`[n_ctx][n_head_kv · head_dim]`), written in place at each new position.
+//!
+//! The buffers are zero-allocated (`calloc`), so the operating system commits memory only for
+//! the positions actually written: a model loaded with SmolLM2's full 8192-token context costs
+//! nothing extra until a long conversation uses it. F16 storage halves memory and matches
+//! llama.cpp's default cache type (whose reference logits we compare against).
+
+use half::f16;
+use half::slice::HalfFloatSliceExt;
+
+/// Element type of the cache.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum KvType {
+    /// Half precision, like llama.cpp's default (`--cache-type-k f16`).
+    #[default]
+    F16,
+    /// Full precision.
+    F32,
+}
+
+#[derive(Debug)]
+enum Store {
+    F16(Vec<u16>),
+    F32(Vec<f32>),
+}
+
+impl Store {
+    fn new(kind: KvType, n: usize) -> Self {
+        match kind {
+            // `vec![0; n]` of a primitive uses a zeroed allocation: pages are committed lazily.
+            KvType::F16 => Store::F16(vec![0u16; n]),
+            KvType::F32 => Store::F32(vec![0f32; n]),
+        }
+    }
+
+    fn write(&mut self, at: usize, src: &[f32]) {
+        match self {
+            Store::F16(v) => {
+                let dst: &mut [f16] = half::slice::HalfBitsSliceExt::reinterpret_cast_mut(&mut v[at..at + src.len()]);
+                dst.convert_from_f32_slice(src);
+            }
+            Store::F32(v) => v[at..at + src.len()].copy_from_slice(src),
+        }
+    }
+
+    /// Returns `len` values at `at` as f32, converting into `buf` when needed.
+    #[inline]
+    fn read<'a>(&'a self, at: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
+        match self {
+            Store::F16(v) => {
+                let src: &[f16] = half::slice::HalfBitsSliceExt::reinterpret_cast(&v[at..at + len]);
+                src.convert_to_f32_slice(&mut buf[..len]);
+                &buf[..len]
+            }
+            Store::F32(v) => &v[at..at + len],
+        }
+    }
+}
+
+/// K and V for every layer and position.
+#[derive(Debug)]
+pub struct KvCache {
+    kind: KvType,
+    kv_dim: usize,
+    k: Vec<Store>,
+    v: Vec<Store>,
+}
+
+impl KvCache {
+    pub fn new(kind: KvType, n_layer: usize, n_ctx: usize, kv_dim: usize) -> Self {
+        let n = n_ctx * kv_dim;
+        KvCache {
+            kind,
+            kv_dim,
+            k: (0..n_layer).map(|_| Store::new(kind, n)).collect(),
+            v: (0..n_layer).map(|_| Store::new(kind, n)).collect(),
+        }
+    }
+
+    pub fn kind(&self) -> KvType {
+        self.kind
+    }
+
+    /// Stores K and V rows (`kv_dim` each) for `n` consecutive positions starting at `pos0`.
+    pub fn store(&mut self, layer: usize, pos0: usize, k: &[f32], v: &[f32]) {
+        let at = pos0 * self.kv_dim;
+        self.k[layer].write(at, k);
+        self.v[layer].write(at, v);
+    }
+
+    /// K of `layer` at `pos`, values `off..off+len` of the row, as f32.
+    #[inline]
+    pub fn k_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
+        self.k[layer].read(pos * self.kv_dim + off, len, buf)
+    }
+
+    /// V of `layer` at `pos`, values `off..off+len` of the row, as f32.
+    #[inline]
+    pub fn v_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
+        self.v[layer].read(pos * self.kv_dim + off, len, buf)
+    }
+}

@@ -1,0 +1,340 @@
+//! Checks a draft against its brief and platform preset.
+//!
+//! Every draft is shown with these results, so a creator sees at once whether it is over the
+//! limit, hides its hook below "see more", misses a required element or uses a banned phrase.
+//! The same results drive repair: a failed check tells the drafter what to regenerate.
+
+use std::sync::LazyLock;
+
+use regex::Regex;
+use serde::Serialize;
+use unicode_segmentation::UnicodeSegmentation;
+
+use crate::{Brief, Preset};
+
+/// Outcome of one check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Satisfied.
+    Pass,
+    /// Broken: the draft should be repaired.
+    Fail,
+    /// Quill cannot tell mechanically (a must-include written as a description); shown for review.
+    Review,
+}
+
+/// One check's result.
+#[derive(Debug, Clone, Serialize)]
+pub struct Check {
+    /// Stable name: `max_chars`, `hook`, `hashtags`, `must_include`, `banned_phrase`, `subject`, `preheader`, `thread_post`.
+    pub name: &'static str,
+    /// Outcome.
+    pub status: Status,
+    /// Plain-words explanation.
+    pub message: String,
+    /// For span problems: the byte range in the draft.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub span: Option<(usize, usize)>,
+}
+
+/// A banned phrase and its preferred replacement, from the library and the brief's avoid list.
+#[derive(Debug, Clone)]
+pub struct BannedPhrase {
+    /// The phrase (matched case-insensitively on word boundaries).
+    pub phrase: String,
+    /// What to say instead, when the creator gave one.
+    pub replacement: Option<String>,
+}
+
+static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"https?://\S+").unwrap_or_else(|e| panic!("{e}")));
+static HASHTAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|\s)#[\p{L}\p{N}_]+").unwrap_or_else(|e| panic!("{e}")));
+
+fn is_emoji_grapheme(g: &str) -> bool {
+    g.chars().any(|c| {
+        let u = c as u32;
+        (0x1F000..=0x1FAFF).contains(&u) || (0x2600..=0x27BF).contains(&u) || u == 0x200D || u == 0xFE0F
+    })
+}
+
+/// Length as X counts it (twitter-text v3): URLs count 23; an emoji (even a ZWJ sequence) counts
+/// 2; code points outside the Latin-heavy ranges (CJK, …) count 2; everything else 1.
+pub fn x_weighted_len(text: &str) -> usize {
+    let mut total = 0;
+    let mut last = 0;
+    for m in URL.find_iter(text) {
+        total += weighted_plain(&text[last..m.start()]) + 23;
+        last = m.end();
+    }
+    total + weighted_plain(&text[last..])
+}
+
+fn weighted_plain(text: &str) -> usize {
+    text.graphemes(true)
+        .map(|g| {
+            if is_emoji_grapheme(g) {
+                2
+            } else {
+                g.chars()
+                    .map(|c| {
+                        let u = c as u32;
+                        let light = u <= 4351 || (8192..=8205).contains(&u) || (8208..=8223).contains(&u) || (8242..=8247).contains(&u);
+                        if light { 1 } else { 2 }
+                    })
+                    .sum()
+            }
+        })
+        .sum()
+}
+
+/// Length in user-perceived characters (what LinkedIn, Instagram and YouTube count, near enough).
+pub fn char_len(text: &str) -> usize {
+    text.graphemes(true).count()
+}
+
+fn platform_len(platform: &str, text: &str) -> usize {
+    if platform == "x" || platform == "x_thread" { x_weighted_len(text) } else { char_len(text) }
+}
+
+/// Splits a thread draft into its posts: blank-line separated blocks, or lines starting "1/", "2/" ...
+pub fn thread_posts(text: &str) -> Vec<&str> {
+    text.split("\n\n").map(str::trim).filter(|p| !p.is_empty()).collect()
+}
+
+/// Finds `phrase` in `text` case-insensitively on word boundaries; returns byte spans.
+pub fn find_phrase(text: &str, phrase: &str) -> Vec<(usize, usize)> {
+    let escaped = regex::escape(phrase.trim());
+    if escaped.is_empty() {
+        return Vec::new();
+    }
+    let pat = format!(r"(?i)(^|[^\p{{L}}\p{{N}}]){escaped}($|[^\p{{L}}\p{{N}}])");
+    let Ok(re) = Regex::new(&pat) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut start = 0;
+    while let Some(c) = re.captures_at(text, start) {
+        let (Some(whole), Some(pre)) = (c.get(0), c.get(1)) else { break };
+        let s = pre.end();
+        let e = s + phrase.trim().len().min(text.len() - s);
+        out.push((s, e));
+        start = whole.end().max(s + 1);
+        if start >= text.len() {
+            break;
+        }
+    }
+    out
+}
+
+fn line_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines().find_map(|l| {
+        let l = l.trim_start_matches(['*', '#', ' ']);
+        let lower = l.to_ascii_lowercase();
+        lower.starts_with(key).then(|| l[key.len()..].trim_start_matches([':', ' ', '*']).trim())
+    })
+}
+
+/// Descriptions like "one number" or "a question" that can be checked mechanically.
+fn descriptor_check(item: &str, text: &str) -> Option<bool> {
+    let i = item.to_lowercase();
+    if i.contains("number") || i.contains("statistic") || i.contains("stat ") {
+        return Some(text.chars().any(|c| c.is_ascii_digit()));
+    }
+    if i.contains("question") {
+        return Some(text.contains('?'));
+    }
+    if i.contains("list") || i.contains("bullet") {
+        return Some(text.lines().any(|l| {
+            let l = l.trim_start();
+            l.starts_with("- ") || l.starts_with("* ") || l.starts_with("→") || l.starts_with("• ") || l.chars().next().is_some_and(|c| c.is_ascii_digit()) && l.contains(". ")
+        }));
+    }
+    None
+}
+
+fn content_words(s: &str) -> Vec<String> {
+    const STOP: &[&str] = &["a", "an", "the", "one", "of", "to", "and", "or", "in", "on", "for", "with", "my", "your", "their", "that", "this", "about", "simple", "some"];
+    s.unicode_words().map(str::to_lowercase).filter(|w| !STOP.contains(&w.as_str()) && w.len() > 2).collect()
+}
+
+/// Runs every check that applies to this platform and brief.
+pub fn check_draft(text: &str, brief: &Brief, preset: &Preset, banned: &[BannedPhrase]) -> Vec<Check> {
+    let mut out = Vec::new();
+    let platform = brief.platform.as_str();
+    let mut push = |name, status, message: String, span| out.push(Check { name, status, message, span });
+
+    if preset.thread {
+        let posts = thread_posts(text);
+        if let Some(max) = preset.max_posts {
+            if posts.len() > max {
+                push("thread_post", Status::Fail, format!("{} posts; a thread here has at most {max}", posts.len()), None);
+            }
+        }
+        if let Some(max) = preset.max_chars {
+            for (i, p) in posts.iter().enumerate() {
+                let n = platform_len(platform, p);
+                if n > max {
+                    push("thread_post", Status::Fail, format!("post {} is {n} characters; the limit is {max}", i + 1), None);
+                }
+            }
+        }
+    } else if let Some(max) = preset.max_chars {
+        let n = platform_len(platform, text);
+        let status = if n <= max { Status::Pass } else { Status::Fail };
+        push("max_chars", status, format!("{n} of {max} characters"), None);
+    }
+
+    if let Some(hook) = preset.hook_chars {
+        let first = text.trim_start().split("\n\n").next().unwrap_or("");
+        let n = char_len(first.trim());
+        let status = if n <= hook { Status::Pass } else { Status::Fail };
+        push("hook", status, format!("the opening is {n} characters; {hook} show before the platform cuts it"), None);
+    }
+
+    if let Some(max) = preset.max_hashtags {
+        let n = HASHTAG.find_iter(text).count();
+        if n > max {
+            push("hashtags", Status::Fail, format!("{n} hashtags; use at most {max}"), None);
+        }
+    }
+
+    if let Some(max) = preset.subject_max_chars {
+        match line_value(text, "subject") {
+            None => push("subject", Status::Fail, "no \"Subject:\" line".into(), None),
+            Some(s) => {
+                let n = char_len(s);
+                let status = if n > 0 && n <= max { Status::Pass } else { Status::Fail };
+                push("subject", status, format!("subject is {n} characters (limit {max})"), None);
+            }
+        }
+    }
+    if let (Some(lo), Some(hi)) = (preset.preheader_min_chars, preset.preheader_max_chars) {
+        match line_value(text, "preheader") {
+            None => push("preheader", Status::Fail, "no \"Preheader:\" line".into(), None),
+            Some(s) => {
+                let n = char_len(s);
+                let status = if (lo..=hi).contains(&n) { Status::Pass } else { Status::Fail };
+                push("preheader", status, format!("preheader is {n} characters (aim for {lo}-{hi})"), None);
+            }
+        }
+    }
+
+    let lower = text.to_lowercase();
+    for item in &brief.must_include {
+        let literal = item.trim_matches('"');
+        if !find_phrase(text, literal).is_empty() {
+            push("must_include", Status::Pass, format!("includes {literal:?}"), None);
+        } else if let Some(ok) = descriptor_check(item, text) {
+            let status = if ok { Status::Pass } else { Status::Fail };
+            push("must_include", status, format!("{} {item:?}", if ok { "has" } else { "missing" }), None);
+        } else {
+            let words = content_words(item);
+            let hits = words.iter().filter(|w| lower.contains(w.as_str())).count();
+            let status = if !words.is_empty() && hits * 2 >= words.len() { Status::Review } else { Status::Fail };
+            let msg = match status {
+                Status::Review => format!("probably covers {item:?} ({hits}/{} key words) — check by eye", words.len()),
+                _ => format!("missing {item:?}"),
+            };
+            push("must_include", status, msg, None);
+        }
+    }
+
+    for b in banned {
+        for span in find_phrase(text, &b.phrase) {
+            let fix = b.replacement.as_deref().map(|r| format!(" — say {r:?} instead")).unwrap_or_default();
+            push("banned_phrase", Status::Fail, format!("uses banned phrase {:?}{fix}", b.phrase), Some(span));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Presets;
+
+    fn brief(platform: &str) -> Brief {
+        Brief { platform: platform.into(), ..Brief::default() }
+    }
+
+    fn status(checks: &[Check], name: &str) -> Status {
+        checks.iter().find(|c| c.name == name).map(|c| c.status).unwrap_or_else(|| panic!("no {name} check"))
+    }
+
+    #[test]
+    fn x_limit_boundary_is_exact() {
+        let p = Presets::builtin().get("x");
+        let ok = "a".repeat(280);
+        let over = "a".repeat(281);
+        assert_eq!(status(&check_draft(&ok, &brief("x"), &p, &[]), "max_chars"), Status::Pass);
+        assert_eq!(status(&check_draft(&over, &brief("x"), &p, &[]), "max_chars"), Status::Fail);
+    }
+
+    #[test]
+    fn x_weights_urls_emoji_and_cjk() {
+        assert_eq!(x_weighted_len("see https://example.com/a/very/long/path/that/is/long"), 4 + 23);
+        assert_eq!(x_weighted_len("👩‍💻"), 2);
+        assert_eq!(x_weighted_len("日本"), 4);
+        // 140 CJK characters fill a post exactly.
+        let p = Presets::builtin().get("x");
+        assert_eq!(status(&check_draft(&"日".repeat(140), &brief("x"), &p, &[]), "max_chars"), Status::Pass);
+        assert_eq!(status(&check_draft(&"日".repeat(141), &brief("x"), &p, &[]), "max_chars"), Status::Fail);
+    }
+
+    #[test]
+    fn linkedin_limit_and_hook_boundaries() {
+        let p = Presets::builtin().get("linkedin");
+        let hook = "h".repeat(210);
+        let body = format!("{hook}\n\n{}", "b".repeat(3000 - 212));
+        assert_eq!(char_len(&body), 3000);
+        let c = check_draft(&body, &brief("linkedin"), &p, &[]);
+        assert_eq!(status(&c, "max_chars"), Status::Pass);
+        assert_eq!(status(&c, "hook"), Status::Pass);
+        let c = check_draft(&format!("{body}!"), &brief("linkedin"), &p, &[]);
+        assert_eq!(status(&c, "max_chars"), Status::Fail);
+        let c = check_draft(&format!("h{body}"), &brief("linkedin"), &p, &[]);
+        assert_eq!(status(&c, "hook"), Status::Fail);
+    }
+
+    #[test]
+    fn email_subject_and_preheader() {
+        let p = Presets::builtin().get("email");
+        let text = format!("Subject: {}\nPreheader: {}\n\nHi.", "s".repeat(60), "p".repeat(40));
+        let c = check_draft(&text, &brief("email"), &p, &[]);
+        assert_eq!(status(&c, "subject"), Status::Pass);
+        assert_eq!(status(&c, "preheader"), Status::Pass);
+        let text = format!("Subject: {}\nPreheader: {}\n\nHi.", "s".repeat(61), "p".repeat(39));
+        let c = check_draft(&text, &brief("email"), &p, &[]);
+        assert_eq!(status(&c, "subject"), Status::Fail);
+        assert_eq!(status(&c, "preheader"), Status::Fail);
+    }
+
+    #[test]
+    fn thread_posts_each_checked() {
+        let p = Presets::builtin().get("x_thread");
+        let text = format!("1/ hook\n\n2/ {}\n\n3/ end", "x".repeat(290));
+        let c = check_draft(&text, &brief("x_thread"), &p, &[]);
+        assert!(c.iter().any(|c| c.name == "thread_post" && c.message.contains("post 2")), "{c:?}");
+    }
+
+    #[test]
+    fn banned_phrases_found_on_word_boundaries() {
+        let p = Presets::builtin().get("linkedin");
+        let banned = [BannedPhrase { phrase: "leverage".into(), replacement: Some("use".into()) }];
+        let c = check_draft("We Leverage tools. Leveraged buyouts are different.", &brief("linkedin"), &p, &banned);
+        let hits: Vec<_> = c.iter().filter(|c| c.name == "banned_phrase").collect();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!(hits[0].span, Some((3, 11)));
+        assert!(hits[0].message.contains("\"use\""));
+    }
+
+    #[test]
+    fn must_include_literal_descriptor_and_review() {
+        let p = Presets::builtin().get("linkedin");
+        let b = Brief {
+            must_include: vec!["Lean Ops Sprint".into(), "a question".into(), "one number".into(), "a practical takeaway about handoffs".into()],
+            ..brief("linkedin")
+        };
+        let c = check_draft("Book the lean ops sprint. Why wait? The practical fix: handoffs.", &b, &p, &[]);
+        let mi: Vec<Status> = c.iter().filter(|c| c.name == "must_include").map(|c| c.status).collect();
+        assert_eq!(mi, vec![Status::Pass, Status::Pass, Status::Fail, Status::Review]);
+    }
+}
