@@ -128,6 +128,40 @@ fn main() {
         .sum::<usize>()
         + mats[4].weight_bytes();
     println!("kernel tier: {:?}", Isa::detect());
+    // `--sweep-only [threads]`: just the DRAM-bound decode sweep (for tuning prefetch).
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--sweep-only") {
+        let threads = args.get(i + 1).and_then(|v| v.parse().ok()).unwrap_or(1);
+        let pool = Pool::new(threads).expect("pool");
+        let x = rand_vec(576, 3);
+        let xa = rand_vec(1536, 5);
+        let (mut q, mut k, mut v) = (vec![0f32; 576], vec![0f32; 192], vec![0f32; 192]);
+        let (mut g, mut u) = (vec![0f32; 1536], vec![0f32; 1536]);
+        let mut logits = vec![0f32; 49152];
+        let t = time_it(budget * 3, || {
+            for l in &layers {
+                QMatrix::matmul_many(
+                    &[&l[0], &l[1], &l[2]],
+                    &x,
+                    1,
+                    &mut [&mut q, &mut k, &mut v],
+                    &pool,
+                )
+                .expect("qkv");
+                l[3].matmul(&x, 1, &mut q, &pool).expect("o");
+                QMatrix::matmul_many(&[&l[4], &l[5]], &x, 1, &mut [&mut g, &mut u], &pool)
+                    .expect("gu");
+                l[6].matmul(&xa, 1, &mut q, &pool).expect("down");
+            }
+            mats[4].matmul(&x, 1, &mut logits, &pool).expect("head");
+        });
+        println!(
+            "sweep {threads}t: {:.2} ms -> {:.0} tok/s",
+            t * 1e3,
+            1.0 / t
+        );
+        return;
+    }
     for threads in [1usize, 2] {
         let pool = Pool::new(threads).expect("pool");
         println!("\n== {threads} thread(s) ==");

@@ -7,60 +7,72 @@
 //!
 //! * keeps `threads - 1` workers alive; the calling thread is worker 0, so a job costs one
 //!   atomic increment to publish and one counter to wait on;
-//! * splits the task range statically (`[n·i/T, n·(i+1)/T)` for thread `i`): matmul tiles are
-//!   equal-sized, and a static split keeps each thread streaming its own contiguous slice of
-//!   the weights, which is what the hardware prefetcher likes;
+//! * splits the task range into a few contiguous chunks per thread (`[n·i/C, n·(i+1)/C)`)
+//!   that threads claim from an atomic counter: matmul tiles are equal-sized, contiguous
+//!   chunks keep each thread streaming its own slice of the weights (what the prefetchers
+//!   like), and claiming instead of assigning means a worker that the OS has descheduled
+//!   (a busy 2-core machine) never stalls the job: the caller simply takes its chunks;
 //! * spins for a while after each job (the next matmul is usually microseconds away), then
 //!   parks on a condition variable so an idle process burns no CPU.
 //!
 //! A job that is submitted while another is running (from a second thread, or from inside a
 //! job) runs inline on the calling thread instead of deadlocking.
 
-use std::cell::UnsafeCell;
 use std::ops::Range;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use crate::KernelError;
 
-/// The signature of a job: `(task range for this thread, thread id)`.
-type JobFn = dyn Fn(Range<usize>, usize) + Sync;
-
-/// The job currently published to the workers. Only written by the dispatcher while no worker
-/// is reading it (between jobs), only read by workers between observing a new epoch and
-/// decrementing `pending`.
-struct Job {
-    f: *const JobFn,
+/// One published job. Lives on the dispatcher's stack for the duration of `Pool::run`;
+/// workers reach it through `Shared::job` only while registered in `Shared::active`.
+struct Job<'a> {
+    f: &'a (dyn Fn(Range<usize>, usize) + Sync + 'a),
     n_tasks: usize,
+    n_chunks: usize,
+    /// Next chunk to claim.
+    next: AtomicUsize,
+    /// Chunks finished.
+    done: AtomicUsize,
+    /// Set when a chunk panicked on a worker; re-raised by the dispatcher.
+    panicked: AtomicBool,
+}
+
+impl Job<'_> {
+    /// Claims and runs chunks until none are left.
+    fn work(&self, tid: usize) {
+        loop {
+            let c = self.next.fetch_add(1, Ordering::AcqRel);
+            if c >= self.n_chunks {
+                return;
+            }
+            let r = Pool::split(self.n_tasks, self.n_chunks, c);
+            if catch_unwind(AssertUnwindSafe(|| (self.f)(r, tid))).is_err() {
+                self.panicked.store(true, Ordering::Release);
+            }
+            self.done.fetch_add(1, Ordering::AcqRel);
+        }
+    }
 }
 
 struct Shared {
-    job: UnsafeCell<Job>,
-    /// Incremented once per published job; workers wait for it to change.
+    /// The current job (type-erased `*const Job`), or null between jobs.
+    job: AtomicPtr<()>,
+    /// Workers currently holding a pointer read from `job`.
+    active: AtomicUsize,
+    /// Incremented once per published job; idle workers wait for it to change.
     epoch: AtomicU64,
-    /// Workers that have not yet finished the current job.
-    pending: AtomicUsize,
     /// Workers parked on `cv` (so the dispatcher knows whether to notify).
     sleepers: AtomicUsize,
     shutdown: AtomicBool,
-    /// Set by a worker whose share of the job panicked; re-raised on the dispatcher.
-    panicked: AtomicBool,
     lock: Mutex<()>,
     cv: Condvar,
     n_threads: usize,
     spin: Duration,
 }
-
-// SAFETY: `job` is the only non-Sync field. It is written only by the thread holding the
-// pool's `busy` flag while `pending == 0` (no worker reads it then), and published with a
-// SeqCst epoch increment that workers observe with an acquiring load before reading it.
-unsafe impl Sync for Shared {}
-// SAFETY: the raw job pointer is only dereferenced under the protocol above; the pointee is a
-// `Sync` closure that outlives the job (the dispatcher waits for `pending == 0`).
-unsafe impl Send for Shared {}
 
 /// A persistent pool of compute threads; see the module docs for why it exists.
 pub struct Pool {
@@ -99,15 +111,11 @@ impl Pool {
             threads
         };
         let shared = Arc::new(Shared {
-            job: UnsafeCell::new(Job {
-                f: std::ptr::null::<fn(Range<usize>, usize)>() as *const JobFn,
-                n_tasks: 0,
-            }),
+            job: AtomicPtr::new(std::ptr::null_mut()),
+            active: AtomicUsize::new(0),
             epoch: AtomicU64::new(0),
-            pending: AtomicUsize::new(0),
             sleepers: AtomicUsize::new(0),
             shutdown: AtomicBool::new(false),
-            panicked: AtomicBool::new(false),
             lock: Mutex::new(()),
             cv: Condvar::new(),
             n_threads,
@@ -162,9 +170,9 @@ impl Pool {
         (n_tasks * tid / n)..(n_tasks * (tid + 1) / n)
     }
 
-    /// Runs `f(range, thread_id)` on every thread, with `0..n_tasks` split statically into
-    /// contiguous ranges (thread `i` gets [`Pool::split`]`(n_tasks, threads, i)`; empty ranges
-    /// are skipped). Returns when all threads are done. A panic in `f` is re-raised here.
+    /// Runs `f(range, thread_id)` over `0..n_tasks`, split into contiguous chunks (a few per
+    /// thread) that the threads claim; `f` may be called several times on one thread. Empty
+    /// ranges are never passed. Returns when every task is done; a panic in `f` is re-raised.
     pub fn run<F>(&self, n_tasks: usize, f: F)
     where
         F: Fn(Range<usize>, usize) + Sync,
@@ -187,46 +195,49 @@ impl Pool {
             return;
         }
         let sh = &*self.shared;
-        let fref: &(dyn Fn(Range<usize>, usize) + Sync + '_) = &f;
-        // SAFETY: erases the closure's lifetime. Workers only dereference the pointer while
-        // `pending > 0`, and this function does not return (or unwind) before `pending`
-        // is back to 0, so the closure outlives every use.
-        let fptr: *const JobFn = unsafe {
-            std::mem::transmute::<&(dyn Fn(Range<usize>, usize) + Sync + '_), &'static JobFn>(fref)
+        let job = Job {
+            f: &f,
+            n_tasks,
+            n_chunks: n_tasks.min(n * CHUNKS_PER_THREAD),
+            next: AtomicUsize::new(0),
+            done: AtomicUsize::new(0),
+            panicked: AtomicBool::new(false),
         };
-        // SAFETY: no worker reads `job` now: the previous job finished (`pending == 0`) and
-        // the epoch has not been bumped yet; `busy` excludes other dispatchers.
-        unsafe {
-            *sh.job.get() = Job { f: fptr, n_tasks };
-        }
-        sh.pending.store(n - 1, Ordering::SeqCst);
+        sh.job
+            .store((&job as *const Job<'_>).cast_mut().cast(), Ordering::SeqCst);
         sh.epoch.fetch_add(1, Ordering::SeqCst);
         if sh.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = sh.lock.lock().unwrap_or_else(|e| e.into_inner());
             sh.cv.notify_all();
         }
-        let mine = Self::split(n_tasks, n, 0);
-        let own = if mine.is_empty() {
-            Ok(())
-        } else {
-            catch_unwind(AssertUnwindSafe(|| f(mine, 0)))
-        };
-        let mut spins = 0u32;
-        while sh.pending.load(Ordering::Acquire) != 0 {
-            spins = spins.wrapping_add(1);
-            if spins.is_multiple_of(4096) {
-                std::thread::yield_now();
-            } else {
-                std::hint::spin_loop();
-            }
-        }
-        let worker_panicked = sh.panicked.swap(false, Ordering::AcqRel);
+        job.work(0);
+        // Chunks claimed by workers may still be running.
+        wait_until(|| job.done.load(Ordering::Acquire) == job.n_chunks);
+        // Unpublish, then wait for workers that picked up the pointer to let go of it: after
+        // this no thread can reach `job` (or `f`), so returning is safe.
+        sh.job.store(std::ptr::null_mut(), Ordering::SeqCst);
+        wait_until(|| sh.active.load(Ordering::SeqCst) == 0);
         self.busy.store(false, Ordering::Release);
-        if let Err(p) = own {
-            resume_unwind(p);
+        if job.panicked.load(Ordering::Acquire) {
+            panic!("a quill-kernels pool job panicked");
         }
-        if worker_panicked {
-            panic!("a quill-kernels pool worker panicked while running a job");
+    }
+}
+
+/// Chunks per thread: enough that the caller can absorb a late worker's share in pieces,
+/// few enough that claiming (one atomic add per chunk) stays negligible.
+const CHUNKS_PER_THREAD: usize = 4;
+
+/// Spins until `done()`, yielding the CPU now and then (a busy machine may have descheduled
+/// the thread being waited for).
+fn wait_until(done: impl Fn() -> bool) {
+    let mut spins = 0u32;
+    while !done() {
+        spins = spins.wrapping_add(1);
+        if spins.is_multiple_of(1024) {
+            std::thread::yield_now();
+        } else {
+            std::hint::spin_loop();
         }
     }
 }
@@ -258,21 +269,16 @@ fn worker_loop(sh: &Shared, tid: usize) {
             sh.sleepers.fetch_sub(1, Ordering::SeqCst);
         };
         seen = epoch;
-        // SAFETY: the dispatcher wrote `job` before bumping the epoch we just observed with
-        // an acquiring load, and will not touch it again until we decrement `pending`.
-        let (fptr, n_tasks) = unsafe {
-            let j = &*sh.job.get();
-            (j.f, j.n_tasks)
-        };
-        let range = Pool::split(n_tasks, sh.n_threads, tid);
-        if !range.is_empty() {
-            // SAFETY: the closure is alive until `pending` reaches 0 (see `Pool::run`).
-            let f = unsafe { &*fptr };
-            if catch_unwind(AssertUnwindSafe(|| f(range, tid))).is_err() {
-                sh.panicked.store(true, Ordering::Release);
-            }
+        sh.active.fetch_add(1, Ordering::SeqCst);
+        let p = sh.job.load(Ordering::SeqCst);
+        if !p.is_null() {
+            // SAFETY: we registered in `active` before loading a non-null pointer, and the
+            // dispatcher nulls `job` and then waits for `active == 0` before its `Job` (and
+            // closure) go out of scope, so the pointee is alive until we deregister below.
+            let job = unsafe { &*p.cast::<Job<'_>>().cast_const() };
+            job.work(tid);
         }
-        sh.pending.fetch_sub(1, Ordering::AcqRel);
+        sh.active.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -344,8 +350,8 @@ mod tests {
     fn worker_panic_is_reported_and_pool_survives() {
         let pool = Pool::new(2).unwrap();
         let r = catch_unwind(AssertUnwindSafe(|| {
-            pool.run(2, |_, tid| {
-                if tid == 1 {
+            pool.run(8, |r, _| {
+                if r.contains(&5) {
                     panic!("boom");
                 }
             })

@@ -255,6 +255,19 @@ pub(crate) mod x86 {
     use crate::act::QuantAct;
     use std::arch::x86_64::*;
 
+    /// How far ahead of the current block the decode kernels prefetch, in bytes. Decode
+    /// streams ~96 MB per token from DRAM; without explicit prefetch one core reached
+    /// ~17 GB/s, with 16 KiB ahead ~26 GB/s (measured on the Zen 4/5 target, 8–64 KiB tried).
+    pub(crate) const PREFETCH_AHEAD: usize = 16 * 1024;
+
+    /// Prefetches one cache line into L1 (a hint: never faults, any address is allowed).
+    #[inline(always)]
+    pub(crate) fn prefetch(p: *const u8) {
+        // SAFETY: `prefetcht0` is a hint that never faults, whatever the address; SSE is
+        // part of the x86-64 baseline.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
+    }
+
     /// `NT` tokens against one tile: each block's nibbles are unpacked once into 8 registers
     /// and reused for all `NT` tokens (prompt processing); `NT = 1` is the decode GEMV.
     ///
@@ -284,6 +297,13 @@ pub(crate) mod x86 {
             let mut acc_m = [_mm512_setzero_ps(); NT];
             for b in 0..nb {
                 let w = q.add(b * QBYTES);
+                if NT == 1 {
+                    // Decode streams weights from DRAM; ask for them a few blocks early.
+                    let pf = w.wrapping_add(PREFETCH_AHEAD);
+                    for l in 0..4 {
+                        prefetch(pf.wrapping_add(64 * l));
+                    }
+                }
                 let v0 = _mm512_loadu_si512(w.cast());
                 let v1 = _mm512_loadu_si512(w.add(64).cast());
                 let v2 = _mm512_loadu_si512(w.add(128).cast());

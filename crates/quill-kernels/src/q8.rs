@@ -184,6 +184,7 @@ pub(crate) fn gemv_scalar(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: 
 pub(crate) mod x86 {
     use super::{QBYTES, TILE};
     use crate::act::QuantAct;
+    use crate::q4::x86::{PREFETCH_AHEAD, prefetch};
     use std::arch::x86_64::*;
 
     /// `NT` tokens against one tile (`NT = 1`: decode GEMV).
@@ -209,6 +210,13 @@ pub(crate) mod x86 {
             let mut acc = [_mm512_setzero_ps(); NT];
             for b in 0..nb {
                 let w = q.add(b * QBYTES);
+                if NT == 1 {
+                    // Decode streams the head from DRAM; ask for it a few blocks early.
+                    let pf = w.wrapping_add(PREFETCH_AHEAD);
+                    for l in 0..8 {
+                        prefetch(pf.wrapping_add(64 * l));
+                    }
+                }
                 let dw = _mm512_cvtph_ps(_mm256_loadu_si256(dptr.add(b * 32).cast()));
                 let mut v = [_mm512_setzero_si512(); 8];
                 for (g, vg) in v.iter_mut().enumerate() {

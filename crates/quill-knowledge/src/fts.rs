@@ -82,7 +82,7 @@ mod tests {
     #[test]
     fn queries_are_quoted_words() {
         assert_eq!(match_expression("what's the price?").as_deref(), Some("\"price\""));
-        assert_eq!(match_expression("C++ (beginner) AND NEAR").as_deref(), Some("\"c\" OR \"beginner\" OR \"and\" OR \"near\""));
+        assert_eq!(match_expression("C++ (beginner) AND NEAR").as_deref(), Some("\"c\" OR \"beginner\" OR \"near\""));
         assert_eq!(match_expression("the it").as_deref(), Some("\"the\" OR \"it\""));
         assert_eq!(match_expression("  ?!*\"  "), None);
         assert_eq!(match_expression("Café café").as_deref(), Some("\"café\""));

@@ -26,11 +26,12 @@ pub struct VectorIndex {
 const BLOCK: usize = 4096;
 
 impl VectorIndex {
-    /// Loads every vector stored for `model`.
-    pub fn load(conn: &Connection, model: &str, dim: usize) -> Result<Self> {
-        let mut idx = Self { dim, ..Self::default() };
+    /// Loads every vector stored for `model`. Their length is taken from the rows themselves;
+    /// rows of another length are an error rather than silently wrong scores.
+    pub fn load(conn: &Connection, model: &str) -> Result<Self> {
+        let mut idx = Self::default();
         let mut stmt = conn.prepare(
-            "SELECT e.chunk_id, d.scope, e.vector FROM kb_embeddings e
+            "SELECT e.chunk_id, d.scope, e.dim, e.vector FROM kb_embeddings e
              JOIN kb_chunks c ON c.id = e.chunk_id JOIN kb_documents d ON d.id = c.document_id
              WHERE e.model = ?1 ORDER BY e.chunk_id",
         )?;
@@ -38,9 +39,13 @@ impl VectorIndex {
         while let Some(r) = rows.next()? {
             let id: i64 = r.get(0)?;
             let scope: String = r.get(1)?;
-            let blob = r.get_ref(2)?.as_blob()?;
-            if blob.len() != dim * 4 {
-                return Err(Error::BadVector { chunk: id, found: blob.len(), expected: dim * 4 });
+            let dim = r.get::<_, i64>(2)? as usize;
+            if idx.dim == 0 {
+                idx.dim = dim;
+            }
+            let blob = r.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
+            if blob.len() != idx.dim * 4 {
+                return Err(Error::BadVector { chunk: id, found: blob.len(), expected: idx.dim * 4 });
             }
             idx.push(id, Scope::from_db(&scope), blob);
         }

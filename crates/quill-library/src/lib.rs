@@ -41,7 +41,7 @@ pub use dedup::{content_hash, normalize_for_hash};
 pub use entry::{Entry, Kind, NewEntry, Platform, Polarity, normalize_date, normalize_tags};
 pub use error::{Error, Problem, Result};
 pub use export::{ExportFormat, export, export_to_file};
-pub use history::{HistoryItem, history};
+pub use history::{HistoryItem, changed_fields, history};
 pub use import::{Format, ImportOptions, ImportReport, import};
 pub use stats::{
     ENGAGEMENT_METRICS, PlatformPerformance, Performer, REACH_METRICS, Stats, engagement, performance_scores,

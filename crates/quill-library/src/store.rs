@@ -165,7 +165,7 @@ pub fn list(db: &Db, filter: &Filter) -> Result<Vec<Entry>> {
 pub(crate) fn list_in(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> {
     let mut sql = format!("SELECT {COLUMNS} FROM entries WHERE 1=1");
     let mut args: Vec<Value> = Vec::new();
-    let mut push_in = |sql: &mut String, args: &mut Vec<Value>, col: &str, vals: Vec<String>| {
+    let push_in = |sql: &mut String, args: &mut Vec<Value>, col: &str, vals: Vec<String>| {
         if vals.is_empty() {
             return;
         }

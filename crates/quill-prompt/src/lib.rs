@@ -13,11 +13,13 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod assemble;
 mod brief;
 pub mod checks;
 mod error;
 pub mod lint;
 mod presets;
+pub mod select;
 
 pub use brief::{Brief, PLATFORMS};
 pub use error::{Error, Result};

@@ -270,6 +270,12 @@ fn mask_inline(text: &str, mask: &mut [bool]) {
             continue;
         }
         let b = bytes[i];
+        if !b.is_ascii() {
+            // Every marker below is ASCII; a non-ASCII byte is never one (and slicing there could
+            // split a character).
+            i += 1;
+            continue;
+        }
         if b == b'`' {
             let run = bytes[i..].iter().take_while(|&&c| c == b'`').count();
             let close = find_run(bytes, i + run, run);

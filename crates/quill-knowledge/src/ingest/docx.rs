@@ -146,51 +146,10 @@ fn core_title(xml: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
-/// Builds a minimal DOCX in memory: used by tests here and in the integration tests, so no
-/// binary fixtures have to be checked in.
-#[doc(hidden)]
-pub fn build_docx(paragraphs: &[(Option<&str>, &str)], title: Option<&str>) -> Vec<u8> {
-    use std::io::Write;
-    let mut body = String::from(
-        r#"<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>"#,
-    );
-    for (style, text) in paragraphs {
-        body.push_str("<w:p>");
-        if let Some(s) = style {
-            body.push_str(&format!(r#"<w:pPr><w:pStyle w:val="{s}"/></w:pPr>"#));
-        }
-        let esc = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
-        body.push_str(&format!(r#"<w:r><w:t xml:space="preserve">{esc}</w:t></w:r></w:p>"#));
-    }
-    body.push_str("</w:body></w:document>");
-    let mut buf = Cursor::new(Vec::new());
-    {
-        let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
-        let files: Vec<(&str, String)> = vec![
-            ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#.to_string()),
-            ("word/document.xml", body),
-        ];
-        for (name, content) in files {
-            // Writing into a Vec cannot fail.
-            let _ = z.start_file(name, opts);
-            let _ = z.write_all(content.as_bytes());
-        }
-        if let Some(t) = title {
-            let _ = z.start_file("docProps/core.xml", opts);
-            let _ = z.write_all(
-                format!(r#"<?xml version="1.0"?><cp:coreProperties xmlns:cp="cp" xmlns:dc="http://purl.org/dc/elements/1.1/"><dc:title>{t}</dc:title></cp:coreProperties>"#)
-                    .as_bytes(),
-            );
-        }
-        let _ = z.finish();
-    }
-    buf.into_inner()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testdata::build_docx;
 
     #[test]
     fn headings_paragraphs_and_title() {
@@ -210,6 +169,13 @@ mod tests {
         assert_eq!(style_level("Title"), Some(1));
         assert_eq!(style_level("Normal"), None);
         assert_eq!(style_level("HeadingX"), None);
+    }
+
+    #[test]
+    fn zip_bomb_is_refused() {
+        let bytes = crate::testdata::build_bomb_docx(8);
+        assert!(bytes.len() < 100_000, "{}", bytes.len());
+        assert!(matches!(extract(&bytes).unwrap_err(), IngestError::ZipBomb { .. }));
     }
 
     #[test]

@@ -93,6 +93,16 @@ mod tests {
     }
 
     #[test]
+    fn text_layer_and_encryption() {
+        let e = extract(&crate::testdata::build_pdf(&["Pricing guide", "The course costs 490 dollars."], false)).unwrap();
+        assert!(e.text.contains("Pricing guide"), "{:?}", e.text);
+        assert!(e.text.contains("The course costs 490 dollars."), "{:?}", e.text);
+        assert_eq!(e.title.as_deref(), Some("Pricing guide"));
+        let err = extract(&crate::testdata::build_pdf(&["secret"], true)).unwrap_err();
+        assert!(matches!(err, IngestError::EncryptedPdf), "{err}");
+    }
+
+    #[test]
     fn garbage_is_an_error_not_a_panic() {
         let err = extract(b"%PDF-1.4\n garbage that is not a pdf").unwrap_err();
         assert!(matches!(err, IngestError::Pdf(_)), "{err}");

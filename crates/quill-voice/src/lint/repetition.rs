@@ -1,5 +1,6 @@
 //! `extends: repetition` — flag the same token twice in a row ("the the").
 
+use super::existence::exceptions;
 use super::rule::{Fields, Pattern, RuleMeta, format_message};
 use super::{Hit, RunCtx};
 use crate::Result;
@@ -11,6 +12,7 @@ pub(crate) struct Repetition {
     max: usize,
     alpha: bool,
     ignorecase: bool,
+    exceptions: Option<Pattern>,
 }
 
 impl Repetition {
@@ -26,6 +28,7 @@ impl Repetition {
             max: f.number("max")?.unwrap_or(0.0).max(0.0) as usize,
             alpha: f.bool("alpha")?,
             ignorecase,
+            exceptions: exceptions(f)?,
         })
     }
 
@@ -51,7 +54,8 @@ impl Repetition {
                 {
                     let between = &ctx.text[ploc.end..m.start];
                     // "That is important. That is…" spans two sentences: not a typo.
-                    if !between.contains(['.', '!', '?', '\n']) {
+                    let both = &ctx.text[ploc.start..m.end];
+                    if !between.contains(['.', '!', '?', '\n']) && !self.exceptions.as_ref().is_some_and(|e| e.is_match(both)) {
                         out.push(Hit {
                             range: ploc.start..m.end,
                             message: format_message(&meta.message, &[curr]),

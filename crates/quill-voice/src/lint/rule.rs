@@ -444,15 +444,6 @@ pub fn format_message(template: &str, subs: &[&str]) -> String {
     out
 }
 
-/// Joins replacement alternatives the way Vale phrases them: `'a'`, `'a' or 'b'`, `'a', 'b' or 'c'`.
-pub(crate) fn to_sentence(items: &[&str]) -> String {
-    match items.len() {
-        0 => String::new(),
-        1 => items[0].to_string(),
-        n => format!("{} or {}", items[..n - 1].join("', '"), items[n - 1]),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
