@@ -103,7 +103,9 @@ impl LocalBackend {
                 while let Ok(job) = jobs_rx.recv() {
                     let Job { messages, params, events, cancel } = job;
                     let mut on_piece = |piece: &str| {
-                        if cancel.load(Ordering::Relaxed) || events.send(Event::Piece(piece.to_string())).is_err() {
+                        if cancel.load(Ordering::Relaxed)
+                            || (!piece.is_empty() && events.send(Event::Piece(piece.to_string())).is_err())
+                        {
                             Flow::Stop
                         } else {
                             Flow::Continue
@@ -177,19 +179,25 @@ impl Generator for LocalBackend {
         }
         let mut ttft = None;
         let mut cancelled = false;
+        // What the caller was shown: after a cancel the worker may have produced a few more
+        // pieces before it saw the flag, and those must not appear in the result either.
+        let mut delivered = String::new();
         loop {
             match rx.recv() {
                 Ok(Event::Piece(p)) => {
                     ttft.get_or_insert_with(|| started.elapsed());
-                    if !cancelled && on_token(&p) == Flow::Stop {
-                        cancelled = true;
-                        cancel.store(true, Ordering::Relaxed);
+                    if !cancelled {
+                        delivered.push_str(&p);
+                        if on_token(&p) == Flow::Stop {
+                            cancelled = true;
+                            cancel.store(true, Ordering::Relaxed);
+                        }
                     }
                 }
                 Ok(Event::Done(r)) => {
                     let (text, finish, usage) = r?;
                     return Ok(Completion {
-                        text,
+                        text: if cancelled { delivered } else { text },
                         finish_reason: if cancelled { FinishReason::Cancelled } else { finish },
                         usage,
                         timings: Timings { time_to_first_token: ttft, total: started.elapsed() },

@@ -1,13 +1,130 @@
-//! Glue between [`crate::local::EngineRun`] and `quill_llm`'s engine.
+//! Glue between [`crate::local::EngineRun`] and `quill_llm`'s [`Engine`]: parameter mapping,
+//! stop reasons and errors.
 
 use std::path::Path;
 
+use quill_llm::{Control, Engine, GenerateParams, LlmError, ModelOptions, SamplingParams, StopReason};
+
 use crate::error::{BackendError, Result};
 use crate::local::{EngineRun, LocalOptions};
+use crate::types::{ChatMessage, FinishReason, Flow, GenParams, Usage};
 
 /// Loads the engine for `path`.
-pub(crate) fn load(path: &Path, _opts: &LocalOptions) -> Result<Box<dyn EngineRun>> {
-    // Validate the file now so a bad path is reported clearly even before the engine exists.
-    quill_llm::gguf::GgufFile::open(path).map_err(|e| BackendError::Engine(e.to_string()))?;
-    Err(BackendError::Engine("the local engine is not available in this build yet".into()))
+pub(crate) fn load(path: &Path, opts: &LocalOptions) -> Result<Box<dyn EngineRun>> {
+    let mo = ModelOptions { n_ctx: opts.n_ctx, threads: opts.threads.unwrap_or(0), ..ModelOptions::default() };
+    let mut engine = Engine::load(path, &mo).map_err(engine_error)?;
+    if let Some(adapter) = &opts.adapter {
+        attach_adapter(&mut engine, adapter)?;
+    }
+    Ok(Box::new(engine))
+}
+
+fn attach_adapter(_engine: &mut Engine, adapter: &Path) -> Result<()> {
+    Err(BackendError::Engine(format!(
+        "cannot apply the adapter {}: this build's runtime cannot read adapter files yet",
+        adapter.display()
+    )))
+}
+
+/// Maps engine errors: a full context becomes [`BackendError::ContextLength`] (the server turns
+/// it into OpenAI's `context_length_exceeded`), bad input an invalid request.
+pub(crate) fn engine_error(e: LlmError) -> BackendError {
+    match e {
+        LlmError::ContextFull { needed, n_ctx } => BackendError::ContextLength {
+            limit: u32::try_from(n_ctx).ok(),
+            requested: u32::try_from(needed).ok(),
+            message: format!("{needed} tokens needed, the context holds {n_ctx}"),
+        },
+        LlmError::InvalidInput(m) => BackendError::InvalidRequest(m),
+        other => BackendError::Engine(other.to_string()),
+    }
+}
+
+/// Quill's neutral parameters onto the engine's; unset values keep the engine's (llama.cpp's)
+/// defaults. No `max_tokens` means "until the model stops or the context is full".
+pub(crate) fn engine_params(p: &GenParams) -> GenerateParams {
+    let d = SamplingParams::default();
+    GenerateParams {
+        sampling: SamplingParams {
+            temperature: p.temperature.unwrap_or(d.temperature),
+            top_k: p.top_k.map(|k| i32::try_from(k).unwrap_or(i32::MAX)).unwrap_or(d.top_k),
+            top_p: p.top_p.unwrap_or(d.top_p),
+            min_p: p.min_p.unwrap_or(d.min_p),
+            repeat_penalty: p.repeat_penalty.unwrap_or(d.repeat_penalty),
+            frequency_penalty: p.frequency_penalty.unwrap_or(d.frequency_penalty),
+            presence_penalty: p.presence_penalty.unwrap_or(d.presence_penalty),
+            seed: p.seed,
+            ..d
+        },
+        max_tokens: p.max_tokens.map(|m| m as usize).unwrap_or(usize::MAX),
+        stop: p.stop.clone(),
+        ignore_eos: p.ignore_eos,
+    }
+}
+
+pub(crate) fn finish_reason(r: StopReason) -> FinishReason {
+    match r {
+        StopReason::Eos | StopReason::StopString => FinishReason::Stop,
+        StopReason::MaxTokens | StopReason::ContextFull => FinishReason::Length,
+        StopReason::Cancelled => FinishReason::Cancelled,
+    }
+}
+
+impl EngineRun for Engine {
+    fn run(
+        &mut self,
+        messages: &[ChatMessage],
+        params: &GenParams,
+        on_piece: &mut dyn FnMut(&str) -> Flow,
+    ) -> Result<(String, FinishReason, Usage)> {
+        let msgs: Vec<quill_llm::ChatMessage> =
+            messages.iter().map(|m| quill_llm::ChatMessage::new(m.role.as_str(), m.content.clone())).collect();
+        let gp = engine_params(params);
+        let c = self
+            .chat(&msgs, &gp, |ev| match on_piece(ev.text) {
+                Flow::Continue => Control::Continue,
+                Flow::Stop => Control::Stop,
+            })
+            .map_err(engine_error)?;
+        let usage = Usage {
+            prompt_tokens: u32::try_from(c.prompt_tokens).unwrap_or(u32::MAX),
+            completion_tokens: u32::try_from(c.completion_tokens).unwrap_or(u32::MAX),
+        };
+        Ok((c.text, finish_reason(c.stop_reason), usage))
+    }
+
+    fn n_ctx(&self) -> usize {
+        Engine::n_ctx(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_map_and_default() {
+        let g = engine_params(&GenParams::default());
+        assert_eq!(g.sampling, SamplingParams::default());
+        assert_eq!(g.max_tokens, usize::MAX);
+        let g = engine_params(&GenParams {
+            temperature: Some(0.0),
+            top_k: Some(5),
+            seed: Some(7),
+            max_tokens: Some(3),
+            stop: vec!["\n".into()],
+            ignore_eos: true,
+            ..Default::default()
+        });
+        assert_eq!((g.sampling.temperature, g.sampling.top_k, g.sampling.seed), (0.0, 5, Some(7)));
+        assert_eq!((g.max_tokens, g.stop.len(), g.ignore_eos), (3, 1, true));
+    }
+
+    #[test]
+    fn errors_map() {
+        let e = engine_error(LlmError::ContextFull { needed: 9000, n_ctx: 8192 });
+        assert!(matches!(e, BackendError::ContextLength { limit: Some(8192), requested: Some(9000), .. }));
+        assert!(matches!(engine_error(LlmError::InvalidInput("x".into())), BackendError::InvalidRequest(_)));
+        assert_eq!(finish_reason(StopReason::ContextFull), FinishReason::Length);
+    }
 }

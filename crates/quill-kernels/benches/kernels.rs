@@ -165,6 +165,12 @@ fn main() {
     for threads in [1usize, 2] {
         let pool = Pool::new(threads).expect("pool");
         println!("\n== {threads} thread(s) ==");
+        let t_dispatch = time_it(budget, || {
+            pool.run(64, |r, _| {
+                black_box(r);
+            })
+        });
+        println!("pool.run dispatch + barrier: {:.2} us", t_dispatch * 1e6);
         println!(
             "{:<24} {:>10} {:>9} {:>8}",
             "GEMV (1 token)", "us/call", "GFLOP/s", "GB/s"

@@ -76,6 +76,18 @@ impl OutPtr {
     }
 }
 
+/// One matmul's input in every form the kernels want.
+#[derive(Clone, Copy)]
+struct Inputs<'a> {
+    /// f32 rows (generic path).
+    x: &'a [f32],
+    /// 32-block int8 quantization (Q4_0/Q4_1/Q8_0 tiles).
+    act: &'a QuantAct,
+    /// 256-block int8 quantization (K-quants), when any matrix needs it.
+    k8: Option<&'a Q8KAct>,
+    n_tokens: usize,
+}
+
 impl QMatrix {
     /// Builds a matrix from the raw bytes of a GGUF tensor (`rows` rows of `cols` elements).
     ///
@@ -284,20 +296,18 @@ impl QMatrix {
                 total += m.rows.div_ceil(UNIT_ROWS);
             }
             starts.push(total);
+            let inputs = Inputs {
+                x,
+                act,
+                k8,
+                n_tokens,
+            };
             pool.run(total, |range, _tid| {
                 for (i, m) in mats.iter().enumerate() {
                     let lo = range.start.max(starts[i]);
                     let hi = range.end.min(starts[i + 1]);
                     if lo < hi {
-                        m.run_units(
-                            isa,
-                            (lo - starts[i])..(hi - starts[i]),
-                            x,
-                            act,
-                            k8,
-                            n_tokens,
-                            outs[i],
-                        );
+                        m.run_units(isa, (lo - starts[i])..(hi - starts[i]), &inputs, outs[i]);
                     }
                 }
             });
@@ -321,16 +331,13 @@ impl QMatrix {
     }
 
     /// Computes row units `units` (16 rows each) for all tokens.
-    fn run_units(
-        &self,
-        isa: Isa,
-        units: Range<usize>,
-        x: &[f32],
-        act: &QuantAct,
-        k8: Option<&Q8KAct>,
-        n_tokens: usize,
-        out: OutPtr,
-    ) {
+    fn run_units(&self, isa: Isa, units: Range<usize>, inputs: &Inputs<'_>, out: OutPtr) {
+        let Inputs {
+            x,
+            act,
+            k8,
+            n_tokens,
+        } = *inputs;
         let mut buf = [[0f32; UNIT_ROWS]; TOKEN_CHUNK];
         match &self.repr {
             Repr::Q4(_) | Repr::Q8(_) => {

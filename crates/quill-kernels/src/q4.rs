@@ -396,6 +396,10 @@ pub(crate) mod x86 {
             let mut acc = [_mm256_setzero_ps(); 2];
             let xbase = act.qs.as_ptr().add(tok * act.cols);
             for b in 0..nb {
+                let pf = q.wrapping_add(b * QBYTES + PREFETCH_AHEAD);
+                for l in 0..4 {
+                    prefetch(pf.wrapping_add(64 * l));
+                }
                 let x = xbase.add(32 * b).cast::<i32>();
                 let xd = _mm256_set1_ps(*act.d.get_unchecked(tok * nb + b));
                 let xs = _mm256_set1_ps(*act.s.get_unchecked(tok * nb + b));

@@ -340,3 +340,10 @@ fn bad_sizes_are_errors_not_panics() {
         QMatrix::matmul_many(&[&m, &other], &[0.0; 64], 1, &mut [&mut a, &mut b], &pool).is_err()
     );
 }
+
+#[test]
+fn matrices_and_pool_can_be_shared_across_threads() {
+    fn shareable<T: Send + Sync>() {}
+    shareable::<QMatrix>();
+    shareable::<Pool>();
+}

@@ -8,16 +8,10 @@
 
 use crate::KernelError;
 
+#[cfg(target_arch = "x86_64")]
 #[inline]
 fn has_avx2_fma() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
-    }
+    std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), KernelError> {

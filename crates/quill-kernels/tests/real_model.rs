@@ -64,7 +64,6 @@ fn read_gguf(bytes: &[u8]) -> (HashMap<String, Tensor>, usize) {
             other => panic!("unknown GGUF value type {other}"),
         }
     }
-    drop(take);
     let rd_u64 = |p: &mut usize| {
         let v = u64::from_le_bytes(bytes[*p..*p + 8].try_into().unwrap());
         *p += 8;

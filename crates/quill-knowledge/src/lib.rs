@@ -34,6 +34,7 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod chunk;
 pub mod embed;
 mod error;

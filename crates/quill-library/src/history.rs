@@ -42,12 +42,22 @@ pub fn history(db: &Db, id: i64) -> Result<Vec<HistoryItem>> {
         .conn()
         .prepare("SELECT version, action, changed_at, snapshot FROM entry_history WHERE entry_id = ?1 ORDER BY version")?;
     let rows = stmt.query_map([id], |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
+        Ok((
+            r.get::<_, i64>(0)?,
+            r.get::<_, String>(1)?,
+            r.get::<_, String>(2)?,
+            r.get::<_, String>(3)?,
+        ))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (version, action, changed_at, snap) = row?;
-        out.push(HistoryItem { version, action, changed_at, snapshot: serde_json::from_str(&snap)? });
+        out.push(HistoryItem {
+            version,
+            action,
+            changed_at,
+            snapshot: serde_json::from_str(&snap)?,
+        });
     }
     Ok(out)
 }
@@ -58,6 +68,24 @@ pub fn changed_fields(a: &Entry, b: &Entry) -> Vec<&'static str> {
     macro_rules! cmp {
         ($($f:ident),*) => { $( if a.$f != b.$f { out.push(stringify!($f)); } )* };
     }
-    cmp!(kind, platform, title, text, before, why, polarity, replacement, date, rating, tags, metrics, source, notes, external_id, extra, deleted_at);
+    cmp!(
+        kind,
+        platform,
+        title,
+        text,
+        before,
+        why,
+        polarity,
+        replacement,
+        date,
+        rating,
+        tags,
+        metrics,
+        source,
+        notes,
+        external_id,
+        extra,
+        deleted_at
+    );
     out
 }

@@ -40,12 +40,15 @@ mod views;
 pub use dedup::{content_hash, normalize_for_hash};
 pub use entry::{Entry, Kind, NewEntry, Platform, Polarity, normalize_date, normalize_tags};
 pub use error::{Error, Problem, Result};
-pub use export::{ExportFormat, export, export_to_file};
+pub use export::{ExportFormat, entry_to_markdown, export, export_to_file};
 pub use history::{HistoryItem, changed_fields, history};
-pub use import::{Format, ImportOptions, ImportReport, import};
+pub use import::{
+    Duplicate, FileSummary, Format, ImportOptions, ImportReport, Skipped, entry_from_markdown,
+    import,
+};
 pub use stats::{
-    ENGAGEMENT_METRICS, PlatformPerformance, Performer, REACH_METRICS, Stats, engagement, performance_scores,
-    stats,
+    ENGAGEMENT_METRICS, Performer, PlatformPerformance, REACH_METRICS, Stats, engagement,
+    performance_scores, stats,
 };
 pub use store::{Filter, Sort, add, find, get, list, rate, remove, restore, tag, update};
 pub use views::{Phrase, Phrases, Rewrite, phrases, rewrites};

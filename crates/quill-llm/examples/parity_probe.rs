@@ -15,6 +15,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for kv in [KvType::F16, KvType::F32] {
         let mut m = Model::load(&f, &ModelOptions { kv_type: kv, ..Default::default() })?;
         let got = m.forward(&ids, Logits::Last)?;
+        if let Ok(dir) = std::env::var("PROBE_DUMP") {
+            let bytes: Vec<u8> = got.iter().flat_map(|x| x.to_le_bytes()).collect();
+            std::fs::write(format!("{dir}/ours_{kv:?}.f32"), bytes)?;
+        }
         let mut idx: Vec<usize> = (0..want.len()).collect();
         idx.sort_by(|&a, &b| want[b].total_cmp(&want[a]));
         let d: Vec<f32> = got.iter().zip(&want).map(|(a, b)| a - b).collect();
@@ -24,6 +28,27 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         for &i in &idx[..10] {
             println!("  id {i:6} ref {:8.4} ours {:8.4} Δ {:+.4}", want[i], got[i], d[i]);
         }
+    }
+    if std::env::var("PROBE_F32").is_ok() {
+        // Same model with every matrix dequantized to F32: the "exact" quantized-model forward.
+        let m = Model::load(&f, &ModelOptions { kv_type: KvType::F32, ..Default::default() })?;
+        let w = m.weights().as_ref().clone();
+        let to_f32 = |q: &quill_kernels::QMatrix| -> quill_kernels::QMatrix {
+            let v = q.dequantize_all();
+            let b: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+            quill_kernels::QMatrix::new(quill_kernels::GgmlType::F32, q.rows(), q.cols(), &b).unwrap()
+        };
+        let mut w2 = w.clone();
+        w2.token_embd = to_f32(&w.token_embd);
+        for l in &mut w2.layers {
+            for q in [&mut l.wq, &mut l.wk, &mut l.wv, &mut l.wo, &mut l.w_gate, &mut l.w_up, &mut l.w_down] {
+                *q = to_f32(q);
+            }
+        }
+        let mut m2 = Model::from_weights(std::sync::Arc::new(w2), m.pool().clone(), &ModelOptions { kv_type: KvType::F32, ..Default::default() })?;
+        let got = m2.forward(&ids, Logits::Last)?;
+        let bytes: Vec<u8> = got.iter().flat_map(|x| x.to_le_bytes()).collect();
+        std::fs::write("/tmp/ours_exact.f32", bytes)?;
     }
     Ok(())
 }

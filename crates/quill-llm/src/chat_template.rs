@@ -113,7 +113,7 @@ impl ChatTemplate {
     pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String, LlmError> {
         let tmpl = self.env.get_template(NAME).map_err(|e| LlmError::Template(e.to_string()))?;
         let ctx = minijinja::context! {
-            messages => Value::from_serialize(messages),
+            messages => Value::from(minijinja::value::Serde(messages)),
             add_generation_prompt => add_generation_prompt,
             bos_token => self.bos_token.as_str(),
             eos_token => self.eos_token.as_str(),
@@ -198,11 +198,14 @@ mod tests {
                 false,
             )
             .unwrap();
-        assert_eq!(s, "<s>USER: x|true\nASSISTANT: y|false\n{\"a\": 1, \"b\": [1, 2], \"c\": \"<é>\"}|4");
+        assert_eq!(s, "<s>USER: x|True\nASSISTANT: y|False\n{\"a\": 1, \"b\": [1, 2], \"c\": \"<é>\"}|4");
         let e = t.render(&[ChatMessage::new("bad", "")], false).unwrap_err();
         assert!(e.to_string().contains("no bad roles"), "{e}");
-        let t = ChatTemplate::new("{{ x|tojson(indent=2) }}", "", "").unwrap();
-        let _ = t;
+        let t = ChatTemplate::new("{{ messages|tojson(indent=2) }}", "", "").unwrap();
+        assert_eq!(
+            t.render(&[ChatMessage::user("hi")], false).unwrap(),
+            "[\n  {\n    \"role\": \"user\",\n    \"content\": \"hi\"\n  }\n]"
+        );
         assert!(ChatTemplate::new("{% for %}", "", "").is_err());
     }
 }

@@ -504,14 +504,18 @@ impl EventStream {
                 self.on_msg(Some(m));
                 continue;
             }
-            let msg = tokio::select! {
-                m = self.rx.recv() => m,
-                _ = self.abort.wait_for(|a| *a) => {
-                    self.done = true;
-                    return Some((Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped")), self));
-                }
+            let next = tokio::select! {
+                m = self.rx.recv() => Some(m),
+                _ = self.abort.wait_for(|a| *a) => None,
             };
-            self.on_msg(msg);
+            match next {
+                Some(msg) => self.on_msg(msg),
+                None => {
+                    self.done = true;
+                    let cut = std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped");
+                    return Some((Err(cut), self));
+                }
+            }
         }
     }
 }

@@ -103,10 +103,6 @@ impl Pool {
         self.waiting.load(Ordering::SeqCst)
     }
 
-    pub fn first(&self) -> Option<&Arc<dyn Generator>> {
-        self.slots.first()
-    }
-
     /// Waits for a slot in FIFO order, or refuses at once when the queue is full. Dropping the
     /// returned future (the client went away while queued) leaves the queue cleanly.
     pub async fn acquire(self: &Arc<Self>) -> Result<Slot, QueueFull> {

@@ -27,6 +27,7 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "library", sql: include_str!("../migrations/001_library.sql") },
     Migration { version: 2, name: "knowledge", sql: include_str!("../migrations/002_knowledge.sql") },
+    Migration { version: 4, name: "dataset", sql: include_str!("../migrations/004_dataset.sql") },
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

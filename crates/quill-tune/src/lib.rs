@@ -18,7 +18,7 @@ mod error;
 pub mod gemm;
 pub mod lora;
 pub mod model;
-pub(crate) mod ops;
+pub mod ops;
 pub mod optim;
 pub mod rng;
 pub mod rope;

@@ -21,7 +21,10 @@
 #![deny(missing_docs)]
 
 mod error;
+pub mod features;
 pub mod lint;
+pub mod profile;
+pub mod score;
 pub mod text;
 
 pub use error::{Error, Result};

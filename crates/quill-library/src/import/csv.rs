@@ -31,7 +31,11 @@ pub(crate) struct Row {
 
 fn delimiter(text: &str) -> u8 {
     let first = text.lines().next().unwrap_or("");
-    let (tabs, commas, semis) = (first.matches('\t').count(), first.matches(',').count(), first.matches(';').count());
+    let (tabs, commas, semis) = (
+        first.matches('\t').count(),
+        first.matches(',').count(),
+        first.matches(';').count(),
+    );
     if tabs > commas && tabs > semis {
         b'\t'
     } else if semis > commas {
@@ -41,21 +45,40 @@ fn delimiter(text: &str) -> u8 {
     }
 }
 
-/// Where an unterminated quote is: the record's first line and byte, the column index, and the
-/// byte just after the line on which the quote opened (where parsing resumes).
-struct Unterminated {
+/// A quoting error: the record's first line and byte, the column index, where parsing resumes
+/// (the line after the one on which the bad quote opened), and what is wrong.
+struct BadQuote {
     record_line: usize,
     record_byte: usize,
     column: usize,
     resume_byte: usize,
     resume_line: usize,
+    message: String,
 }
 
-fn scan_quotes(text: &str, delim: u8) -> Option<Unterminated> {
+/// Finds the first quoting error. Two shapes: a quote that never closes (end of file inside a
+/// field), and a quote that "closes" with text right after it — usually an unterminated quote
+/// that ran on until the next row's opening quote, which the `csv` crate would silently turn
+/// into one giant field.
+fn scan_quotes(text: &str, delim: u8) -> Option<BadQuote> {
     let b = text.as_bytes();
     let (mut line, mut column, mut field_start, mut in_quotes) = (1usize, 0usize, true, false);
     let (mut record_line, mut record_byte) = (1usize, 0usize);
     let mut quote = (0usize, 0usize, 0usize); // (line, column, byte) of the open quote
+    let bad = |quote: (usize, usize, usize), record_line, record_byte, message: String| {
+        let resume_byte = text[quote.2..]
+            .find('\n')
+            .map(|o| quote.2 + o + 1)
+            .unwrap_or(text.len());
+        Some(BadQuote {
+            record_line,
+            record_byte,
+            column: quote.1,
+            resume_byte,
+            resume_line: quote.0 + 1,
+            message,
+        })
+    };
     let mut i = 0;
     while i < b.len() {
         let c = b[i];
@@ -65,6 +88,22 @@ fn scan_quotes(text: &str, delim: u8) -> Option<Unterminated> {
                     i += 1;
                 } else {
                     in_quotes = false;
+                    if let Some(&next) = b.get(i + 1)
+                        && next != delim
+                        && next != b'\n'
+                        && next != b'\r'
+                    {
+                        {
+                            let message = if line > quote.0 {
+                                format!(
+                                    "unterminated quote (the field opened with `\"` runs on into line {line}; close it, and write a quote inside it as `\"\"`)"
+                                )
+                            } else {
+                                "stray quote: text follows the closing `\"` (write a quote inside a quoted field as `\"\"`)".to_string()
+                            };
+                            return bad(quote, record_line, record_byte, message);
+                        }
+                    }
                 }
             } else if c == b'\n' {
                 line += 1;
@@ -90,14 +129,18 @@ fn scan_quotes(text: &str, delim: u8) -> Option<Unterminated> {
     if !in_quotes {
         return None;
     }
-    let resume_byte = text[quote.2..].find('\n').map(|o| quote.2 + o + 1).unwrap_or(text.len());
-    Some(Unterminated { record_line, record_byte, column: quote.1, resume_byte, resume_line: quote.0 + 1 })
+    let message = "unterminated quote (a field opens with `\"` that never closes; write a quote inside a quoted field as `\"\"`)".to_string();
+    bad(quote, record_line, record_byte, message)
 }
 
 /// Reads a delimited table, reporting structural problems by line instead of failing whole.
 pub(crate) fn read_table(text: &str) -> Table {
     let delim = delimiter(text);
-    let mut t = Table { headers: Vec::new(), rows: Vec::new(), problems: Vec::new() };
+    let mut t = Table {
+        headers: Vec::new(),
+        rows: Vec::new(),
+        problems: Vec::new(),
+    };
     let (mut offset, mut line_base, mut header_done) = (0usize, 0usize, false);
     loop {
         let seg = &text[offset..];
@@ -106,7 +149,11 @@ pub(crate) fn read_table(text: &str) -> Table {
             Some(u) => &seg[..u.record_byte],
             None => seg,
         };
-        let mut rdr = csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(good.as_bytes());
+        let mut rdr = ::csv::ReaderBuilder::new()
+            .has_headers(false)
+            .flexible(true)
+            .delimiter(delim)
+            .from_reader(good.as_bytes());
         for rec in rdr.records() {
             match rec {
                 Ok(r) => {
@@ -139,12 +186,13 @@ pub(crate) fn read_table(text: &str) -> Table {
             }
         }
         let Some(u) = bad else { break };
-        let column = t.headers.get(u.column).cloned().or_else(|| (!header_done).then(|| "header".to_string()));
-        t.problems.push((
-            line_base + u.record_line,
-            column,
-            "unterminated quote (a field opens with `\"` that never closes; a quote inside a quoted field is written `\"\"`)".into(),
-        ));
+        let column = t
+            .headers
+            .get(u.column)
+            .cloned()
+            .or_else(|| (!header_done).then(|| "header".to_string()));
+        t.problems
+            .push((line_base + u.record_line, column, u.message));
         if !header_done {
             break; // without a header nothing else can be read
         }
@@ -165,13 +213,19 @@ fn column_keys(headers: &[String], rows: &[Row], opts: &ImportOptions) -> Vec<St
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let mapped = opts.map.iter().find(|(_, theirs)| theirs.trim().eq_ignore_ascii_case(h.trim())).map(|(ours, _)| {
-                if fields::FIELD_SYNONYMS.iter().any(|(f, _)| f == ours) || ours.starts_with("metric:") {
-                    ours.clone()
-                } else {
-                    format!("metric:{}", fields::metric_for(ours).unwrap_or(ours))
-                }
-            });
+            let mapped = opts
+                .map
+                .iter()
+                .find(|(_, theirs)| theirs.trim().eq_ignore_ascii_case(h.trim()))
+                .map(|(ours, _)| {
+                    if fields::FIELD_SYNONYMS.iter().any(|(f, _)| f == ours)
+                        || ours.starts_with("metric:")
+                    {
+                        ours.clone()
+                    } else {
+                        format!("metric:{}", fields::metric_for(ours).unwrap_or(ours))
+                    }
+                });
             // A header the user mapped away from its usual meaning is not auto-mapped.
             let claimed_by_map = |field: &str| opts.map.iter().any(|(ours, _)| ours == field);
             let key = mapped.or_else(|| {
@@ -184,8 +238,15 @@ fn column_keys(headers: &[String], rows: &[Row], opts: &ImportOptions) -> Vec<St
                 if h.starts_with("metric:") {
                     return Some(h.clone());
                 }
-                let numeric = rows.iter().filter_map(|r| r.cells.get(i)).filter(|c| !c.trim().is_empty()).all(|c| parse_metric_value(c).is_ok());
-                let any = rows.iter().filter_map(|r| r.cells.get(i)).any(|c| !c.trim().is_empty());
+                let numeric = rows
+                    .iter()
+                    .filter_map(|r| r.cells.get(i))
+                    .filter(|c| !c.trim().is_empty())
+                    .all(|c| parse_metric_value(c).is_ok());
+                let any = rows
+                    .iter()
+                    .filter_map(|r| r.cells.get(i))
+                    .any(|c| !c.trim().is_empty());
                 (numeric && any && !h.trim().is_empty()).then(|| format!("metric:{h}"))
             });
             match key {
@@ -201,15 +262,23 @@ pub(crate) fn has_text_column(text: &str, opts: &ImportOptions) -> Result<(), St
     let first: String = text.lines().take(1).collect();
     let t = read_table(&first);
     let keys = column_keys(&t.headers, &[], opts);
-    if keys.iter().any(|k| k == "text") { Ok(()) } else { Err(t.headers.join(", ")) }
+    if keys.iter().any(|k| k == "text") {
+        Ok(())
+    } else {
+        Err(t.headers.join(", "))
+    }
 }
 
 pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     let t = read_table(text);
-    let mut out: Vec<Item> = t.problems.iter().map(|(l, f, m)| match f {
-        Some(f) => ctx.bad_field(*l, f, m.clone()),
-        None => ctx.bad(*l, m.clone()),
-    }).collect();
+    let mut out: Vec<Item> = t
+        .problems
+        .iter()
+        .map(|(l, f, m)| match f {
+            Some(f) => ctx.bad_field(*l, f, m.clone()),
+            None => ctx.bad(*l, m.clone()),
+        })
+        .collect();
     if t.headers.is_empty() {
         if out.is_empty() {
             out.push(ctx.bad(None, "is empty (a CSV needs a header row)"));
@@ -220,7 +289,10 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     if !keys.iter().any(|k| k == "text") {
         out.push(ctx.bad(
             1,
-            format!("no column holds the text (headers: {}); pass --map text=COLUMN", t.headers.join(", ")),
+            format!(
+                "no column holds the text (headers: {}); pass --map text=COLUMN",
+                t.headers.join(", ")
+            ),
         ));
         return out;
     }
@@ -233,10 +305,13 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         }
         // Report the header the user knows, not our internal key.
         let header_of = |key: &str| {
-            keys.iter().position(|k| k == key).and_then(|i| t.headers.get(i).cloned()).unwrap_or_else(|| key.to_string())
+            keys.iter()
+                .position(|k| k == key)
+                .and_then(|i| t.headers.get(i).cloned())
+                .unwrap_or_else(|| key.to_string())
         };
         match from_map(map, None, row.line) {
-            Ok(r) => out.push(Item::Record(r)),
+            Ok(r) => out.push(Item::Record(Box::new(r))),
             Err((field, msg)) => out.push(ctx.bad_field(row.line, &header_of(&field), msg)),
         }
     }

@@ -13,15 +13,40 @@ use super::{Ctx, Item};
 use crate::normalize_date;
 
 const SKIP: &[&str] = &[
-    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "button", "svg", "iframe", "template", "head",
+    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "button", "svg",
+    "iframe", "template", "head",
 ];
 const BLOCK: &[&str] = &[
-    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "blockquote", "pre",
-    "table", "tr", "figure", "figcaption", "hr", "dl", "dt", "dd",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "li",
+    "ul",
+    "ol",
+    "blockquote",
+    "pre",
+    "table",
+    "tr",
+    "figure",
+    "figcaption",
+    "hr",
+    "dl",
+    "dt",
+    "dd",
 ];
 
 fn select<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
-    Selector::parse(css).ok().and_then(|s| doc.select(&s).next())
+    Selector::parse(css)
+        .ok()
+        .and_then(|s| doc.select(&s).next())
 }
 
 fn collect(el: ElementRef<'_>, pre: bool, out: &mut String) {
@@ -43,7 +68,9 @@ fn collect(el: ElementRef<'_>, pre: bool, out: &mut String) {
                     out.push('\n');
                     continue;
                 }
-                let Some(child_el) = ElementRef::wrap(child) else { continue };
+                let Some(child_el) = ElementRef::wrap(child) else {
+                    continue;
+                };
                 let block = BLOCK.contains(&name);
                 if block {
                     out.push_str("\n\n");
@@ -79,7 +106,9 @@ fn tidy(raw: &str) -> String {
 /// The article text, title and date of a page.
 pub(crate) fn extract(html: &str) -> (String, Option<String>, Option<String>) {
     let doc = Html::parse_document(html);
-    let root = ["article", "main", "[role=main]", "body"].iter().find_map(|css| select(&doc, css));
+    let root = ["article", "main", "[role=main]", "body"]
+        .iter()
+        .find_map(|css| select(&doc, css));
     let mut raw = String::new();
     if let Some(root) = root {
         collect(root, false, &mut raw);
@@ -89,18 +118,29 @@ pub(crate) fn extract(html: &str) -> (String, Option<String>, Option<String>) {
     let title = h1
         .map(|h| tidy(&h.text().collect::<String>()))
         .filter(|t| !t.is_empty())
-        .or_else(|| select(&doc, "title").map(|t| tidy(&t.text().collect::<String>())).filter(|t| !t.is_empty()));
-    if let Some(t) = &title {
-        if let Some(rest) = text.strip_prefix(t.as_str()) {
-            text = rest.trim_start().to_string();
-        }
+        .or_else(|| {
+            select(&doc, "title")
+                .map(|t| tidy(&t.text().collect::<String>()))
+                .filter(|t| !t.is_empty())
+        });
+    if let Some(t) = &title
+        && let Some(rest) = text.strip_prefix(t.as_str())
+    {
+        text = rest.trim_start().to_string();
     }
     let date = root
-        .and_then(|r| Selector::parse("time[datetime]").ok().and_then(|s| r.select(&s).next()))
+        .and_then(|r| {
+            Selector::parse("time[datetime]")
+                .ok()
+                .and_then(|s| r.select(&s).next())
+        })
         .and_then(|t| t.value().attr("datetime").map(str::to_string))
         .or_else(|| {
-            select(&doc, "meta[property=\"article:published_time\"], meta[name=\"date\"]")
-                .and_then(|m| m.value().attr("content").map(str::to_string))
+            select(
+                &doc,
+                "meta[property=\"article:published_time\"], meta[name=\"date\"]",
+            )
+            .and_then(|m| m.value().attr("content").map(str::to_string))
         })
         .filter(|d| normalize_date(d).is_ok());
     (text, title, date)
@@ -119,7 +159,7 @@ pub(crate) fn parse(html: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         map.insert("date".into(), Value::String(d));
     }
     match from_map(map, Some(text), 1) {
-        Ok(r) => vec![Item::Record(r)],
+        Ok(r) => vec![Item::Record(Box::new(r))],
         Err((f, m)) => vec![ctx.bad_field(1, &f, m)],
     }
 }
@@ -140,6 +180,9 @@ mod tests {
         let (text, title, date) = extract(html);
         assert_eq!(title.as_deref(), Some("Calendars are strategy"));
         assert_eq!(date.as_deref(), Some("2024-02-01"));
-        assert_eq!(text, "Feb 1\n\nFirst paragraph continues here.\n\nSecond\nline two\n\n- one\n\n- two");
+        assert_eq!(
+            text,
+            "Feb 1\n\nFirst paragraph continues here.\n\nSecond\nline two\n\n- one\n\n- two"
+        );
     }
 }

@@ -14,7 +14,10 @@ use crate::{Kind, NewEntry, Platform};
 fn urn_from_link(link: &str) -> Option<String> {
     let decoded = percent_decode(link);
     let start = decoded.find("urn:li:")?;
-    let urn: String = decoded[start..].chars().take_while(|c| !matches!(c, '/' | '?' | '#' | ' ')).collect();
+    let urn: String = decoded[start..]
+        .chars()
+        .take_while(|c| !matches!(c, '/' | '?' | '#' | ' '))
+        .collect();
     Some(urn)
 }
 
@@ -23,12 +26,14 @@ fn percent_decode(s: &str) -> String {
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 1 {
-            if let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(v);
-                i += 3;
-                continue;
-            }
+        if b[i] == b'%'
+            && let Some(v) = s
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(v);
+            i += 3;
+            continue;
         }
         out.push(b[i]);
         i += 1;
@@ -79,11 +84,24 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         )));
         return out;
     };
-    let (date, link, shared, media, vis) = (col("Date"), col("ShareLink"), col("SharedUrl"), col("MediaUrl"), col("Visibility"));
+    let (date, link, shared, media, vis) = (
+        col("Date"),
+        col("ShareLink"),
+        col("SharedUrl"),
+        col("MediaUrl"),
+        col("Visibility"),
+    );
     for row in &t.rows {
-        let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
+        let cell = |i: Option<usize>| {
+            i.and_then(|i| row.cells.get(i))
+                .map(|s| s.trim())
+                .filter(|s| !s.is_empty())
+        };
         let Some(body) = cell(Some(commentary)) else {
-            out.push(ctx.note(row.line, "share without commentary (a bare reshare) skipped"));
+            out.push(ctx.note(
+                row.line,
+                "share without commentary (a bare reshare) skipped",
+            ));
             continue;
         };
         let mut e = NewEntry::new(Kind::Post, Platform::Linkedin, decode_hashtags(body));
@@ -100,12 +118,22 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
             e.extra.insert("url".into(), json!(l));
             e.external_id = urn_from_link(l);
         }
-        for (key, i) in [("shared_url", shared), ("media_url", media), ("visibility", vis)] {
+        for (key, i) in [
+            ("shared_url", shared),
+            ("media_url", media),
+            ("visibility", vis),
+        ] {
             if let Some(v) = cell(i) {
                 e.extra.insert(key.into(), json!(v));
             }
         }
-        out.push(Item::Record(Record { line: row.line, kind: Some(Kind::Post), platform: Some(Platform::Linkedin), entry: e, keep: Keep::default() }));
+        out.push(Item::Record(Box::new(Record {
+            line: row.line,
+            kind: Some(Kind::Post),
+            platform: Some(Platform::Linkedin),
+            entry: e,
+            keep: Keep::default(),
+        })));
     }
     out
 }
@@ -117,9 +145,15 @@ mod tests {
     #[test]
     fn urn_and_hashtags() {
         assert_eq!(
-            urn_from_link("https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7012345678901234567/").as_deref(),
+            urn_from_link(
+                "https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7012345678901234567/"
+            )
+            .as_deref(),
             Some("urn:li:share:7012345678901234567")
         );
-        assert_eq!(decode_hashtags("Ship it {hashtag|\\#|ops} now"), "Ship it #ops now");
+        assert_eq!(
+            decode_hashtags("Ship it {hashtag|\\#|ops} now"),
+            "Ship it #ops now"
+        );
     }
 }

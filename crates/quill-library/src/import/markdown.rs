@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::fields::from_map;
+use super::fields::{FIELD_SYNONYMS, from_map, metric_for};
 use super::{Ctx, Item};
 
 fn is_fence(line: &str) -> bool {
@@ -15,22 +15,52 @@ fn is_fence(line: &str) -> bool {
 }
 
 fn looks_like_key(line: &str) -> bool {
-    let Some((k, _)) = line.split_once(':') else { return false };
-    !k.is_empty() && !k.starts_with(' ') && k.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
+    let Some((k, _)) = line.split_once(':') else {
+        return false;
+    };
+    !k.is_empty()
+        && !k.starts_with(' ')
+        && k.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
 }
 
 /// If `lines[i]` opens a front-matter block, the index of its closing fence.
-fn block_at(lines: &[&str], i: usize) -> Option<usize> {
+///
+/// After the first block (`strict`), the YAML must also name one of our fields: a body may hold
+/// a `---` rule followed by "Note: …" lines, which is valid YAML but not front matter.
+fn block_at(lines: &[&str], i: usize, strict: bool) -> Option<usize> {
     if !is_fence(lines.get(i)?) {
         return None;
     }
-    let close = (i + 1..lines.len()).find(|&j| is_fence(lines[j]) || lines[j].trim_end() == "...")?;
-    let first = lines[i + 1..close].iter().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
-    looks_like_key(first).then_some(close)
+    let close =
+        (i + 1..lines.len()).find(|&j| is_fence(lines[j]) || lines[j].trim_end() == "...")?;
+    let first = lines[i + 1..close]
+        .iter()
+        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    if !looks_like_key(first) {
+        return None;
+    }
+    if strict {
+        let known = |k: &str| {
+            let k = k.trim().to_ascii_lowercase();
+            FIELD_SYNONYMS.iter().any(|(f, _)| *f == k) || metric_for(&k).is_some()
+        };
+        let ok = match parse_yaml(&lines[i + 1..close].join("\n")) {
+            Ok(map) => map.keys().any(|k| known(k)),
+            // Broken YAML that starts like ours is still a block, so its error is reported
+            // instead of the block silently becoming part of the previous body.
+            Err(_) => first.split_once(':').is_some_and(|(k, _)| known(k)),
+        };
+        if !ok {
+            return None;
+        }
+    }
+    Some(close)
 }
 
 fn parse_yaml(yaml: &str) -> Result<Map<String, Value>, (Option<usize>, String)> {
-    let v: serde_yaml::Value = serde_yaml::from_str(yaml).map_err(|e| (e.location().map(|l| l.line()), e.to_string()))?;
+    let v: serde_yaml::Value =
+        serde_yaml::from_str(yaml).map_err(|e| (e.location().map(|l| l.line()), e.to_string()))?;
     match serde_json::to_value(v) {
         Ok(Value::Object(m)) => Ok(m),
         Ok(Value::Null) => Ok(Map::new()),
@@ -42,10 +72,16 @@ fn parse_yaml(yaml: &str) -> Result<Map<String, Value>, (Option<usize>, String)>
 /// For folder imports: does the first block declare library fields (`kind:` or `platform:`)?
 pub(crate) fn has_entry_front_matter(text: &str) -> bool {
     let lines: Vec<&str> = text.lines().collect();
-    let Some(start) = lines.iter().position(|l| !l.trim().is_empty()) else { return false };
-    let Some(close) = block_at(&lines, start) else { return false };
+    let Some(start) = lines.iter().position(|l| !l.trim().is_empty()) else {
+        return false;
+    };
+    let Some(close) = block_at(&lines, start, false) else {
+        return false;
+    };
     match parse_yaml(&lines[start + 1..close].join("\n")) {
-        Ok(m) => m.keys().any(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "kind" | "platform")),
+        Ok(m) => m
+            .keys()
+            .any(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "kind" | "platform")),
         Err(_) => true, // broken front matter: import it so the error is reported, not skipped silently
     }
 }
@@ -61,11 +97,15 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     let mut out = Vec::new();
     let mut i = start;
     while i < lines.len() {
-        let Some(close) = block_at(&lines, i) else {
+        let Some(close) = block_at(&lines, i, i != start) else {
             // Only possible for the first fence: later ones are found by `block_at` itself.
-            let unclosed = !lines[i + 1..].iter().any(|l| is_fence(l)) && lines.get(i + 1).is_some_and(|l| looks_like_key(l));
+            let unclosed = !lines[i + 1..].iter().any(|l| is_fence(l))
+                && lines.get(i + 1).is_some_and(|l| looks_like_key(l));
             if unclosed {
-                out.push(ctx.bad(i + 1, "front matter opened with `---` is never closed by another `---` line"));
+                out.push(ctx.bad(
+                    i + 1,
+                    "front matter opened with `---` is never closed by another `---` line",
+                ));
             } else {
                 out.push(whole_file(&lines[i..], i + 1, ctx));
             }
@@ -73,14 +113,16 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         };
         // The body runs to the next line that opens another block.
         let mut end = close + 1;
-        while end < lines.len() && block_at(&lines, end).is_none() {
+        while end < lines.len() && block_at(&lines, end, true).is_none() {
             end += 1;
         }
         let body = lines[close + 1..end].join("\n");
         match parse_yaml(&lines[i + 1..close].join("\n")) {
-            Err((l, msg)) => out.push(ctx.bad_field(l.map(|l| i + 1 + l).unwrap_or(i + 1), "front matter", msg)),
+            Err((l, msg)) => {
+                out.push(ctx.bad_field(l.map(|l| i + 1 + l).unwrap_or(i + 1), "front matter", msg))
+            }
             Ok(map) => match from_map(map, Some(body), i + 1) {
-                Ok(r) => out.push(Item::Record(r)),
+                Ok(r) => out.push(Item::Record(Box::new(r))),
                 Err((field, msg)) => out.push(ctx.bad_field(i + 1, &field, msg)),
             },
         }
@@ -101,7 +143,7 @@ fn whole_file(lines: &[&str], first_line: usize, ctx: &Ctx<'_>) -> Item {
         text = lines.join("\n").trim_start_matches("# ").to_string();
     }
     match from_map(map, Some(text), first_line) {
-        Ok(r) => Item::Record(r),
+        Ok(r) => Item::Record(Box::new(r)),
         Err((field, msg)) => ctx.bad_field(first_line, &field, msg),
     }
 }
@@ -113,7 +155,13 @@ mod tests {
 
     fn run(text: &str) -> Vec<Item> {
         let opts = ImportOptions::default();
-        parse(text, &Ctx { file: "t.md".into(), opts: &opts })
+        parse(
+            text,
+            &Ctx {
+                file: "t.md".into(),
+                opts: &opts,
+            },
+        )
     }
 
     #[test]
@@ -128,7 +176,10 @@ mod tests {
             })
             .collect();
         assert_eq!(recs.len(), 2);
-        assert_eq!(recs[0].entry.text.trim(), "First hook.\n\n---\n\nStill the first body.");
+        assert_eq!(
+            recs[0].entry.text.trim(),
+            "First hook.\n\n---\n\nStill the first body."
+        );
         assert_eq!(recs[1].line, 10);
         assert_eq!(recs[1].entry.tags, ["a", "b"]);
     }

@@ -133,12 +133,15 @@ impl ImportOptions {
         let mut out = Vec::new();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((k, v)) = pair.split_once('=') else {
-                return Err(Error::Invalid(format!("--map entry `{pair}` should look like field=Header")));
+                return Err(Error::Invalid(format!(
+                    "--map entry `{pair}` should look like field=Header"
+                )));
             };
             let (k, v) = (k.trim(), v.trim());
             let known = fields::FIELD_SYNONYMS.iter().any(|(f, _)| *f == k)
                 || fields::metric_for(k).is_some()
-                || k.strip_prefix("metric:").is_some_and(|m| !m.trim().is_empty());
+                || k.strip_prefix("metric:")
+                    .is_some_and(|m| !m.trim().is_empty());
             if !known || v.is_empty() {
                 let names: Vec<&str> = fields::FIELD_SYNONYMS.iter().map(|(f, _)| *f).collect();
                 return Err(Error::Invalid(format!(
@@ -232,7 +235,7 @@ pub(crate) struct Record {
 /// What a format module yields for each thing it finds.
 #[derive(Debug, Clone)]
 pub(crate) enum Item {
-    Record(Record),
+    Record(Box<Record>),
     Bad(Problem),
     Note(Problem),
 }
@@ -248,7 +251,12 @@ impl Ctx<'_> {
     pub fn bad(&self, line: impl Into<Option<usize>>, msg: impl Into<String>) -> Item {
         Item::Bad(Problem::new(&self.file, line.into(), msg))
     }
-    pub fn bad_field(&self, line: impl Into<Option<usize>>, field: &str, msg: impl Into<String>) -> Item {
+    pub fn bad_field(
+        &self,
+        line: impl Into<Option<usize>>,
+        field: &str,
+        msg: impl Into<String>,
+    ) -> Item {
         Item::Bad(Problem::new(&self.file, line.into(), msg).field(field))
     }
     pub fn note(&self, line: impl Into<Option<usize>>, msg: impl Into<String>) -> Item {
@@ -263,17 +271,33 @@ struct Candidate {
     explicit: bool,
 }
 
-fn collect(paths: &[PathBuf], skipped: &mut Vec<Skipped>, bad: &mut Vec<Problem>) -> Vec<Candidate> {
+fn collect(
+    paths: &[PathBuf],
+    skipped: &mut Vec<Skipped>,
+    bad: &mut Vec<Problem>,
+) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for p in paths {
         let display = p.display().to_string();
         match std::fs::metadata(p) {
             Err(e) => bad.push(Problem::new(display, None, format!("cannot read: {e}"))),
-            Ok(m) if m.is_dir() => walk(p, &display, &mut Vec::new(), &mut out, skipped, &mut seen, bad),
+            Ok(m) if m.is_dir() => walk(
+                p,
+                &display,
+                &mut Vec::new(),
+                &mut out,
+                skipped,
+                &mut seen,
+                bad,
+            ),
             Ok(_) => {
                 if seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())) {
-                    out.push(Candidate { path: p.clone(), display, explicit: true });
+                    out.push(Candidate {
+                        path: p.clone(),
+                        display,
+                        explicit: true,
+                    });
                 }
             }
         }
@@ -289,8 +313,12 @@ type Ignores = Vec<(PathBuf, Vec<String>)>;
 /// posts, drafts or negative examples next to the library without them being imported.
 fn read_ignore(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
     let text = std::fs::read_to_string(dir.join(".quillignore")).ok()?;
-    let pats: Vec<String> =
-        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
+    let pats: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_string)
+        .collect();
     Some((dir.to_path_buf(), pats))
 }
 
@@ -318,9 +346,14 @@ fn wildcard(pat: &str, s: &str) -> bool {
 
 fn ignored(ignores: &Ignores, path: &Path, is_dir: bool) -> bool {
     ignores.iter().any(|(base, pats)| {
-        let Ok(rel) = path.strip_prefix(base) else { return false };
+        let Ok(rel) = path.strip_prefix(base) else {
+            return false;
+        };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         pats.iter().any(|p| {
             let (p, dir_only) = match p.strip_suffix('/') {
                 Some(p) => (p, true),
@@ -330,7 +363,11 @@ fn ignored(ignores: &Ignores, path: &Path, is_dir: bool) -> bool {
                 return false;
             }
             let p = p.trim_start_matches('/');
-            if p.contains('/') { wildcard(p, &rel) } else { wildcard(p, &name) }
+            if p.contains('/') {
+                wildcard(p, &rel)
+            } else {
+                wildcard(p, &name)
+            }
         })
     })
 }
@@ -347,7 +384,11 @@ fn walk(
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            bad.push(Problem::new(display, None, format!("cannot list folder: {e}")));
+            bad.push(Problem::new(
+                display,
+                None,
+                format!("cannot list folder: {e}"),
+            ));
             return;
         }
     };
@@ -358,8 +399,10 @@ fn walk(
         }
         None => false,
     };
-    let mut children: Vec<(String, PathBuf)> =
-        rd.filter_map(|d| d.ok()).map(|d| (d.file_name().to_string_lossy().into_owned(), d.path())).collect();
+    let mut children: Vec<(String, PathBuf)> = rd
+        .filter_map(|d| d.ok())
+        .map(|d| (d.file_name().to_string_lossy().into_owned(), d.path()))
+        .collect();
     children.sort();
     for (name, path) in children {
         if name.starts_with('.') {
@@ -367,15 +410,26 @@ fn walk(
         }
         let shown = format!("{}/{name}", display.trim_end_matches('/'));
         // symlink_metadata: do not follow links to folders (a loop would never end).
-        let is_dir = std::fs::symlink_metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
+        let is_dir = std::fs::symlink_metadata(&path)
+            .map(|m| m.is_dir())
+            .unwrap_or(false);
         if ignored(ignores, &path, is_dir) {
-            skipped.push(Skipped { path: shown, reason: "listed in .quillignore".into() });
+            skipped.push(Skipped {
+                path: shown,
+                reason: "listed in .quillignore".into(),
+            });
             continue;
         }
         if is_dir {
             walk(&path, &shown, ignores, out, skipped, seen, bad);
-        } else if path.is_file() && seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
-            out.push(Candidate { path, display: shown, explicit: false });
+        } else if path.is_file()
+            && seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone()))
+        {
+            out.push(Candidate {
+                path,
+                display: shown,
+                explicit: false,
+            });
         }
     }
     if pushed {
@@ -384,18 +438,27 @@ fn walk(
 }
 
 fn extension(path: &Path) -> String {
-    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
+    path.extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default()
 }
 
 /// The format of a file from its name, extension and first bytes; `Err(reason)` if none fits.
 fn detect(path: &Path, text: &str) -> std::result::Result<Format, String> {
-    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
     let head = text.trim_start();
     let ext = extension(path);
     if ext == "js" {
         let stem = name.trim_end_matches(".js");
-        let tweets = stem == "tweets" || stem == "tweet" || stem.starts_with("tweets-part") || stem.starts_with("tweet-part");
-        if tweets || head.starts_with("window.YTD.tweets.") || head.starts_with("window.YTD.tweet.") {
+        let tweets = stem == "tweets"
+            || stem == "tweet"
+            || stem.starts_with("tweets-part")
+            || stem.starts_with("tweet-part");
+        if tweets || head.starts_with("window.YTD.tweets.") || head.starts_with("window.YTD.tweet.")
+        {
             return Ok(Format::X);
         }
         return Err("JavaScript that is not an X archive tweets.js".into());
@@ -412,13 +475,21 @@ fn detect(path: &Path, text: &str) -> std::result::Result<Format, String> {
             return Ok(f);
         }
     }
-    Err(if ext.is_empty() { "no file extension to tell its format".into() } else { format!("`.{ext}` is not a format Quill imports") })
+    Err(if ext.is_empty() {
+        "no file extension to tell its format".into()
+    } else {
+        format!("`.{ext}` is not a format Quill imports")
+    })
 }
 
 /// For files found inside a folder in auto mode: is this library material, or a document?
 /// Brand documents, transcripts and notes live next to the library in real folders and belong in
 /// the knowledge base, not in few-shot examples.
-fn library_shaped(format: Format, text: &str, opts: &ImportOptions) -> std::result::Result<(), String> {
+fn library_shaped(
+    format: Format,
+    text: &str,
+    opts: &ImportOptions,
+) -> std::result::Result<(), String> {
     match format {
         Format::X | Format::Linkedin => Ok(()),
         Format::Md => {
@@ -429,7 +500,9 @@ fn library_shaped(format: Format, text: &str, opts: &ImportOptions) -> std::resu
             }
         }
         Format::Csv => csv::has_text_column(text, opts).map_err(|h| {
-            format!("CSV without a text column (headers: {h}); pass --map text=COLUMN and name the file")
+            format!(
+                "CSV without a text column (headers: {h}); pass --map text=COLUMN and name the file"
+            )
         }),
         Format::Jsonl => {
             if jsonl::looks_like_entries(text) {
@@ -440,20 +513,33 @@ fn library_shaped(format: Format, text: &str, opts: &ImportOptions) -> std::resu
         }
         Format::Txt | Format::Html => Err(format!(
             "{} inside a folder is treated as a document, not library entries (name the file to import it)",
-            if format == Format::Txt { "plain text" } else { "HTML" }
+            if format == Format::Txt {
+                "plain text"
+            } else {
+                "HTML"
+            }
         )),
         Format::Auto => Err("unknown format".into()),
     }
 }
 
 fn read_text(c: &Candidate) -> std::result::Result<String, Problem> {
-    let bytes = std::fs::read(&c.path).map_err(|e| Problem::new(&c.display, None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(&c.path)
+        .map_err(|e| Problem::new(&c.display, None, format!("cannot read: {e}")))?;
     match String::from_utf8(bytes) {
-        Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s).replace("\r\n", "\n")),
+        Ok(s) => Ok(s
+            .strip_prefix('\u{feff}')
+            .map(str::to_string)
+            .unwrap_or(s)
+            .replace("\r\n", "\n")),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            Err(Problem::new(&c.display, Some(line), "is not UTF-8 text; save it as UTF-8 and import again"))
+            Err(Problem::new(
+                &c.display,
+                Some(line),
+                "is not UTF-8 text; save it as UTF-8 and import again",
+            ))
         }
     }
 }
@@ -497,7 +583,10 @@ pub fn import(
     opts: &ImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport> {
-    let mut report = ImportReport { dry_run: opts.dry_run, ..ImportReport::default() };
+    let mut report = ImportReport {
+        dry_run: opts.dry_run,
+        ..ImportReport::default()
+    };
     let mut bad = Vec::new();
     let candidates = collect(paths, &mut report.skipped, &mut bad);
     let mut ready: Vec<Ready> = Vec::new();
@@ -515,30 +604,47 @@ pub fn import(
             (Format::Auto, _) => match detect(&c.path, &text) {
                 Ok(f) => f,
                 Err(reason) if c.explicit => {
-                    bad.push(Problem::new(&c.display, None, format!("{reason}; pass --format")));
+                    bad.push(Problem::new(
+                        &c.display,
+                        None,
+                        format!("{reason}; pass --format"),
+                    ));
                     continue;
                 }
                 Err(reason) => {
-                    report.skipped.push(Skipped { path: c.display.clone(), reason });
+                    report.skipped.push(Skipped {
+                        path: c.display.clone(),
+                        reason,
+                    });
                     continue;
                 }
             },
             (f, true) => f,
             (f, false) => {
                 if !f.extensions().contains(&extension(&c.path).as_str()) {
-                    report.skipped.push(Skipped { path: c.display.clone(), reason: format!("not a .{} file", f.extensions()[0]) });
+                    report.skipped.push(Skipped {
+                        path: c.display.clone(),
+                        reason: format!("not a .{} file", f.extensions()[0]),
+                    });
                     continue;
                 }
                 f
             }
         };
-        if !c.explicit && opts.format == Format::Auto {
-            if let Err(reason) = library_shaped(format, &text, opts) {
-                report.skipped.push(Skipped { path: c.display.clone(), reason });
-                continue;
-            }
+        if !c.explicit
+            && opts.format == Format::Auto
+            && let Err(reason) = library_shaped(format, &text, opts)
+        {
+            report.skipped.push(Skipped {
+                path: c.display.clone(),
+                reason,
+            });
+            continue;
         }
-        let ctx = Ctx { file: c.display.clone(), opts };
+        let ctx = Ctx {
+            file: c.display.clone(),
+            opts,
+        };
         let items = parse(format, &text, &ctx);
         let mut records = 0;
         for item in items {
@@ -546,22 +652,34 @@ pub fn import(
                 Item::Bad(p) => bad.push(p),
                 Item::Note(p) => report.notes.push(p),
                 Item::Record(r) => {
+                    let r = *r;
                     records += 1;
                     let origin = format!("{}:{}", c.display, r.line);
                     let mut entry = r.entry;
                     entry.kind = r.kind.or(opts.kind).unwrap_or(Kind::Post);
-                    entry.platform = r.platform.or(opts.platform).unwrap_or_else(|| default_platform(format));
+                    entry.platform = r
+                        .platform
+                        .or(opts.platform)
+                        .unwrap_or_else(|| default_platform(format));
                     if entry.source.is_none() {
                         entry.source = Some(origin.clone());
                     }
                     match entry.normalize() {
-                        Ok(entry) => ready.push(Ready { entry, keep: r.keep, origin }),
+                        Ok(entry) => ready.push(Ready {
+                            entry,
+                            keep: r.keep,
+                            origin,
+                        }),
                         Err(e) => bad.push(Problem::new(&c.display, Some(r.line), e.to_string())),
                     }
                 }
             }
         }
-        report.files.push(FileSummary { path: c.display.clone(), format, records });
+        report.files.push(FileSummary {
+            path: c.display.clone(),
+            format,
+            records,
+        });
     }
     progress(total, total);
     if !bad.is_empty() && !opts.skip_bad {
@@ -577,7 +695,11 @@ pub fn import(
     db.write(|tx| {
         tx.execute(
             "INSERT INTO imports (started_at, paths, format) VALUES (?1, ?2, ?3)",
-            rusqlite::params![started, serde_json::to_string(&path_list)?, opts.format.as_str()],
+            rusqlite::params![
+                started,
+                serde_json::to_string(&path_list)?,
+                opts.format.as_str()
+            ],
         )?;
         let import_id = tx.last_insert_rowid();
         report.import_id = Some(import_id);
@@ -587,11 +709,47 @@ pub fn import(
         })?;
         tx.execute(
             "UPDATE imports SET added = ?2, duplicates = ?3, bad = ?4 WHERE id = ?1",
-            rusqlite::params![import_id, report.added as i64, report.duplicates.len() as i64, report.bad.len() as i64],
+            rusqlite::params![
+                import_id,
+                report.added as i64,
+                report.duplicates.len() as i64,
+                report.bad.len() as i64
+            ],
         )?;
         Ok::<_, Error>(())
     })?;
     Ok(report)
+}
+
+/// Reads one entry written as Markdown with front matter (what [`crate::entry_to_markdown`]
+/// writes and `edit --editor` opens). Ids and timestamps in it are ignored: an edit cannot
+/// change them. `file` is only used in messages.
+pub fn entry_from_markdown(text: &str, file: &str) -> Result<NewEntry> {
+    let opts = ImportOptions::default();
+    let ctx = Ctx {
+        file: file.to_string(),
+        opts: &opts,
+    };
+    let mut records = Vec::new();
+    for item in markdown::parse(&text.replace("\r\n", "\n"), &ctx) {
+        match item {
+            Item::Record(r) => records.push(*r),
+            Item::Bad(p) => return Err(Error::BadInput(vec![p])),
+            Item::Note(_) => {}
+        }
+    }
+    if records.len() != 1 {
+        return Err(Error::Invalid(format!(
+            "{file}: expected exactly 1 entry, found {}",
+            records.len()
+        )));
+    }
+    let r = records.remove(0);
+    let mut e = r.entry;
+    e.kind = r.kind.unwrap_or(Kind::Post);
+    e.platform = r.platform.unwrap_or(Platform::Other);
+    e.normalize()
+        .map_err(|err| Error::Invalid(format!("{file}:{}: {err}", r.line)))
 }
 
 #[derive(Clone)]
@@ -610,14 +768,28 @@ fn plan(
     mut write: impl FnMut(&Ready, &Connection) -> Result<Option<i64>>,
 ) -> Result<()> {
     let mut index: DupIndex<DupRef> = DupIndex::new();
-    for e in list_in(conn, &Filter { include_deleted: true, ..Filter::default() })? {
-        index.insert(e.kind, e.platform, &e.text, DupRef::Existing(e.id, e.is_deleted()));
+    for e in list_in(
+        conn,
+        &Filter {
+            include_deleted: true,
+            ..Filter::default()
+        },
+    )? {
+        index.insert(
+            e.kind,
+            e.platform,
+            &e.text,
+            DupRef::Existing(e.id, e.is_deleted()),
+        );
     }
     for r in ready {
         let dup = index.find(r.entry.kind, r.entry.platform, &r.entry.text);
         if let Some(d) = &dup {
             let (of_id, of) = match &d.of {
-                DupRef::Existing(id, deleted) => (Some(*id), format!("#{id}{}", if *deleted { " (deleted)" } else { "" })),
+                DupRef::Existing(id, deleted) => (
+                    Some(*id),
+                    format!("#{id}{}", if *deleted { " (deleted)" } else { "" }),
+                ),
                 DupRef::Batch(s) => (None, s.clone()),
             };
             report.duplicates.push(Duplicate {
@@ -637,7 +809,12 @@ fn plan(
             report.ids.push(id);
         }
         report.added += 1;
-        index.insert(r.entry.kind, r.entry.platform, &r.entry.text, DupRef::Batch(r.origin.clone()));
+        index.insert(
+            r.entry.kind,
+            r.entry.platform,
+            &r.entry.text,
+            DupRef::Batch(r.origin.clone()),
+        );
     }
     Ok(())
 }

@@ -8,7 +8,11 @@ use super::{Ctx, Item};
 
 fn is_separator(line: &str) -> bool {
     let t: String = line.chars().filter(|c| !c.is_whitespace()).collect();
-    t.len() >= 3 && (t.chars().all(|c| c == '-') || t.chars().all(|c| c == '*') || t.chars().all(|c| c == '=') || t.chars().all(|c| c == '_'))
+    t.len() >= 3
+        && (t.chars().all(|c| c == '-')
+            || t.chars().all(|c| c == '*')
+            || t.chars().all(|c| c == '=')
+            || t.chars().all(|c| c == '_'))
 }
 
 pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
@@ -23,14 +27,18 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
             // Leading blank lines inside a block move its first line down.
             let skip = block.iter().take_while(|l| l.trim().is_empty()).count();
             match from_map(serde_json::Map::new(), Some(body), start + skip) {
-                Ok(r) => out.push(Item::Record(r)),
+                Ok(r) => out.push(Item::Record(Box::new(r))),
                 Err((f, m)) => out.push(ctx.bad_field(start + skip, &f, m)),
             }
         }
         block.clear();
     };
     for (i, line) in lines.iter().enumerate() {
-        let end_here = if by_separator { is_separator(line) } else { line.trim().is_empty() };
+        let end_here = if by_separator {
+            is_separator(line)
+        } else {
+            line.trim().is_empty()
+        };
         if end_here {
             flush(&mut block, start);
             start = i + 2;
@@ -55,23 +63,35 @@ mod tests {
 
     fn lines_and_texts(text: &str) -> Vec<(usize, String)> {
         let opts = ImportOptions::default();
-        parse(text, &Ctx { file: "t.txt".into(), opts: &opts })
-            .into_iter()
-            .map(|i| match i {
-                Item::Record(r) => (r.line, r.entry.text),
-                other => panic!("{other:?}"),
-            })
-            .collect()
+        parse(
+            text,
+            &Ctx {
+                file: "t.txt".into(),
+                opts: &opts,
+            },
+        )
+        .into_iter()
+        .map(|i| match i {
+            Item::Record(r) => (r.line, r.entry.text),
+            other => panic!("{other:?}"),
+        })
+        .collect()
     }
 
     #[test]
     fn blank_lines_separate() {
-        assert_eq!(lines_and_texts("one\ncontinued\n\n\ntwo\n"), [(1, "one\ncontinued".into()), (5, "two".into())]);
+        assert_eq!(
+            lines_and_texts("one\ncontinued\n\n\ntwo\n"),
+            [(1, "one\ncontinued".into()), (5, "two".into())]
+        );
     }
 
     #[test]
     fn separators_win_over_blank_lines() {
         let got = lines_and_texts("para 1\n\npara 2\n---\n\nnext post\n");
-        assert_eq!(got, [(1, "para 1\n\npara 2".into()), (6, "\nnext post".into())]);
+        assert_eq!(
+            got,
+            [(1, "para 1\n\npara 2".into()), (6, "\nnext post".into())]
+        );
     }
 }

@@ -276,6 +276,26 @@ impl GgufFile {
         self.bytes.as_slice().get(start..end).unwrap_or(&[])
     }
 
+    /// Tells the OS we are done with a tensor's bytes (after copying them into the kernels'
+    /// layout), so the file pages stop counting toward this process's resident memory. Without
+    /// this, loading peaks at twice the model size (the map plus the copy). Harmless if the
+    /// bytes are read again: the pages come back from the page cache.
+    pub fn release_tensor(&self, info: &TensorInfo) {
+        #[cfg(unix)]
+        if let Bytes::Mmap(m) = &self.bytes {
+            let start = (self.data_offset + info.offset) as usize;
+            let len = info.n_bytes as usize;
+            if start.checked_add(len).is_some_and(|end| end <= m.len()) && len > 0 {
+                // SAFETY: the map is a read-only, file-backed mapping: MADV_DONTNEED only drops
+                // our page-table entries and later reads fault the same file contents back in,
+                // so no live `&[u8]` into the map can observe a change.
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = info;
+    }
+
     /// Looks a tensor up by name and returns its info and bytes, or an error naming the file.
     pub fn tensor(&self, name: &str) -> Result<(&TensorInfo, &[u8]), GgufError> {
         let info = self.tensor_info(name).ok_or_else(|| self.error(format!("tensor {name:?} is missing")))?;

@@ -88,7 +88,9 @@ fn matrix(f: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<QMatrix,
             info.ggml_type
         ))
     })?;
-    QMatrix::new(kind, rows, cols, bytes).ctx(|| format!("{}: tensor {name}", f.path().display()))
+    let m = QMatrix::new(kind, rows, cols, bytes).ctx(|| format!("{}: tensor {name}", f.path().display()))?;
+    f.release_tensor(info);
+    Ok(m)
 }
 
 fn vector(f: &GgufFile, name: &str, n: usize) -> Result<Vec<f32>, LlmError> {

@@ -219,31 +219,33 @@ impl CustomOp3 for Attention {
         sv: &CpuStorage,
         lv: &Layout,
     ) -> candle_core::Result<(CpuStorage, Shape)> {
-        let q = input(sq, lq, "attention q")?;
-        let k = input(sk, lk, "attention k")?;
-        let v = input(sv, lv, "attention v")?;
-        let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
-        let n = b * t;
-        if q.len() != n * nh * hd || k.len() != n * nkv * hd || v.len() != n * nkv * hd {
-            candle_core::bail!("attention: q/k/v sizes do not match {b}x{t} tokens");
-        }
-        let rep = nh / nkv;
-        let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-        let results: Vec<_> = tasks.par_iter().map(|&(r, g)| self.forward_task(q, k, v, r, g)).collect();
-        let mut out = vec![0.0f32; n * nh * hd];
-        let mut lse = vec![0.0f32; b * nh * t];
-        for (&(r, g), (outs, lses)) in tasks.iter().zip(results) {
-            for hl in 0..rep {
-                let h = g * rep + hl;
-                store_head(&mut out, nh * hd, h * hd, r, t, hd, &outs[hl * t * hd..(hl + 1) * t * hd]);
-                lse[(r * nh + h) * t..(r * nh + h + 1) * t].copy_from_slice(&lses[hl * t..(hl + 1) * t]);
+        super::profile::time(6, || {
+            let q = input(sq, lq, "attention q")?;
+            let k = input(sk, lk, "attention k")?;
+            let v = input(sv, lv, "attention v")?;
+            let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
+            let n = b * t;
+            if q.len() != n * nh * hd || k.len() != n * nkv * hd || v.len() != n * nkv * hd {
+                candle_core::bail!("attention: q/k/v sizes do not match {b}x{t} tokens");
             }
-        }
-        match self.lse.lock() {
-            Ok(mut g) => *g = lse,
-            Err(_) => candle_core::bail!("attention: state lock poisoned"),
-        }
-        Ok((CpuStorage::F32(out), Shape::from((n, nh * hd))))
+            let rep = nh / nkv;
+            let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+            let results: Vec<_> = tasks.par_iter().map(|&(r, g)| self.forward_task(q, k, v, r, g)).collect();
+            let mut out = vec![0.0f32; n * nh * hd];
+            let mut lse = vec![0.0f32; b * nh * t];
+            for (&(r, g), (outs, lses)) in tasks.iter().zip(results) {
+                for hl in 0..rep {
+                    let h = g * rep + hl;
+                    store_head(&mut out, nh * hd, h * hd, r, t, hd, &outs[hl * t * hd..(hl + 1) * t * hd]);
+                    lse[(r * nh + h) * t..(r * nh + h + 1) * t].copy_from_slice(&lses[hl * t..(hl + 1) * t]);
+                }
+            }
+            match self.lse.lock() {
+                Ok(mut g) => *g = lse,
+                Err(_) => candle_core::bail!("attention: state lock poisoned"),
+            }
+            Ok((CpuStorage::F32(out), Shape::from((n, nh * hd))))
+        })
     }
 
     fn bwd(
@@ -254,38 +256,40 @@ impl CustomOp3 for Attention {
         _res: &Tensor,
         d_out: &Tensor,
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
-        let n = b * t;
-        let rep = nh / nkv;
-        let (q, k, v, d_out) = (q.contiguous()?, k.contiguous()?, v.contiguous()?, d_out.contiguous()?);
-        let (qv, kv, vv, dv) = (F32View::new(&q)?, F32View::new(&k)?, F32View::new(&v)?, F32View::new(&d_out)?);
-        let lse = match self.lse.lock() {
-            Ok(g) => g.clone(),
-            Err(_) => candle_core::bail!("attention: state lock poisoned"),
-        };
-        if lse.len() != b * nh * t {
-            candle_core::bail!("attention: backward called before forward");
-        }
-        let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-        let results: Vec<_> = tasks
-            .par_iter()
-            .map(|&(r, g)| self.backward_task(qv.as_slice(), kv.as_slice(), vv.as_slice(), dv.as_slice(), &lse, r, g))
-            .collect();
-        let mut dq = vec![0.0f32; n * nh * hd];
-        let mut dk = vec![0.0f32; n * nkv * hd];
-        let mut dvv = vec![0.0f32; n * nkv * hd];
-        for (&(r, g), (dqs, dkh, dvh)) in tasks.iter().zip(results) {
-            for hl in 0..rep {
-                let h = g * rep + hl;
-                store_head(&mut dq, nh * hd, h * hd, r, t, hd, &dqs[hl * t * hd..(hl + 1) * t * hd]);
+        super::profile::time(7, || {
+            let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
+            let n = b * t;
+            let rep = nh / nkv;
+            let (q, k, v, d_out) = (q.contiguous()?, k.contiguous()?, v.contiguous()?, d_out.contiguous()?);
+            let (qv, kv, vv, dv) = (F32View::new(&q)?, F32View::new(&k)?, F32View::new(&v)?, F32View::new(&d_out)?);
+            let lse = match self.lse.lock() {
+                Ok(g) => g.clone(),
+                Err(_) => candle_core::bail!("attention: state lock poisoned"),
+            };
+            if lse.len() != b * nh * t {
+                candle_core::bail!("attention: backward called before forward");
             }
-            store_head(&mut dk, nkv * hd, g * hd, r, t, hd, &dkh);
-            store_head(&mut dvv, nkv * hd, g * hd, r, t, hd, &dvh);
-        }
-        Ok((
-            Some(out_tensor(dq, (n, nh * hd))?),
-            Some(out_tensor(dk, (n, nkv * hd))?),
-            Some(out_tensor(dvv, (n, nkv * hd))?),
-        ))
+            let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+            let results: Vec<_> = tasks
+                .par_iter()
+                .map(|&(r, g)| self.backward_task(qv.as_slice(), kv.as_slice(), vv.as_slice(), dv.as_slice(), &lse, r, g))
+                .collect();
+            let mut dq = vec![0.0f32; n * nh * hd];
+            let mut dk = vec![0.0f32; n * nkv * hd];
+            let mut dvv = vec![0.0f32; n * nkv * hd];
+            for (&(r, g), (dqs, dkh, dvh)) in tasks.iter().zip(results) {
+                for hl in 0..rep {
+                    let h = g * rep + hl;
+                    store_head(&mut dq, nh * hd, h * hd, r, t, hd, &dqs[hl * t * hd..(hl + 1) * t * hd]);
+                }
+                store_head(&mut dk, nkv * hd, g * hd, r, t, hd, &dkh);
+                store_head(&mut dvv, nkv * hd, g * hd, r, t, hd, &dvh);
+            }
+            Ok((
+                Some(out_tensor(dq, (n, nh * hd))?),
+                Some(out_tensor(dk, (n, nkv * hd))?),
+                Some(out_tensor(dvv, (n, nkv * hd))?),
+            ))
+        })
     }
 }

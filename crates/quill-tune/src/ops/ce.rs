@@ -69,44 +69,48 @@ impl CustomOp1 for LmHeadLoss {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        let h = input(s, l, "lm-head h")?;
-        let d = self.d;
-        let n = h.len() / d;
-        if self.targets.len() != n || self.weights.len() != n {
-            candle_core::bail!("lm-head loss: {} targets for {n} positions", self.targets.len());
-        }
-        let trained: Vec<usize> = (0..n).filter(|&i| self.weights[i] != 0.0).collect();
-        let wv = F32View::new(&self.w)?;
-        let w = wv.as_slice();
-        let parts: Vec<(f64, Vec<f32>)> = trained.par_chunks(CHUNK).map(|rows| self.chunk(h, w, rows)).collect();
-        let mut grad = vec![0.0f32; n * d];
-        let mut loss = 0.0f64;
-        for (rows, (l, dh)) in trained.chunks(CHUNK).zip(parts) {
-            loss += l;
-            for (k, &i) in rows.iter().enumerate() {
-                grad[i * d..(i + 1) * d].copy_from_slice(&dh[k * d..(k + 1) * d]);
+        super::profile::time(9, || {
+            let h = input(s, l, "lm-head h")?;
+            let d = self.d;
+            let n = h.len() / d;
+            if self.targets.len() != n || self.weights.len() != n {
+                candle_core::bail!("lm-head loss: {} targets for {n} positions", self.targets.len());
             }
-        }
-        match self.grad.lock() {
-            Ok(mut g) => *g = Some(grad),
-            Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),
-        }
-        let loss = (loss / self.norm as f64) as f32;
-        Ok((CpuStorage::F32(vec![loss]), Shape::from(())))
+            let trained: Vec<usize> = (0..n).filter(|&i| self.weights[i] != 0.0).collect();
+            let wv = F32View::new(&self.w)?;
+            let w = wv.as_slice();
+            let parts: Vec<(f64, Vec<f32>)> = trained.par_chunks(CHUNK).map(|rows| self.chunk(h, w, rows)).collect();
+            let mut grad = vec![0.0f32; n * d];
+            let mut loss = 0.0f64;
+            for (rows, (l, dh)) in trained.chunks(CHUNK).zip(parts) {
+                loss += l;
+                for (k, &i) in rows.iter().enumerate() {
+                    grad[i * d..(i + 1) * d].copy_from_slice(&dh[k * d..(k + 1) * d]);
+                }
+            }
+            match self.grad.lock() {
+                Ok(mut g) => *g = Some(grad),
+                Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),
+            }
+            let loss = (loss / self.norm as f64) as f32;
+            Ok((CpuStorage::F32(vec![loss]), Shape::from(())))
+        })
     }
 
     fn bwd(&self, h: &Tensor, _res: &Tensor, d_loss: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        let scale = d_loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
-        let grad = match self.grad.lock() {
-            Ok(mut g) => g.take(),
-            Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),
-        };
-        let Some(mut grad) = grad else {
-            candle_core::bail!("lm-head loss: backward called twice or before forward");
-        };
-        if scale != 1.0 {
-            grad.iter_mut().for_each(|g| *g *= scale);
-        }
-        Ok(Some(out_tensor(grad, h.shape().clone())?))
+        super::profile::time(9, || {
+            let scale = d_loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
+            let grad = match self.grad.lock() {
+                Ok(mut g) => g.take(),
+                Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),
+            };
+            let Some(mut grad) = grad else {
+                candle_core::bail!("lm-head loss: backward called twice or before forward");
+            };
+            if scale != 1.0 {
+                grad.iter_mut().for_each(|g| *g *= scale);
+            }
+            Ok(Some(out_tensor(grad, h.shape().clone())?))
+        })
     }
 }

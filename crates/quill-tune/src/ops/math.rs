@@ -30,12 +30,6 @@ pub fn exp(x: f32) -> f32 {
     y * scale
 }
 
-/// Logistic sigmoid.
-#[inline(always)]
-pub fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + exp(-x))
-}
-
 /// Maximum of a slice (−∞ for an empty one).
 #[inline]
 pub fn max(xs: &[f32]) -> f32 {

@@ -153,3 +153,36 @@ pub(crate) fn fused_loss(
     };
     Ok(h.apply_op1(op)?)
 }
+
+/// Optional per-op timing (`QUILL_TUNE_PROFILE=1`), for finding where a step's time goes.
+pub mod profile {
+    use std::sync::OnceLock;
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::time::Instant;
+
+    /// Op categories that are timed.
+    pub const NAMES: [&str; 10] =
+        ["linear fwd", "linear bwd", "lora fwd", "lora bwd", "norm fwd", "norm bwd", "attn fwd", "attn bwd", "swiglu", "lm-head+ce"];
+    static NS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+
+    fn enabled() -> bool {
+        static ON: OnceLock<bool> = OnceLock::new();
+        *ON.get_or_init(|| std::env::var_os("QUILL_TUNE_PROFILE").is_some_and(|v| v != "0"))
+    }
+
+    /// Times a closure under category `i` when profiling is on.
+    pub fn time<R>(i: usize, f: impl FnOnce() -> R) -> R {
+        if !enabled() {
+            return f();
+        }
+        let t = Instant::now();
+        let r = f();
+        NS[i].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+        r
+    }
+
+    /// Seconds per category since the last reset.
+    pub fn take() -> Vec<(&'static str, f64)> {
+        NAMES.iter().zip(&NS).map(|(n, a)| (*n, a.swap(0, Ordering::Relaxed) as f64 * 1e-9)).collect()
+    }
+}

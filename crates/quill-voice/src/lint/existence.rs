@@ -33,11 +33,15 @@ impl Existence {
         Ok(Self { pattern, exceptions: exceptions(f)? })
     }
 
+    fn excepted(&self, text: &str, span: &std::ops::Range<usize>, m: &std::ops::Range<usize>, observed: &str) -> bool {
+        excepted(self.exceptions.as_ref(), text, span, m, observed)
+    }
+
     pub(crate) fn run(&self, ctx: &RunCtx<'_, '_>, meta: &RuleMeta, out: &mut Vec<Hit>) {
         for span in ctx.spans {
             for m in self.pattern.find_iter(ctx.text, span.clone()) {
                 let Some((range, observed)) = trimmed(ctx.text, m) else { continue };
-                if self.exceptions.as_ref().is_some_and(|e| e.is_match(observed)) {
+                if self.excepted(ctx.text, span, &range, observed) {
                     continue;
                 }
                 out.push(Hit {
@@ -50,14 +54,29 @@ impl Existence {
     }
 }
 
-/// Vale's `exceptions`: a match that contains one of these words is not flagged.
+/// Whether a match is excused: it contains an exception, or it sits inside an occurrence of an
+/// exception phrase in the text ("of course" inside "of course not"), as Vale 3 does.
+pub(crate) fn excepted(
+    ex: Option<&Pattern>,
+    text: &str,
+    span: &std::ops::Range<usize>,
+    m: &std::ops::Range<usize>,
+    observed: &str,
+) -> bool {
+    let Some(ex) = ex else { return false };
+    ex.is_match(observed) || ex.find_iter(text, span.clone()).iter().any(|e| e.start <= m.start && m.end <= e.end)
+}
+
+/// Vale's `exceptions`: a match that contains one of these words is not flagged (case-insensitive
+/// when the rule is).
 pub(crate) fn exceptions(f: &Fields<'_>) -> Result<Option<Pattern>> {
     let mut ex: Vec<String> = f.strings("exceptions")?.into_iter().filter(|t| !t.is_empty()).collect();
     if ex.is_empty() {
         return Ok(None);
     }
     ex.sort_by_key(|e| std::cmp::Reverse(e.len()));
-    let regex = format!(r"(?m)\b(?:{})\b", ex.join("|"));
+    let ic = if f.bool("ignorecase")? { "(?i)" } else { "" };
+    let regex = format!(r"{ic}(?m)\b(?:{})\b", ex.join("|"));
     Pattern::new(&regex).map(Some).map_err(|e| f.err(format!("in 'exceptions': {e}")))
 }
 

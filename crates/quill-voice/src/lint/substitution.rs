@@ -1,6 +1,6 @@
 //! `extends: substitution` — flag a word and suggest the preferred one ("utilize" → "use").
 
-use super::existence::{NONWORD_TEMPLATE, WORD_TEMPLATE, exceptions, trimmed};
+use super::existence::{NONWORD_TEMPLATE, WORD_TEMPLATE, excepted, exceptions, trimmed};
 use super::rule::{Fields, Pattern, RuleMeta, format_message};
 use super::{Hit, RunCtx};
 use crate::Result;
@@ -54,7 +54,7 @@ impl Substitution {
                 let Some((range, observed)) = trimmed(ctx.text, m) else { continue };
                 let Some(expected) = self.replacements.get(idx - 1) else { continue };
                 if same_token(expected, observed, self.ignorecase)
-                    || self.exceptions.as_ref().is_some_and(|e| e.is_match(observed))
+                    || excepted(self.exceptions.as_ref(), ctx.text, span, &range, observed)
                 {
                     continue;
                 }

@@ -1,0 +1,519 @@
+//! The creator's voice profile: what their own writing looks like, measured, weighted toward
+//! their best work, and calibrated against itself.
+//!
+//! # Calibration
+//! A raw similarity means nothing on its own (a cosine of 0.41 — is that close?). So every
+//! component is calibrated on the creator's own texts by leave-one-out: each text is compared
+//! with the profile built from all the *other* texts, and the mean and spread of those
+//! similarities become the yardstick. A draft's component score is then a z-score: 0 means "as
+//! close as a typical post of yours", −3 means "further than nearly all of them". Because the
+//! yardstick is the creator's own variation, the combined score means the same thing for a
+//! creator with a tight, consistent style and for one who ranges widely — which is also what
+//! lets one author's profile be compared with another's in the attribution test.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::{FUNCTION_WORDS, SCALARS, TextFeatures, analyze, sparse_dot};
+use crate::{Error, Result};
+
+/// Profile format version; bump when the stored layout or the meaning of a number changes.
+pub const PROFILE_VERSION: u32 = 1;
+
+/// One of the creator's texts, with how much it should count.
+#[derive(Debug, Clone, Copy)]
+pub struct ProfileText<'a> {
+    /// The text (body only, no front matter).
+    pub text: &'a str,
+    /// Relative weight; see [`weight_for`]. Must be positive.
+    pub weight: f64,
+    /// Its sentence embedding, when an embedder is available.
+    pub embedding: Option<&'a [f32]>,
+}
+
+/// The weight of a library entry: best work counts more. A 5-star post counts 1.5×, a 1-star
+/// 0.5×, unrated 1×; a performance score in [0, 1] (the entry's percentile among the creator's
+/// posts on that platform) scales it by 0.75–1.25.
+pub fn weight_for(rating: Option<u8>, performance: Option<f64>) -> f64 {
+    let r = rating.map(|r| 1.0 + 0.25 * (r.clamp(1, 5) as f64 - 3.0)).unwrap_or(1.0);
+    let p = performance.map(|p| 0.75 + 0.5 * p.clamp(0.0, 1.0)).unwrap_or(1.0);
+    r * p
+}
+
+/// Mean and spread of one scalar feature in the creator's writing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScalarStat {
+    /// Feature key (see [`SCALARS`]).
+    pub key: String,
+    /// Weighted mean.
+    pub mean: f64,
+    /// Weighted standard deviation, with the feature's floor folded in.
+    pub sd: f64,
+}
+
+/// A recurring opener or closer and how often (weighted share of texts) it appears.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct KeyShare {
+    /// Normalised key.
+    pub key: String,
+    /// Weighted share of texts, 0–1.
+    pub share: f64,
+    /// The line as the creator wrote it (for reasons).
+    pub example: String,
+}
+
+/// Mean and spread of a similarity on the creator's own texts (leave-one-out).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Yardstick {
+    /// Mean similarity of an own text to the rest.
+    pub mean: f64,
+    /// Its standard deviation.
+    pub sd: f64,
+}
+
+impl Yardstick {
+    /// `(x - mean) / sd`.
+    pub fn z(&self, x: f64) -> f64 {
+        (x - self.mean) / self.sd.max(1e-9)
+    }
+}
+
+/// The calibration of every component and of the combined score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// Character n-gram cosine to the centroid.
+    pub char_ngrams: Yardstick,
+    /// Mean log-probability of the function words under the creator's distribution.
+    pub function_words: Yardstick,
+    /// Negative mean absolute z over the scalar features.
+    pub style: Yardstick,
+    /// Log-probability of the opener and the closer.
+    pub signature: Yardstick,
+    /// Embedding cosine to the centroid, when embeddings were given.
+    pub embedding: Option<Yardstick>,
+    /// The combined z of own texts, to standardise the final score.
+    pub combined: Yardstick,
+}
+
+/// A creator's voice profile. Serialisable: the workspace stores it as JSON.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// [`PROFILE_VERSION`] when built.
+    pub version: u32,
+    /// Number of texts.
+    pub texts: usize,
+    /// Their total weight.
+    pub total_weight: f64,
+    /// Total words.
+    pub words: usize,
+    /// Scalar features ([`SCALARS`] order).
+    pub scalars: Vec<ScalarStat>,
+    /// Smoothed log-probabilities of [`FUNCTION_WORDS`] (given a function word).
+    pub function_word_logp: Vec<f64>,
+    /// Weighted centroid of the texts' character n-gram vectors (sorted by hash).
+    pub char_centroid: Vec<(u32, f32)>,
+    /// Openers by weighted share, most common first.
+    pub openers: Vec<KeyShare>,
+    /// Closers by weighted share, most common first.
+    pub closers: Vec<KeyShare>,
+    /// Every word the creator used, with its weighted count.
+    pub vocabulary: BTreeMap<String, f64>,
+    /// Mean embedding, when embeddings were given.
+    pub embedding: Option<Vec<f32>>,
+    /// Leave-one-out calibration.
+    pub calibration: Calibration,
+}
+
+/// Additive smoothing for function-word probabilities (pseudo-counts spread evenly).
+const FW_ALPHA: f64 = 0.5;
+/// Pseudo-weight of "something else" for openers and closers.
+const KEY_ALPHA: f64 = 1.0;
+/// |z| above this counts no more (one wild feature must not decide the score).
+pub(crate) const Z_CAP: f64 = 4.0;
+
+/// Component weights in the combined score. Equal weights for the three text families, the
+/// signature (opener + closer) at half weight since it is two observations per text, and the
+/// embedding at half weight since MiniLM mostly encodes topic.
+pub(crate) const W_CHAR: f64 = 1.0;
+pub(crate) const W_FW: f64 = 1.0;
+pub(crate) const W_STYLE: f64 = 1.0;
+pub(crate) const W_SIG: f64 = 0.5;
+pub(crate) const W_EMB: f64 = 0.5;
+
+/// Running sums from which the profile — and every leave-one-out profile — is computed.
+struct Sums<'f> {
+    feats: &'f [TextFeatures],
+    weights: Vec<f64>,
+    total_w: f64,
+    sx: Vec<f64>,
+    sxx: Vec<f64>,
+    fw: Vec<f64>,
+    centroid: HashMap<u32, f64>,
+    centroid_sq: f64,
+    openers: HashMap<String, f64>,
+    closers: HashMap<String, f64>,
+    emb: Option<Vec<f64>>,
+    embs: Vec<Option<Vec<f32>>>,
+}
+
+impl<'f> Sums<'f> {
+    fn new(feats: &'f [TextFeatures], weights: Vec<f64>, embs: Vec<Option<Vec<f32>>>) -> Self {
+        let k = SCALARS.len();
+        let mut s = Sums {
+            feats,
+            total_w: weights.iter().sum(),
+            weights,
+            sx: vec![0.0; k],
+            sxx: vec![0.0; k],
+            fw: vec![0.0; FUNCTION_WORDS.len()],
+            centroid: HashMap::new(),
+            centroid_sq: 0.0,
+            openers: HashMap::new(),
+            closers: HashMap::new(),
+            emb: None,
+            embs,
+        };
+        let all_emb = s.embs.iter().all(Option::is_some) && !s.embs.is_empty();
+        let dim = s.embs.first().and_then(|e| e.as_ref().map(Vec::len)).unwrap_or(0);
+        if all_emb && dim > 0 && s.embs.iter().all(|e| e.as_ref().is_some_and(|v| v.len() == dim)) {
+            s.emb = Some(vec![0.0; dim]);
+        }
+        for (i, f) in feats.iter().enumerate() {
+            let w = s.weights[i];
+            for (j, &x) in f.scalars.iter().enumerate() {
+                s.sx[j] += w * x;
+                s.sxx[j] += w * x * x;
+            }
+            for (j, &c) in f.function_words.iter().enumerate() {
+                s.fw[j] += w * c as f64;
+            }
+            for &(h, v) in &f.char_ngrams {
+                *s.centroid.entry(h).or_default() += w * v as f64;
+            }
+            *s.openers.entry(f.opener.clone()).or_default() += w;
+            *s.closers.entry(f.closer.clone()).or_default() += w;
+            if let (Some(acc), Some(Some(e))) = (s.emb.as_mut(), s.embs.get(i)) {
+                for (a, &x) in acc.iter_mut().zip(e.iter()) {
+                    *a += w * x as f64;
+                }
+            }
+        }
+        s.centroid_sq = s.centroid.values().map(|v| v * v).sum();
+        s
+    }
+
+    /// Scalar means and sds, optionally leaving text `skip` out.
+    fn scalar_stats(&self, skip: Option<usize>) -> (Vec<f64>, Vec<f64>) {
+        let (mut w, mut sx, mut sxx) = (self.total_w, self.sx.clone(), self.sxx.clone());
+        if let Some(i) = skip {
+            let wi = self.weights[i];
+            w -= wi;
+            for (j, &x) in self.feats[i].scalars.iter().enumerate() {
+                sx[j] -= wi * x;
+                sxx[j] -= wi * x * x;
+            }
+        }
+        let w = w.max(1e-9);
+        let mean: Vec<f64> = sx.iter().map(|s| s / w).collect();
+        let sd = mean
+            .iter()
+            .zip(&sxx)
+            .zip(SCALARS)
+            .map(|((m, q), def)| ((q / w - m * m).max(0.0) + def.floor * def.floor).sqrt())
+            .collect();
+        (mean, sd)
+    }
+
+    fn fw_logp(&self, skip: Option<usize>) -> Vec<f64> {
+        let mut c = self.fw.clone();
+        if let Some(i) = skip {
+            let wi = self.weights[i];
+            for (j, &x) in self.feats[i].function_words.iter().enumerate() {
+                c[j] -= wi * x as f64;
+            }
+        }
+        let total: f64 = c.iter().map(|x| x.max(0.0)).sum::<f64>() + FW_ALPHA * c.len() as f64;
+        c.iter().map(|x| ((x.max(0.0) + FW_ALPHA) / total).ln()).collect()
+    }
+
+    fn char_sim(&self, i: usize) -> f64 {
+        // cos(v, S - w v) without rebuilding the centroid.
+        let f = &self.feats[i];
+        let wi = self.weights[i];
+        let dot_s: f64 = f.char_ngrams.iter().map(|&(h, v)| v as f64 * self.centroid.get(&h).copied().unwrap_or(0.0)).sum();
+        let vv: f64 = f.char_ngrams.iter().map(|p| (p.1 as f64).powi(2)).sum();
+        let num = dot_s - wi * vv;
+        let den_sq = self.centroid_sq - 2.0 * wi * dot_s + wi * wi * vv;
+        if den_sq <= 1e-12 || vv <= 0.0 { 0.0 } else { num / (den_sq.sqrt() * vv.sqrt()) }
+    }
+
+    fn key_logp(map: &HashMap<String, f64>, total: f64, key: &str, skip_w: f64) -> f64 {
+        let c = (map.get(key).copied().unwrap_or(0.0) - skip_w).max(0.0);
+        let kinds = map.len() as f64 + 1.0;
+        ((c + KEY_ALPHA / kinds) / (total - skip_w + KEY_ALPHA)).ln()
+    }
+
+    fn sig_sim(&self, i: usize) -> f64 {
+        let f = &self.feats[i];
+        let wi = self.weights[i];
+        Self::key_logp(&self.openers, self.total_w, &f.opener, wi) + Self::key_logp(&self.closers, self.total_w, &f.closer, wi)
+    }
+
+    fn emb_sim(&self, i: usize) -> Option<f64> {
+        let acc = self.emb.as_ref()?;
+        let e = self.embs.get(i)?.as_ref()?;
+        let wi = self.weights[i];
+        let rest: Vec<f64> = acc.iter().zip(e.iter()).map(|(a, &x)| a - wi * x as f64).collect();
+        Some(cosine64(e, &rest))
+    }
+}
+
+/// Builds a profile from the creator's texts.
+///
+/// Needs at least 3 texts with words (the leave-one-out calibration needs a spread). Weights
+/// must be positive; use [`weight_for`] to derive them from ratings and performance.
+pub fn build_profile(texts: &[ProfileText<'_>]) -> Result<Profile> {
+    let feats: Vec<TextFeatures> = texts.iter().map(|t| analyze(t.text)).collect();
+    let keep: Vec<usize> = (0..texts.len()).filter(|&i| feats[i].words > 0 && texts[i].weight > 0.0).collect();
+    if keep.len() < 3 {
+        return Err(Error::NotEnoughData(format!(
+            "a voice profile needs at least 3 of your texts with words in them; found {}\n  hint: import posts with `quill library import`",
+            keep.len()
+        )));
+    }
+    let feats: Vec<TextFeatures> = keep.iter().map(|&i| feats[i].clone()).collect();
+    let weights: Vec<f64> = keep.iter().map(|&i| texts[i].weight).collect();
+    let embs: Vec<Option<Vec<f32>>> = keep.iter().map(|&i| texts[i].embedding.map(<[f32]>::to_vec)).collect();
+    let raw: Vec<&str> = keep.iter().map(|&i| texts[i].text).collect();
+    Ok(build_from_features(&feats, weights, embs, &raw))
+}
+
+pub(crate) fn build_from_features(feats: &[TextFeatures], weights: Vec<f64>, embs: Vec<Option<Vec<f32>>>, raw: &[&str]) -> Profile {
+    let sums = Sums::new(feats, weights, embs);
+    let n = feats.len();
+
+    // Leave-one-out similarities of every own text, per component.
+    let mut loo: Vec<Sims> = Vec::with_capacity(n);
+    for i in 0..n {
+        let (mean, sd) = sums.scalar_stats(Some(i));
+        let logp = sums.fw_logp(Some(i));
+        loo.push(Sims {
+            char_ngrams: sums.char_sim(i),
+            function_words: fw_sim(&feats[i].function_words, &logp),
+            style: style_sim(&feats[i].scalars, &mean, &sd),
+            signature: sums.sig_sim(i),
+            embedding: sums.emb_sim(i),
+        });
+    }
+    let w = &sums.weights;
+    let yard = |get: &dyn Fn(&Sims) -> Option<f64>| -> Option<Yardstick> {
+        let pts: Vec<(f64, f64)> = loo.iter().zip(w).filter_map(|(s, &w)| get(s).map(|x| (x, w))).collect();
+        if pts.len() < 2 {
+            return None;
+        }
+        Some(weighted_yardstick(&pts))
+    };
+    let fw_fallback = Yardstick { mean: 0.0, sd: 1.0 };
+    let mut calibration = Calibration {
+        char_ngrams: yard(&|s| Some(s.char_ngrams)).unwrap_or(fw_fallback),
+        function_words: yard(&|s| s.function_words).unwrap_or(fw_fallback),
+        style: yard(&|s| Some(s.style)).unwrap_or(fw_fallback),
+        signature: yard(&|s| Some(s.signature)).unwrap_or(fw_fallback),
+        embedding: if sums.emb.is_some() { yard(&|s| s.embedding) } else { None },
+        combined: Yardstick { mean: 0.0, sd: 1.0 },
+    };
+    let combined: Vec<(f64, f64)> = loo.iter().zip(w).map(|(s, &w)| (combine(&calibration, s).0, w)).collect();
+    calibration.combined = weighted_yardstick(&combined);
+
+    let (mean, sd) = sums.scalar_stats(None);
+    let scalars = SCALARS
+        .iter()
+        .zip(mean.iter().zip(&sd))
+        .map(|(d, (&m, &s))| ScalarStat { key: d.key.to_string(), mean: m, sd: s })
+        .collect();
+    let total_w = sums.total_w;
+    let mut centroid: Vec<(u32, f32)> = sums.centroid.iter().map(|(&h, &v)| (h, (v / total_w) as f32)).collect();
+    centroid.sort_unstable_by_key(|p| p.0);
+    let mut vocabulary = BTreeMap::new();
+    for (f, &wt) in feats.iter().zip(&sums.weights) {
+        for (word, &c) in &f.vocabulary {
+            *vocabulary.entry(word.clone()).or_insert(0.0) += wt * c as f64;
+        }
+    }
+    let examples = |first: bool| -> HashMap<String, String> {
+        let mut m = HashMap::new();
+        for (f, t) in feats.iter().zip(raw) {
+            let line = if first {
+                t.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+            } else {
+                t.lines().rev().find(|l| !l.trim().is_empty())
+            };
+            let key = if first { &f.opener } else { &f.closer };
+            m.entry(key.clone()).or_insert_with(|| line.unwrap_or("").trim().to_string());
+        }
+        m
+    };
+    let shares = |map: &HashMap<String, f64>, ex: HashMap<String, String>| -> Vec<KeyShare> {
+        let mut v: Vec<KeyShare> = map
+            .iter()
+            .map(|(k, &c)| KeyShare { key: k.clone(), share: c / total_w, example: ex.get(k).cloned().unwrap_or_default() })
+            .collect();
+        v.sort_by(|a, b| b.share.total_cmp(&a.share).then_with(|| a.key.cmp(&b.key)));
+        v
+    };
+    Profile {
+        version: PROFILE_VERSION,
+        texts: n,
+        total_weight: total_w,
+        words: feats.iter().map(|f| f.words).sum(),
+        scalars,
+        function_word_logp: sums.fw_logp(None),
+        char_centroid: centroid,
+        openers: shares(&sums.openers, examples(true)),
+        closers: shares(&sums.closers, examples(false)),
+        vocabulary,
+        embedding: sums.emb.as_ref().map(|acc| acc.iter().map(|a| (a / total_w) as f32).collect()),
+        calibration,
+    }
+}
+
+/// Raw similarities of one text to a profile, per component.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Sims {
+    /// Character n-gram cosine.
+    pub char_ngrams: f64,
+    /// Mean function-word log-probability (None when the text has no function words).
+    pub function_words: Option<f64>,
+    /// Negative mean capped |z| of the scalar features.
+    pub style: f64,
+    /// Opener + closer log-probability.
+    pub signature: f64,
+    /// Embedding cosine (None without embeddings).
+    pub embedding: Option<f64>,
+}
+
+pub(crate) fn fw_sim(counts: &[u32], logp: &[f64]) -> Option<f64> {
+    let n: u32 = counts.iter().sum();
+    if n == 0 {
+        return None;
+    }
+    Some(counts.iter().zip(logp).map(|(&c, &l)| c as f64 * l).sum::<f64>() / n as f64)
+}
+
+pub(crate) fn style_sim(x: &[f64], mean: &[f64], sd: &[f64]) -> f64 {
+    let k = x.len().max(1) as f64;
+    -x.iter().zip(mean).zip(sd).map(|((x, m), s)| ((x - m) / s).abs().min(Z_CAP)).sum::<f64>() / k
+}
+
+/// The combined z (weighted mean of capped component z-scores) and the component z-scores.
+pub(crate) fn combine(cal: &Calibration, s: &Sims) -> (f64, Vec<(&'static str, f64, f64)>) {
+    let cap = |z: f64| z.clamp(-3.0 * Z_CAP, Z_CAP);
+    let mut parts: Vec<(&'static str, f64, f64)> = vec![("char_ngrams", W_CHAR, cap(cal.char_ngrams.z(s.char_ngrams)))];
+    if let Some(f) = s.function_words {
+        parts.push(("function_words", W_FW, cap(cal.function_words.z(f))));
+    }
+    parts.push(("style", W_STYLE, cap(cal.style.z(s.style))));
+    parts.push(("signature", W_SIG, cap(cal.signature.z(s.signature))));
+    if let (Some(e), Some(y)) = (s.embedding, cal.embedding) {
+        parts.push(("embedding", W_EMB, cap(y.z(e))));
+    }
+    let wsum: f64 = parts.iter().map(|p| p.1).sum();
+    let z = parts.iter().map(|p| p.1 * p.2).sum::<f64>() / wsum;
+    (z, parts)
+}
+
+fn weighted_yardstick(pts: &[(f64, f64)]) -> Yardstick {
+    let w: f64 = pts.iter().map(|p| p.1).sum::<f64>().max(1e-9);
+    let mean = pts.iter().map(|p| p.0 * p.1).sum::<f64>() / w;
+    let var = pts.iter().map(|p| p.1 * (p.0 - mean).powi(2)).sum::<f64>() / w;
+    let n = pts.len() as f64;
+    let sd = (var * n / (n - 1.0).max(1.0)).sqrt();
+    Yardstick { mean, sd: sd.max(1e-6) }
+}
+
+fn cosine64(a: &[f32], b: &[f64]) -> f64 {
+    let dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y).sum();
+    let na: f64 = a.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
+    let nb: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
+}
+
+impl Profile {
+    /// Raw similarities of a measured text to this profile.
+    pub fn similarities(&self, f: &TextFeatures, embedding: Option<&[f32]>) -> Sims {
+        let cn: f64 = self.char_centroid.iter().map(|p| (p.1 as f64).powi(2)).sum::<f64>().sqrt();
+        let char_ngrams = if cn > 0.0 { sparse_dot(&f.char_ngrams, &self.char_centroid) / cn } else { 0.0 };
+        let mean: Vec<f64> = self.scalars.iter().map(|s| s.mean).collect();
+        let sd: Vec<f64> = self.scalars.iter().map(|s| s.sd).collect();
+        let key_logp = |list: &[KeyShare], key: &str| {
+            let share = list.iter().find(|k| k.key == key).map(|k| k.share).unwrap_or(0.0);
+            let kinds = list.len() as f64 + 1.0;
+            ((share * self.total_weight + KEY_ALPHA / kinds) / (self.total_weight + KEY_ALPHA)).ln()
+        };
+        let embedding = match (&self.embedding, embedding) {
+            (Some(c), Some(e)) if c.len() == e.len() => {
+                Some(cosine64(e, &c.iter().map(|&x| x as f64).collect::<Vec<_>>()))
+            }
+            _ => None,
+        };
+        Sims {
+            char_ngrams,
+            function_words: fw_sim(&f.function_words, &self.function_word_logp),
+            style: style_sim(&f.scalars, &mean, &sd),
+            signature: key_logp(&self.openers, &f.opener) + key_logp(&self.closers, &f.closer),
+            embedding,
+        }
+    }
+
+    /// The scalar stat for a key.
+    pub fn scalar(&self, key: &str) -> Option<&ScalarStat> {
+        self.scalars.iter().find(|s| s.key == key)
+    }
+
+    /// Checks a profile read back from storage is one this build understands.
+    pub fn validate(&self) -> Result<()> {
+        if self.version != PROFILE_VERSION {
+            return Err(Error::Profile(format!("it was built by format {}, this Quill reads {PROFILE_VERSION}", self.version)));
+        }
+        if self.scalars.len() != SCALARS.len() || self.function_word_logp.len() != FUNCTION_WORDS.len() {
+            return Err(Error::Profile("its feature list does not match this Quill".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn weights_favour_best_work() {
+        assert!(weight_for(Some(5), Some(1.0)) > weight_for(Some(3), None));
+        assert!(weight_for(Some(1), Some(0.0)) < weight_for(None, None));
+        assert_eq!(weight_for(None, None), 1.0);
+    }
+
+    #[test]
+    fn too_few_texts_is_a_clear_error() {
+        let e = build_profile(&[ProfileText { text: "One post.", weight: 1.0, embedding: None }]).unwrap_err();
+        assert!(e.to_string().contains("at least 3"), "{e}");
+    }
+
+    #[test]
+    fn leave_one_out_char_similarity_matches_a_rebuilt_centroid() {
+        let texts = ["Short line.\nAnother one.", "A longer sentence, with commas, and more words in it.", "Quick one.\nRun lean."];
+        let feats: Vec<TextFeatures> = texts.iter().map(|t| analyze(t)).collect();
+        let sums = Sums::new(&feats, vec![1.0, 2.0, 1.0], vec![None, None, None]);
+        // rebuild the centroid without text 0
+        let mut c: HashMap<u32, f64> = HashMap::new();
+        for (f, w) in feats.iter().zip([1.0, 2.0, 1.0]).skip(1) {
+            for &(h, v) in &f.char_ngrams {
+                *c.entry(h).or_default() += w * v as f64;
+            }
+        }
+        let dot: f64 = feats[0].char_ngrams.iter().map(|&(h, v)| v as f64 * c.get(&h).copied().unwrap_or(0.0)).sum();
+        let norm = c.values().map(|v| v * v).sum::<f64>().sqrt();
+        assert!((sums.char_sim(0) - dot / norm).abs() < 1e-9);
+    }
+}
