@@ -62,6 +62,35 @@ pub(crate) fn engine_params(p: &GenParams) -> GenerateParams {
     }
 }
 
+/// Token sequences that spell each banned phrase the ways it can start in running text: with or
+/// without a leading space, lower-case or capitalised. Banning the last token of each sequence
+/// once the rest has been generated keeps the phrase out without touching anything else.
+pub(crate) fn banned_sequences(tok: &quill_llm::Tokenizer, phrases: &[String]) -> Vec<Vec<u32>> {
+    let mut out: Vec<Vec<u32>> = Vec::new();
+    for phrase in phrases {
+        let p = phrase.trim();
+        if p.is_empty() {
+            continue;
+        }
+        let lower = p.to_lowercase();
+        let mut cap = String::new();
+        let mut chars = lower.chars();
+        if let Some(c) = chars.next() {
+            cap.extend(c.to_uppercase());
+            cap.push_str(chars.as_str());
+        }
+        for form in [p.to_string(), lower.clone(), cap] {
+            for text in [form.clone(), format!(" {form}")] {
+                let ids = tok.encode(&text, false, false);
+                if !ids.is_empty() && !out.contains(&ids) {
+                    out.push(ids);
+                }
+            }
+        }
+    }
+    out
+}
+
 pub(crate) fn finish_reason(r: StopReason) -> FinishReason {
     match r {
         StopReason::Eos | StopReason::StopString => FinishReason::Stop,
@@ -79,7 +108,8 @@ impl EngineRun for Engine {
     ) -> Result<(String, FinishReason, Usage)> {
         let msgs: Vec<quill_llm::ChatMessage> =
             messages.iter().map(|m| quill_llm::ChatMessage::new(m.role.as_str(), m.content.clone())).collect();
-        let gp = engine_params(params);
+        let mut gp = engine_params(params);
+        gp.sampling.banned_sequences = banned_sequences(self.tokenizer(), &params.banned_phrases);
         let c = self
             .chat(&msgs, &gp, |ev| match on_piece(ev.text) {
                 Flow::Continue => Control::Continue,

@@ -99,6 +99,10 @@ pub struct GenParams {
     pub stop: Vec<String>,
     /// Keep generating past the end-of-sequence token until `max_tokens` (load tests, benchmarks).
     pub ignore_eos: bool,
+    /// Phrases the creator never uses. The local runtime bans their token sequences during
+    /// sampling, so they cannot appear; servers cannot do that, so callers repair afterwards.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub banned_phrases: Vec<String>,
 }
 
 /// What a streaming callback tells the generator after each piece.

@@ -23,9 +23,11 @@ fn two_processes_importing_and_adding_at_once_lose_nothing() {
         std::fs::write(&f, lines.join("\n")).unwrap();
         files.push(f);
     }
+    // Both start on the same signal so their writes really overlap.
     let script = |w: usize| {
         format!(
-            "\"$Q\" -C \"$W\" library import --allow-duplicates \"$F\" >/dev/null || exit 1; \
+            "while [ ! -f \"$W/go\" ]; do sleep 0.01; done; \
+             \"$Q\" -C \"$W\" library import --allow-duplicates \"$F\" >/dev/null || exit 1; \
              for i in $(seq 1 10); do \"$Q\" -C \"$W\" library add \"writer {w} added $i\" -p linkedin >/dev/null || exit 1; done"
         )
     };
@@ -44,6 +46,7 @@ fn two_processes_importing_and_adding_at_once_lose_nothing() {
                 .unwrap()
         })
         .collect();
+    std::fs::write(dir.path().join("go"), "").unwrap();
     for c in children {
         let out = c.wait_with_output().unwrap();
         assert!(

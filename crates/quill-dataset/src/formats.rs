@@ -319,7 +319,10 @@ mod tests {
             let (got_f, back) = parse_line(&line, 7).unwrap();
             assert_eq!(got_f, f, "{line}");
             assert_eq!(back.target(), "Use 1 tool.", "{f}");
-            assert_eq!(back.system(), Some("You write as Maya."), "{f}");
+            // The completion format has no system turn: the system prompt opens the prompt text.
+            let want = if f == Format::Completion { None } else { Some("You write as Maya.") };
+            assert_eq!(back.system(), want, "{f}");
+            assert!(back.prompt_text().contains("You write as Maya."), "{f}");
             assert!(back.prompt_text().contains("We utilize synergy."), "{f}: {}", back.prompt_text());
             assert_eq!(back.origin.line, Some(7));
         }

@@ -278,6 +278,53 @@ fn main() {
             println!("{:<24} {:>10.2} {:>9.1}", s.name, t * 1e3, flop / t / 1e9);
             pp_s += t * s.per_token as f64;
         }
+        // For comparison: the alternative prompt path, dequantized f32 weights through the
+        // `gemm` crate (what candle uses), excluding the dequantization itself.
+        for (s, m) in shapes.iter().zip(&mats).take(4).step_by(2) {
+            let w = m.dequantize_all();
+            let x = rand_vec(s.cols * n, 11);
+            let mut out = vec![0f32; s.rows * n];
+            let par = if threads == 1 {
+                gemm::Parallelism::None
+            } else {
+                gemm::Parallelism::Rayon(threads)
+            };
+            let t = time_it(budget, || {
+                // SAFETY: all three buffers are sized for these strides (n×cols, rows×cols,
+                // n×rows) and do not overlap.
+                unsafe {
+                    gemm::gemm(
+                        n,
+                        s.rows,
+                        s.cols,
+                        out.as_mut_ptr(),
+                        1,
+                        s.rows as isize,
+                        false,
+                        x.as_ptr(),
+                        1,
+                        s.cols as isize,
+                        w.as_ptr(),
+                        s.cols as isize,
+                        1,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        par,
+                    )
+                }
+            });
+            black_box(&out);
+            let flop = 2.0 * (s.rows * s.cols * n) as f64;
+            println!(
+                "{:<24} {:>10.2} {:>9.1}  (f32 gemm crate)",
+                s.name,
+                t * 1e3,
+                flop / t / 1e9
+            );
+        }
         let pp_total = pp_s + t_head;
         println!(
             "prompt matmuls for 512 tokens: {:.1} ms → {:.0} tok/s (head for the last token only)",

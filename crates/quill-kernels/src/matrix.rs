@@ -22,6 +22,10 @@ use crate::vecops::dot_unchecked;
 
 /// Rows handled per unit of work; matches the tile height of the integer kernels.
 const UNIT_ROWS: usize = 16;
+/// Matrices one `matmul_many` job handles (q/k/v is 3, gate/up 2); more are done in groups.
+const MAX_FUSED: usize = 8;
+/// Below this much weight traffic (bytes × tokens) a matmul runs on the calling thread only.
+const SERIAL_BYTES: usize = 64 * 1024;
 /// Tokens computed per kernel call in prompt processing (results are buffered on the stack).
 const TOKEN_CHUNK: usize = 64;
 
@@ -270,15 +274,27 @@ impl QMatrix {
                 });
             }
         }
-        let outs: Vec<OutPtr> = mats
-            .iter()
-            .zip(outs.iter_mut())
-            .map(|(m, o)| OutPtr {
+        if mats.len() > MAX_FUSED {
+            // Rare: more matrices than the fixed-size bookkeeping holds; do them in groups.
+            for (ms, os) in mats.chunks(MAX_FUSED).zip(outs.chunks_mut(MAX_FUSED)) {
+                Self::matmul_many(ms, x, n_tokens, os, pool)?;
+            }
+            return Ok(());
+        }
+        // Fixed-size bookkeeping: decode makes ~120 of these calls per token, none allocates.
+        let mut out_ptrs = [OutPtr {
+            ptr: std::ptr::null_mut(),
+            len: 0,
+            rows: 0,
+        }; MAX_FUSED];
+        for ((p, m), o) in out_ptrs.iter_mut().zip(mats).zip(outs.iter_mut()) {
+            *p = OutPtr {
                 ptr: o.as_mut_ptr(),
                 len: o.len(),
                 rows: m.rows,
-            })
-            .collect();
+            };
+        }
+        let outs = &out_ptrs[..mats.len()];
         let needs_act = mats.iter().any(|m| !matches!(m.repr, Repr::Raw(_)));
         let x = &x[..nx];
         // K-quants use their own 256-block activation format (rare types: built per call).
@@ -289,20 +305,20 @@ impl QMatrix {
         let k8 = k8.as_ref();
         let run = |act: &QuantAct| {
             let isa = Isa::detect();
-            let mut starts = Vec::with_capacity(mats.len() + 1);
+            let mut starts = [0usize; MAX_FUSED + 1];
             let mut total = 0usize;
-            for m in mats {
-                starts.push(total);
+            for (i, m) in mats.iter().enumerate() {
+                starts[i] = total;
                 total += m.rows.div_ceil(UNIT_ROWS);
             }
-            starts.push(total);
+            starts[mats.len()] = total;
             let inputs = Inputs {
                 x,
                 act,
                 k8,
                 n_tokens,
             };
-            pool.run(total, |range, _tid| {
+            let job = |range: Range<usize>, _tid: usize| {
                 for (i, m) in mats.iter().enumerate() {
                     let lo = range.start.max(starts[i]);
                     let hi = range.end.min(starts[i + 1]);
@@ -310,7 +326,15 @@ impl QMatrix {
                         m.run_units(isa, (lo - starts[i])..(hi - starts[i]), &inputs, outs[i]);
                     }
                 }
-            });
+            };
+            // Tiny jobs (a lone k/v projection) finish faster on one core than the
+            // ~0.3–0.7 µs it takes to hand half of them to another core and wait.
+            let work: usize = mats.iter().map(|m| m.weight_bytes()).sum::<usize>() * n_tokens;
+            if work < SERIAL_BYTES {
+                job(0..total, 0);
+            } else {
+                pool.run(total, job);
+            }
         };
         if needs_act {
             ACT.with(|cell| match cell.try_borrow_mut() {

@@ -7,17 +7,20 @@
 //!
 //! * keeps `threads - 1` workers alive; the calling thread is worker 0, so a job costs one
 //!   atomic increment to publish and one counter to wait on;
-//! * splits the task range into a few contiguous chunks per thread (`[n·i/C, n·(i+1)/C)`)
-//!   that threads claim from an atomic counter: matmul tiles are equal-sized, contiguous
-//!   chunks keep each thread streaming its own slice of the weights (what the prefetchers
-//!   like), and claiming instead of assigning means a worker that the OS has descheduled
-//!   (a busy 2-core machine) never stalls the job: the caller simply takes its chunks;
+//! * gives each thread a contiguous home block of the tasks (a static split: matmul tiles
+//!   are equal-sized, each thread streams its own slice of the weights, and keeps the same
+//!   rows in its L2 call after call), cut into a few chunks claimed through a per-thread
+//!   atomic counter, so a worker that the OS has descheduled (a busy 2-core machine) never
+//!   stalls the job: whoever runs steals its unclaimed chunks;
 //! * spins for a while after each job (the next matmul is usually microseconds away), then
 //!   parks on a condition variable so an idle process burns no CPU.
 //!
-//! A job that is submitted while another is running (from a second thread, or from inside a
-//! job) runs inline on the calling thread instead of deadlocking.
+//! A job submitted from inside a job of the same pool runs inline on that thread (with its
+//! thread id) instead of deadlocking; a job submitted from another thread waits until the
+//! pool is free. So at any moment each thread id belongs to at most one running thread, and
+//! callers may index per-thread scratch by it.
 
+use std::cell::Cell;
 use std::ops::Range;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicU64, AtomicUsize, Ordering};
@@ -33,27 +36,44 @@ struct Job<'a> {
     f: &'a (dyn Fn(Range<usize>, usize) + Sync + 'a),
     n_tasks: usize,
     n_chunks: usize,
-    /// Next chunk to claim.
-    next: AtomicUsize,
+    n_threads: usize,
+    /// Per-thread claim counters (chunk ids), owned by the pool and reset for each job.
+    next: &'a [Padded],
     /// Chunks finished.
     done: AtomicUsize,
     /// Set when a chunk panicked on a worker; re-raised by the dispatcher.
     panicked: AtomicBool,
 }
 
+/// A counter on its own cache line (two, for the adjacent-line prefetcher), so threads
+/// claiming their own chunks never contend.
+#[repr(align(128))]
+struct Padded(AtomicUsize);
+
 impl Job<'_> {
-    /// Claims and runs chunks until none are left.
+    /// Thread `t`'s home chunks: a contiguous block, so on an idle machine every thread works
+    /// on the same rows call after call (its L2 keeps them) exactly like a static split.
+    fn home(&self, t: usize) -> Range<usize> {
+        Pool::split(self.n_chunks, self.n_threads, t)
+    }
+
+    /// Runs this thread's home chunks, then steals whatever other threads have not claimed
+    /// (a descheduled worker's share ends up done by whoever is running).
     fn work(&self, tid: usize) {
-        loop {
-            let c = self.next.fetch_add(1, Ordering::AcqRel);
-            if c >= self.n_chunks {
-                return;
+        for k in 0..self.n_threads {
+            let victim = (tid + k) % self.n_threads;
+            let end = self.home(victim).end;
+            loop {
+                let c = self.next[victim].0.fetch_add(1, Ordering::AcqRel);
+                if c >= end {
+                    break;
+                }
+                let r = Pool::split(self.n_tasks, self.n_chunks, c);
+                if catch_unwind(AssertUnwindSafe(|| (self.f)(r, tid))).is_err() {
+                    self.panicked.store(true, Ordering::Release);
+                }
+                self.done.fetch_add(1, Ordering::AcqRel);
             }
-            let r = Pool::split(self.n_tasks, self.n_chunks, c);
-            if catch_unwind(AssertUnwindSafe(|| (self.f)(r, tid))).is_err() {
-                self.panicked.store(true, Ordering::Release);
-            }
-            self.done.fetch_add(1, Ordering::AcqRel);
         }
     }
 }
@@ -72,6 +92,8 @@ struct Shared {
     cv: Condvar,
     n_threads: usize,
     spin: Duration,
+    /// Claim counters, one per thread; only the dispatcher holding `busy` resets them.
+    next: Box<[Padded]>,
 }
 
 /// A persistent pool of compute threads; see the module docs for why it exists.
@@ -120,6 +142,9 @@ impl Pool {
             cv: Condvar::new(),
             n_threads,
             spin,
+            next: (0..n_threads)
+                .map(|_| Padded(AtomicUsize::new(0)))
+                .collect(),
         });
         let mut workers = Vec::with_capacity(n_threads.saturating_sub(1));
         for tid in 1..n_threads {
@@ -181,16 +206,24 @@ impl Pool {
         if n_tasks == 0 {
             return;
         }
-        if n == 1 || n_tasks == 1 {
-            f(0..n_tasks, 0);
+        let me = Arc::as_ptr(&self.shared) as usize;
+        let (in_pool, my_tid) = IN_JOB.with(Cell::get);
+        if in_pool == me {
+            // Nested call from inside one of our own jobs: run it here, as the same thread id
+            // (waiting for the pool would deadlock).
+            f(0..n_tasks, my_tid);
             return;
         }
-        if self
-            .busy
-            .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-            .is_err()
-        {
-            // Nested or concurrent use: do it all here rather than deadlock.
+        // Another thread's job may be running: wait for the pool, so thread ids stay unique
+        // among the threads running jobs at any moment (callers index scratch by them).
+        wait_until(|| {
+            self.busy
+                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+        });
+        let _busy = ReleaseOnDrop(&self.busy);
+        let _marker = InJob::enter(me, 0);
+        if n == 1 || n_tasks == 1 {
             f(0..n_tasks, 0);
             return;
         }
@@ -199,10 +232,16 @@ impl Pool {
             f: &f,
             n_tasks,
             n_chunks: n_tasks.min(n * CHUNKS_PER_THREAD),
-            next: AtomicUsize::new(0),
+            n_threads: n,
+            next: &sh.next,
             done: AtomicUsize::new(0),
             panicked: AtomicBool::new(false),
         };
+        // No worker touches the counters now: the previous job was unpublished and waited
+        // out (`active == 0`), and this one is not published yet.
+        for t in 0..n {
+            sh.next[t].0.store(job.home(t).start, Ordering::Relaxed);
+        }
         sh.job
             .store((&job as *const Job<'_>).cast_mut().cast(), Ordering::SeqCst);
         sh.epoch.fetch_add(1, Ordering::SeqCst);
@@ -217,10 +256,39 @@ impl Pool {
         // this no thread can reach `job` (or `f`), so returning is safe.
         sh.job.store(std::ptr::null_mut(), Ordering::SeqCst);
         wait_until(|| sh.active.load(Ordering::SeqCst) == 0);
-        self.busy.store(false, Ordering::Release);
         if job.panicked.load(Ordering::Acquire) {
             panic!("a quill-kernels pool job panicked");
         }
+    }
+}
+
+thread_local! {
+    /// `(pool identity, thread id)` while this thread runs a job of that pool; `(0, 0)` otherwise.
+    static IN_JOB: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
+}
+
+/// Marks the current thread as inside a job of a pool until dropped (restores the previous
+/// marker, so it also unwinds correctly).
+struct InJob((usize, usize));
+
+impl InJob {
+    fn enter(pool: usize, tid: usize) -> InJob {
+        InJob(IN_JOB.with(|c| c.replace((pool, tid))))
+    }
+}
+
+impl Drop for InJob {
+    fn drop(&mut self) {
+        IN_JOB.with(|c| c.set(self.0));
+    }
+}
+
+/// Clears the pool's `busy` flag when dropped (also on unwind).
+struct ReleaseOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for ReleaseOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
     }
 }
 
@@ -242,7 +310,8 @@ fn wait_until(done: impl Fn() -> bool) {
     }
 }
 
-fn worker_loop(sh: &Shared, tid: usize) {
+fn worker_loop(sh_arc: &Arc<Shared>, tid: usize) {
+    let sh: &Shared = sh_arc;
     let mut seen = 0u64;
     loop {
         // Wait for a new epoch: spin first, then park.
@@ -276,6 +345,7 @@ fn worker_loop(sh: &Shared, tid: usize) {
             // dispatcher nulls `job` and then waits for `active == 0` before its `Job` (and
             // closure) go out of scope, so the pointee is alive until we deregister below.
             let job = unsafe { &*p.cast::<Job<'_>>().cast_const() };
+            let _marker = InJob::enter(Arc::as_ptr(sh_arc) as usize, tid);
             job.work(tid);
         }
         sh.active.fetch_sub(1, Ordering::SeqCst);
@@ -344,6 +414,31 @@ mod tests {
             }
         });
         assert_eq!(total.load(Ordering::Relaxed), 12);
+    }
+
+    #[test]
+    fn thread_ids_are_exclusive_even_with_concurrent_callers() {
+        let pool = Pool::new(2).unwrap();
+        let in_use: Vec<AtomicBool> = (0..2).map(|_| AtomicBool::new(false)).collect();
+        let total = AtomicUsize::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..3 {
+                scope.spawn(|| {
+                    for _ in 0..300 {
+                        pool.run(16, |r, tid| {
+                            assert!(
+                                !in_use[tid].swap(true, Ordering::AcqRel),
+                                "tid {tid} shared"
+                            );
+                            total.fetch_add(r.len(), Ordering::Relaxed);
+                            std::hint::spin_loop();
+                            in_use[tid].store(false, Ordering::Release);
+                        });
+                    }
+                });
+            }
+        });
+        assert_eq!(total.load(Ordering::Relaxed), 3 * 300 * 16);
     }
 
     #[test]

@@ -347,3 +347,31 @@ fn matrices_and_pool_can_be_shared_across_threads() {
     shareable::<QMatrix>();
     shareable::<Pool>();
 }
+
+#[test]
+fn matmul_many_with_more_matrices_than_one_job_holds() {
+    let pool = Pool::new(2).unwrap();
+    let cols = 64;
+    let mats: Vec<QMatrix> = (0..11)
+        .map(|i| {
+            let rows = 16 + 8 * i;
+            QMatrix::new(
+                GgmlType::Q4_1,
+                rows,
+                cols,
+                &rand_blocks(GgmlType::Q4_1, rows, cols, i as u64),
+            )
+            .unwrap()
+        })
+        .collect();
+    let refs: Vec<&QMatrix> = mats.iter().collect();
+    let x = rand_vec(2 * cols, 8);
+    let mut outs: Vec<Vec<f32>> = mats.iter().map(|m| vec![0.0; 2 * m.rows()]).collect();
+    let mut out_refs: Vec<&mut [f32]> = outs.iter_mut().map(|o| o.as_mut_slice()).collect();
+    QMatrix::matmul_many(&refs, &x, 2, &mut out_refs, &pool).unwrap();
+    for (m, o) in mats.iter().zip(&outs) {
+        let mut want = vec![0.0; 2 * m.rows()];
+        m.matmul(&x, 2, &mut want, &pool).unwrap();
+        assert_eq!(o, &want);
+    }
+}

@@ -201,3 +201,142 @@ pub fn dense_scan_ms(n: usize, dim: usize, queries: usize) -> (f64, f64) {
     }
     (percentile(&ms, 50.0), percentile(&ms, 95.0))
 }
+
+/// Words for synthetic documents: a mix of common and rare terms so keyword posting lists
+/// look like real text (Zipf-like draw below).
+const SYNTH_WORDS: &str = "the of and to in a is that for it as with was on be by this are or from at an have not but they which one you were all we can her has there been if more when will would who so no time out up about into than them only some could other then its over also after new what use two how our work first well way even because any these give most us client offer course price refund onboarding email newsletter launch audience hook story template framework workshop coaching call week month plan pricing payment invoice discount bonus module lesson community member support schedule calendar content post thread video podcast guest interview script outline draft edit publish brand voice tone style example feedback review testimonial result case study goal metric growth revenue funnel landing page signup waitlist cohort session replay recording download checklist worksheet guide playbook system process habit routine focus energy burnout boundary rest retreat travel";
+
+fn zipf_word<'a>(vocab: &[&'a str], rng: &mut Rng) -> &'a str {
+    // Square of a uniform draw biases toward the front of the list (the common words).
+    let u = (rng.next_u64() % 1_000_000) as f64 / 1_000_000.0;
+    vocab[((u * u) * vocab.len() as f64) as usize % vocab.len()]
+}
+
+/// A synthetic Markdown document with `sections` sections of about `words` words.
+pub fn synthetic_doc(rng: &mut Rng, sections: usize, words: usize) -> String {
+    let vocab: Vec<&str> = SYNTH_WORDS.split(' ').collect();
+    let mut s = String::new();
+    for k in 0..sections {
+        let heading: Vec<&str> = (0..3).map(|_| vocab[rng.below(vocab.len())]).collect();
+        s.push_str(&format!("## {} {k}\n\n", heading.join(" ")));
+        let mut para: Vec<&str> = Vec::with_capacity(words);
+        for i in 0..words {
+            para.push(zipf_word(&vocab, rng));
+            if i % 15 == 14 {
+                para.push("and");
+            }
+        }
+        s.push_str(&para.join(" "));
+        s.push_str(".\n\n");
+    }
+    s
+}
+
+/// Queries of 3–6 words drawn like the documents.
+pub fn synthetic_queries(n: usize, seed: u64) -> Vec<String> {
+    let vocab: Vec<&str> = SYNTH_WORDS.split(' ').collect();
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|_| {
+            let len = 3 + rng.below(4);
+            (0..len).map(|_| vocab[100 + rng.below(vocab.len() - 100)]).collect::<Vec<_>>().join(" ")
+        })
+        .collect()
+}
+
+/// A random unit vector.
+pub fn random_unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
+    let mut v: Vec<f32> = (0..dim).map(|_| (rng.next_u64() % 2001) as f32 / 1000.0 - 1.0).collect();
+    crate::embed::normalize(&mut v);
+    v
+}
+
+/// Indexing and latency figures at one corpus size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CorpusBench {
+    /// Chunks indexed.
+    pub chunks: usize,
+    /// Documents.
+    pub documents: usize,
+    /// Seconds to chunk and write them (keyword index included, embedding excluded).
+    pub index_s: f64,
+    /// Chunks per second for that.
+    pub index_chunks_per_s: f64,
+    /// Query latency per mode.
+    pub latency: Vec<Latency>,
+}
+
+/// Embedding of real-sized chunks: the dominant cost of indexing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkEmbedBench {
+    /// Chunks embedded.
+    pub chunks: usize,
+    /// Mean tokens per chunk.
+    pub mean_tokens: usize,
+    /// Seconds.
+    pub seconds: f64,
+    /// Chunks per second.
+    pub chunks_per_s: f64,
+}
+
+/// Everything `quill bench search` reports.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SearchBench {
+    /// Threads used.
+    pub threads: usize,
+    /// One entry per corpus size.
+    pub corpora: Vec<CorpusBench>,
+    /// Embedding throughput on real-sized chunks.
+    pub embed: Option<ChunkEmbedBench>,
+}
+
+const SECTIONS: usize = 10;
+const SECTION_WORDS: usize = 120;
+
+/// Builds synthetic corpora of `sizes` chunks in temporary databases, times indexing, fills them
+/// with random unit vectors, and times `queries` searches per mode. `status` hears what is
+/// happening, for a spinner.
+pub fn search_benchmark(sizes: &[usize], queries: usize, threads: usize, status: &mut dyn FnMut(String)) -> Result<SearchBench> {
+    let qs = synthetic_queries(queries.max(1), 11);
+    let mut corpora = Vec::new();
+    let mut embed = None;
+    for &size in sizes {
+        let dir = tempfile::tempdir().map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
+        let db = quill_store::Db::open(&dir.path().join("bench.db"))?;
+        let mut kb = Knowledge::new(db, crate::Settings::default())?.with_embedder(Embedder::load_default()?);
+        let dim = kb.embedder()?.dim();
+        let docs = size.div_ceil(SECTIONS);
+        let mut rng = Rng::new(size as u64);
+        let texts: Vec<String> = (0..docs).map(|_| synthetic_doc(&mut rng, SECTIONS, SECTION_WORDS)).collect();
+        status(format!("indexing {size} synthetic chunks"));
+        let t = Instant::now();
+        let mut chunks = 0;
+        for (i, text) in texts.iter().enumerate() {
+            chunks += kb.add_text(&format!("synthetic/{i}.md"), &format!("Synthetic {i}"), text, crate::Format::Markdown)?;
+        }
+        let index_s = t.elapsed().as_secs_f64();
+        let ids = kb.chunk_ids()?;
+        let vecs: Vec<(i64, Vec<f32>)> = ids.iter().map(|&id| (id, random_unit(&mut rng, dim))).collect();
+        kb.store_vectors(&vecs)?;
+        if embed.is_none() {
+            status("embedding 256 real-sized chunks".into());
+            let sample: Vec<String> =
+                texts.iter().flat_map(|t| t.split("## ").skip(1).map(|s| format!("## {s}")).collect::<Vec<_>>()).take(256).collect();
+            let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
+            let embedder = kb.embedder()?;
+            let tokens: usize = crate::chunk::TokenCounter::count_batch(embedder, &refs).iter().sum();
+            with_threads(threads, || embedder.embed(&refs[..32.min(refs.len())], 32, &mut |_| {}))??; // warm-up
+            let start = Instant::now();
+            with_threads(threads, || embedder.embed(&refs, 32, &mut |_| {}))??;
+            let s = start.elapsed().as_secs_f64();
+            embed = Some(ChunkEmbedBench { chunks: refs.len(), mean_tokens: tokens / refs.len().max(1), seconds: s, chunks_per_s: refs.len() as f64 / s });
+        }
+        status(format!("timing {} queries × 3 modes at {chunks} chunks", qs.len()));
+        let qs_ref = qs.clone();
+        let (latency, kb) = with_threads(threads, move || (search_latency(&kb, &qs_ref, chunks), kb))?;
+        let latency = latency?;
+        drop(kb);
+        corpora.push(CorpusBench { chunks, documents: docs, index_s, index_chunks_per_s: chunks as f64 / index_s, latency });
+    }
+    Ok(SearchBench { threads, corpora, embed })
+}

@@ -6,9 +6,11 @@
 //! `sentence_bert_config.json`), the BERT encoder, mean pooling over real tokens only (padding
 //! masked out), then L2 normalisation (the model's `Normalize` module).
 //!
-//! Speed: texts are sorted by length and batched, so a batch pads to its own longest text
-//! rather than the longest in the corpus (sentence-transformers does the same); the forward pass
-//! uses candle's CPU backend (gemm on the rayon pool).
+//! Two encoders compute this: [`Backend::Fast`] (the default, `crate::bert`: no padding, fused
+//! QKV, one thread pool, vectorised GELU/softmax) and [`Backend::Candle`] (candle-transformers'
+//! `BertModel`, kept as an independent reference: the tests check that both agree). Texts are
+//! sorted by length before batching, so the candle path pads each batch only to its own longest
+//! text, as sentence-transformers does.
 
 use std::path::{Path, PathBuf};
 
@@ -23,9 +25,24 @@ use crate::{Error, Result};
 /// Files an embedder folder must contain.
 pub const MODEL_FILES: &[&str] = &["config.json", "model.safetensors", "tokenizer.json"];
 
+/// Which encoder implementation runs the forward pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Backend {
+    /// Quill's own encoder (`bert.rs`): the fast path.
+    #[default]
+    Fast,
+    /// candle-transformers' `BertModel`: the reference path.
+    Candle,
+}
+
+enum Model {
+    Fast(crate::bert::Bert),
+    Candle(Box<BertModel>),
+}
+
 /// A loaded sentence-embedding model.
 pub struct Embedder {
-    model: BertModel,
+    model: Model,
     /// Truncates at `max_len`, never pads (batches are padded here).
     tokenizer: Tokenizer,
     /// No truncation: counts the real length of a text for chunking.
@@ -50,6 +67,11 @@ impl Embedder {
     /// Loads the model from a sentence-transformers folder (`config.json`, `model.safetensors`,
     /// `tokenizer.json`, optional `sentence_bert_config.json`).
     pub fn load(dir: &Path) -> Result<Self> {
+        Self::load_with(dir, Backend::Fast)
+    }
+
+    /// Loads the model with a chosen encoder implementation.
+    pub fn load_with(dir: &Path, backend: Backend) -> Result<Self> {
         for f in MODEL_FILES {
             let p = dir.join(f);
             if !p.is_file() {
@@ -65,8 +87,27 @@ impl Embedder {
             .map_or(256, |m| m as usize)
             .min(config.max_position_embeddings);
         let weights = std::fs::read(dir.join("model.safetensors")).map_err(|e| load_err(dir, e))?;
-        let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).map_err(|e| load_err(dir, e))?;
-        let model = BertModel::load(vb, &config).map_err(|e| load_err(dir, e))?;
+        let model = match backend {
+            Backend::Fast => {
+                let shape = crate::bert::BertShape {
+                    hidden: config.hidden_size,
+                    heads: config.num_attention_heads,
+                    layers: config.num_hidden_layers,
+                    inter: config.intermediate_size,
+                    eps: config.layer_norm_eps,
+                    max_pos: config.max_position_embeddings,
+                    vocab: config.vocab_size,
+                };
+                if config.hidden_act != candle_transformers::models::bert::HiddenAct::Gelu {
+                    return Err(load_err(dir, "only GELU (erf) BERT models are supported by the fast encoder"));
+                }
+                Model::Fast(crate::bert::Bert::load(&weights, &shape).map_err(|e| load_err(dir, e))?)
+            }
+            Backend::Candle => {
+                let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu).map_err(|e| load_err(dir, e))?;
+                Model::Candle(Box::new(BertModel::load(vb, &config).map_err(|e| load_err(dir, e))?))
+            }
+        };
         let mut counter = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(dir, e))?;
         counter.with_padding(None);
         counter.with_truncation(None).map_err(|e| load_err(dir, e))?;
@@ -122,8 +163,24 @@ impl Embedder {
         Ok(out)
     }
 
-    /// One padded batch through the encoder, then masked mean pooling and L2 normalisation.
+    /// One batch through the encoder, then mean pooling over real tokens and L2 normalisation.
     fn forward(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
+        let model = match &self.model {
+            Model::Fast(bert) => {
+                let h = bert.forward(seqs);
+                let d = self.dim;
+                let mut off = 0;
+                return Ok(seqs
+                    .iter()
+                    .map(|s| {
+                        let v = pool(&h[off * d..(off + s.len()) * d], s.len(), d);
+                        off += s.len();
+                        v
+                    })
+                    .collect());
+            }
+            Model::Candle(m) => m,
+        };
         let b = seqs.len();
         let len = seqs.iter().map(|s| s.len()).max().unwrap_or(0).max(1);
         let mut ids = vec![0u32; b * len];
@@ -136,7 +193,7 @@ impl Embedder {
         let ids_t = Tensor::from_vec(ids, (b, len), dev)?;
         let type_t = ids_t.zeros_like()?;
         let mask_t = Tensor::from_vec(mask.clone(), (b, len), dev)?;
-        let hidden = self.model.forward(&ids_t, &type_t, Some(&mask_t))?;
+        let hidden = model.forward(&ids_t, &type_t, Some(&mask_t))?;
         let h = hidden.flatten_all()?.to_vec1::<f32>()?;
         let d = self.dim;
         let mut out = Vec::with_capacity(b);

@@ -452,6 +452,45 @@ impl Knowledge {
         })
     }
 
+    /// Indexes text that is not a file (pasted notes, generated corpora) in the `docs` scope
+    /// under `source`, replacing an earlier version. Call [`Knowledge::embed_pending`] afterwards
+    /// to make it searchable by meaning. Returns the number of chunks.
+    pub fn add_text(&mut self, source: &str, title: &str, text: &str, format: Format) -> Result<usize> {
+        let hash = sha256_hex(text.as_bytes());
+        let (n, _) = self.index_document(&NewDoc {
+            scope: Scope::Docs,
+            source,
+            title,
+            format,
+            content_hash: &hash,
+            mtime: None,
+            size: Some(text.len() as i64),
+            text,
+        })?;
+        Ok(n)
+    }
+
+    /// Ids of every chunk, in order.
+    pub fn chunk_ids(&self) -> Result<Vec<i64>> {
+        let mut stmt = self.db.conn().prepare("SELECT id FROM kb_chunks ORDER BY id")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        Ok(rows.collect::<std::result::Result<_, _>>()?)
+    }
+
+    /// Stores vectors computed elsewhere for the current model (benchmarks fill a large index
+    /// with synthetic vectors this way). Vectors should be unit length.
+    #[doc(hidden)]
+    pub fn store_vectors(&mut self, items: &[(i64, Vec<f32>)]) -> Result<()> {
+        let model = self.model_id();
+        self.db.write(|tx| -> Result<()> {
+            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
+            for (id, v) in items {
+                ins.execute(params![id, model, v.len() as i64, to_blob(v)])?;
+            }
+            bump(tx)
+        })
+    }
+
     fn delete_document(&mut self, id: i64) -> Result<()> {
         self.db.write(|tx| -> Result<()> {
             tx.execute("DELETE FROM kb_documents WHERE id = ?1", [id])?;

@@ -35,6 +35,7 @@
 #![deny(missing_docs)]
 
 pub mod bench;
+mod bert;
 pub mod chunk;
 pub mod embed;
 mod error;
@@ -49,7 +50,7 @@ mod settings;
 pub mod testdata;
 pub mod vector;
 
-pub use embed::Embedder;
+pub use embed::{Backend, Embedder};
 pub use error::{Error, IngestError, Result};
 pub use ingest::{Extracted, Format};
 pub use knowledge::{

@@ -82,3 +82,21 @@ fn long_input_is_truncated_not_rejected() {
     let w = e.embed_one(&longer).unwrap();
     assert!(dot(&v, &w) > 0.99999);
 }
+
+#[test]
+fn fast_encoder_agrees_with_candle_bert_model() {
+    let candle = quill_knowledge::Embedder::load_with(&common::model_dir(), quill_knowledge::Backend::Candle).unwrap();
+    let fast = common::shared();
+    let texts = [
+        "The bakery on Maple Street now sells sourdough on Saturdays.",
+        "Refunds are available within 14 days of purchase, no questions asked.",
+        "🚀 Launch day!",
+        "word",
+    ];
+    let a = candle.embed(&texts, 4, &mut |_| {}).unwrap();
+    let b = fast.embed(&texts, 4, &mut |_| {}).unwrap();
+    for ((t, x), y) in texts.iter().zip(&a).zip(&b) {
+        let max = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
+        assert!(max < 2e-5, "{t}: max diff {max}");
+    }
+}

@@ -619,3 +619,100 @@ fn concurrent_importers_in_threads_lose_nothing() {
     assert_eq!(all(&db).len(), 100);
     assert_eq!(count_rows(&db, "imports"), 20);
 }
+
+/// Bad input of any shape is an error or a skipped row, never a panic: every fixture cut at
+/// many points, with stray quotes, fences and half entities appended.
+#[test]
+fn truncated_and_mangled_input_never_panics() {
+    let dir = tempfile::tempdir().unwrap();
+    let cases = [
+        ("x/tweets.js", Format::X),
+        ("linkedin/Shares.csv", Format::Linkedin),
+        ("csv/posts.csv", Format::Csv),
+        ("md/hooks.md", Format::Md),
+        ("md/single.md", Format::Md),
+        ("misc/entries.jsonl", Format::Jsonl),
+        ("misc/article.html", Format::Html),
+        ("misc/hooks.txt", Format::Txt),
+    ];
+    for (rel, format) in cases {
+        let text = std::fs::read_to_string(fixture(rel)).unwrap();
+        let mut db = Db::open_in_memory().unwrap();
+        let cuts: Vec<usize> = text.char_indices().map(|(i, _)| i).step_by(13).collect();
+        for (n, cut) in cuts.into_iter().enumerate() {
+            let mut mangled = text[..cut].to_string();
+            match n % 4 {
+                1 => mangled.push('"'),
+                2 => mangled.push_str("\n---\nkind: [\n&#xZZ; {hashtag|é"),
+                3 => mangled.push_str("\"\",é\"x"),
+                _ => {}
+            }
+            let f = dir.path().join(format!("case-{n}"));
+            std::fs::write(&f, &mangled).unwrap();
+            for skip_bad in [false, true] {
+                let opts = ImportOptions {
+                    format,
+                    skip_bad,
+                    allow_duplicates: true,
+                    ..ImportOptions::default()
+                };
+                let _ = run(&mut db, std::slice::from_ref(&f), &opts);
+            }
+        }
+    }
+}
+
+#[test]
+fn quillignore_keeps_held_out_material_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let post =
+        |kind: &str, text: &str| format!("---\nkind: {kind}\nplatform: linkedin\n---\n{text}\n");
+    std::fs::create_dir_all(root.join("library/sub")).unwrap();
+    std::fs::create_dir_all(root.join("heldout")).unwrap();
+    std::fs::write(root.join("library/a.md"), post("post", "Kept.")).unwrap();
+    std::fs::write(
+        root.join("library/sub/b.draft.md"),
+        post("post", "A draft."),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join("heldout/c.md"),
+        post("post", "For evaluation only."),
+    )
+    .unwrap();
+    std::fs::write(
+        root.join(".quillignore"),
+        "# held out for evaluation\nheldout/\n*.draft.md\n",
+    )
+    .unwrap();
+    let mut db = db();
+    let r = run(&mut db, &[root.to_path_buf()], &ImportOptions::default()).unwrap();
+    assert_eq!(r.added, 1);
+    let skipped: Vec<_> = r
+        .skipped
+        .iter()
+        .map(|s| {
+            (
+                s.path.rsplit('/').next().unwrap().to_string(),
+                s.reason.clone(),
+            )
+        })
+        .collect();
+    assert!(
+        skipped.contains(&("heldout".into(), "listed in .quillignore".into())),
+        "{skipped:?}"
+    );
+    assert!(
+        skipped.iter().any(|(p, _)| p == "b.draft.md"),
+        "{skipped:?}"
+    );
+    // Naming an ignored file explicitly still imports it.
+    let r = run(
+        &mut db,
+        &[root.join("heldout/c.md")],
+        &ImportOptions::default(),
+    )
+    .unwrap();
+    assert_eq!(r.added, 1);
+}

@@ -60,3 +60,37 @@ fn special_tokens_and_stop_ids() {
     assert_eq!(t.decode(&[1, 4093, 2], true), "<|im_start|>user<|im_end|>");
     assert_eq!(t.decode(&[1, 4093, 2], false), "user");
 }
+
+/// More text (emoji ZWJ sequences and flags, CJK, digits, spaces, newline runs, code,
+/// contractions, specials inside text, URLs, math): ids from llama.cpp, stored in
+/// tests/data/llama_cpp_extra_tokens.json.
+#[test]
+fn extra_strings_match_llama_cpp() {
+    let t = tokenizer();
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/llama_cpp_extra_tokens.json");
+    let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
+    let cases = v["cases"].as_array().unwrap();
+    assert!(cases.len() >= 14);
+    for c in cases {
+        let text = c["text"].as_str().unwrap();
+        assert_eq!(t.encode(text, false, true), common::ids(&c["ids"]), "special=true: {text:?}");
+        assert_eq!(t.encode(text, false, false), common::ids(&c["ids_plain"]), "special=false: {text:?}");
+        assert_eq!(t.decode(&common::ids(&c["ids_plain"]), true), text, "round trip {text:?}");
+    }
+}
+
+#[test]
+fn streaming_decoder_reassembles_split_emoji() {
+    let t = tokenizer();
+    let text = "Launch 🚀 family 👨‍👩‍👧 done";
+    let ids = t.encode(text, false, false);
+    let mut d = quill_llm::Decoder::new();
+    let mut out = String::new();
+    for &id in &ids {
+        let piece = d.push(t.token_to_piece(id, false));
+        assert!(!piece.contains('\u{FFFD}'), "partial UTF-8 leaked: {piece:?}");
+        out.push_str(&piece);
+    }
+    out.push_str(&d.flush());
+    assert_eq!(out, text);
+}

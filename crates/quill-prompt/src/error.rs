@@ -21,6 +21,9 @@ pub enum Error {
         /// What is wrong, with line and column where known, and the fix.
         message: String,
     },
+    /// The library, knowledge base or database failed while composing a prompt.
+    #[error("{0}")]
+    Source(String),
 }
 
 /// Result alias for this crate.

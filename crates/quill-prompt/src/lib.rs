@@ -15,9 +15,12 @@
 
 pub mod assemble;
 mod brief;
+pub mod compose;
+pub mod draft;
 pub mod checks;
 mod error;
 pub mod lint;
+pub mod log;
 mod presets;
 pub mod select;
 

@@ -218,6 +218,7 @@ fn parse(st: &AppState, body: &[u8]) -> Result<Parsed, ApiError> {
         seed: req.seed.map(|s| s as u64),
         stop,
         ignore_eos: req.ignore_eos.unwrap_or(false),
+        banned_phrases: Vec::new(),
     };
     Ok(Parsed {
         messages,
@@ -324,10 +325,9 @@ pub(crate) async fn chat_completions(
             };
             match generator.generate(&messages, &p, &mut on_token) {
                 Ok(c) if c.finish_reason == quill_backends::FinishReason::Cancelled => {
+                    // The reader is gone or the server is stopping: closing the channel without a
+                    // finished choice makes the response side cut the stream (or answer 503).
                     cancelled = true;
-                    if st.aborting.load(Ordering::SeqCst) {
-                        let _ = tx.blocking_send(Msg::Failed(BackendError::Engine("the server is shutting down".into())));
-                    }
                     break;
                 }
                 Ok(completion) => {
@@ -370,7 +370,8 @@ pub(crate) async fn chat_completions(
         let mut out = Vec::with_capacity(n as usize);
         for (i, c) in choices.into_iter().enumerate() {
             let Some(c) = c else {
-                return ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "server_error", None, "generation ended early").into_response();
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", Some("shutting_down"), "the server stopped before the answer was complete")
+                    .into_response();
             };
             usage.prompt_tokens = c.usage.prompt_tokens;
             usage.completion_tokens += c.usage.completion_tokens;
@@ -399,13 +400,16 @@ pub(crate) async fn chat_completions(
         Some(m) => Some(m),
         None => None,
     };
-    drop(guard); // from here on, a disconnect is seen as a failed send to the stream
     let stream = EventStream {
+        // Dropped with the response body when the client disconnects: the generation stops at
+        // its next token even if no send has failed yet.
+        _cancel: guard,
         rx,
         abort: st.abort_rx.clone(),
         pending: VecDeque::new(),
         first,
         started: vec![false; n as usize],
+        finished: 0,
         done: false,
         id,
         created,
@@ -417,11 +421,13 @@ pub(crate) async fn chat_completions(
 }
 
 struct EventStream {
+    _cancel: CancelOnDrop,
     rx: mpsc::Receiver<Msg>,
     abort: watch::Receiver<bool>,
     pending: VecDeque<Result<Event, std::io::Error>>,
     first: Option<Msg>,
     started: Vec<bool>,
+    finished: usize,
     done: bool,
     id: String,
     created: i64,
@@ -464,6 +470,7 @@ impl EventStream {
             }
             Some(Msg::ChoiceDone { index, completion }) => {
                 self.role_if_new(index);
+                self.finished += 1;
                 self.usage.prompt_tokens = completion.usage.prompt_tokens;
                 self.usage.completion_tokens += completion.usage.completion_tokens;
                 let finish = Some(completion.finish_reason.wire_name().to_string());
@@ -478,6 +485,12 @@ impl EventStream {
                 let data = serde_json::to_string(&body).unwrap_or_else(|_| "{\"error\":{}}".into());
                 self.pending.push_back(Ok(Event::default().data(data)));
                 self.pending.push_back(Err(std::io::Error::other(e.to_string())));
+                self.done = true;
+            }
+            None if self.finished < self.started.len() || *self.abort.borrow() => {
+                // The generation ended without finishing every choice (the server is stopping):
+                // cut the connection so the client cannot mistake a partial answer for a whole one.
+                self.pending.push_back(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped")));
                 self.done = true;
             }
             None => {

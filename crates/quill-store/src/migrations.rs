@@ -27,7 +27,10 @@ pub struct Migration {
 pub const MIGRATIONS: &[Migration] = &[
     Migration { version: 1, name: "library", sql: include_str!("../migrations/001_library.sql") },
     Migration { version: 2, name: "knowledge", sql: include_str!("../migrations/002_knowledge.sql") },
+    Migration { version: 3, name: "generations", sql: include_str!("../migrations/003_generations.sql") },
     Migration { version: 4, name: "dataset", sql: include_str!("../migrations/004_dataset.sql") },
+    Migration { version: 5, name: "tune", sql: include_str!("../migrations/005_tune.sql") },
+    Migration { version: 6, name: "voice", sql: include_str!("../migrations/006_voice.sql") },
 ];
 
 pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {

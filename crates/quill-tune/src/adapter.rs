@@ -146,12 +146,17 @@ impl Adapter {
         out
     }
 
-    /// Writes Quill's own format: one safetensors file, GGUF layout, config in the header.
-    pub fn save(&self, path: &Path) -> Result<()> {
+    /// The safetensors header entries that describe this adapter (also used by checkpoints).
+    pub fn header(&self) -> Result<HashMap<String, String>> {
         let meta = NativeMeta { lora: self.lora.clone(), model: self.model.clone(), layout: "gguf".into() };
         let mut md = HashMap::new();
         md.insert(META_KEY.to_string(), serde_json::to_string(&meta).map_err(|e| TuneError::Config(e.to_string()))?);
-        st::write(path, &self.to_arrays(), &md)
+        Ok(md)
+    }
+
+    /// Writes Quill's own format: one safetensors file, GGUF layout, config in the header.
+    pub fn save(&self, path: &Path) -> Result<()> {
+        st::write(path, &self.to_arrays(), &self.header()?)
     }
 
     /// Reads a file written by [`Adapter::save`] (or a checkpoint, which has the same header).

@@ -12,9 +12,14 @@
 
 pub mod adapter;
 pub mod batch;
+pub mod bench;
+pub mod check;
+pub mod checkpoint;
 pub mod config;
+pub mod data;
 pub mod dequant;
 mod error;
+pub mod export;
 pub mod gemm;
 pub mod lora;
 pub mod model;
@@ -22,9 +27,22 @@ pub mod ops;
 pub mod optim;
 pub mod rng;
 pub mod rope;
+pub mod run;
 pub mod st;
+pub mod store;
 pub mod step;
+pub mod svg;
+pub mod trainer;
 pub mod weights;
 
 pub use error::{Result, TuneError};
 pub use lora::{LoraConfig, LoraParams, Target};
+
+/// Sets how many threads training uses (the global rayon pool every op and GEMM runs on).
+/// Call it before the first training step; later calls fail because the pool already exists.
+pub fn set_global_threads(n: usize) -> Result<()> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(n.max(1))
+        .build_global()
+        .map_err(|e| TuneError::Config(format!("cannot set {n} threads: {e}")))
+}

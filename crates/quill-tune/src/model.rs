@@ -110,19 +110,23 @@ impl TrainModel {
         };
         match self.graph {
             Graph::Reference => self.loss_reference(batch, norm, drop.as_mut()),
-            Graph::Fused => ops::fused_loss(self, &self.rope, batch, norm, drop.as_mut()),
+            Graph::Fused => ops::fused_loss(self, &self.rope, batch, norm, drop.as_mut(), false),
         }
     }
 
-    /// Mean loss per weighted token without building a backward graph's worth of memory
-    /// beyond one micro-batch (validation).
+    /// Mean loss per weighted token of `batch` and the batch's weight, without dropout and
+    /// without building anything for a backward pass (validation).
     pub fn eval_loss(&self, batch: &Batch) -> Result<(f64, f64)> {
+        self.check_batch(batch)?;
         let w = batch.weight_sum();
         if w == 0.0 {
             return Ok((0.0, 0.0));
         }
-        let l = self.loss(batch, 1.0, None)?.to_scalar::<f32>()? as f64;
-        Ok((l, w))
+        let l = match self.graph {
+            Graph::Reference => self.loss_reference(batch, w as f32, None)?,
+            Graph::Fused => ops::fused_loss(self, &self.rope, batch, w as f32, None, true)?,
+        };
+        Ok((l.to_scalar::<f32>()? as f64, w))
     }
 
     fn check_batch(&self, batch: &Batch) -> Result<()> {

@@ -22,9 +22,12 @@
 
 mod error;
 pub mod features;
+pub mod habits;
+pub mod learn;
 pub mod lint;
 pub mod profile;
 pub mod score;
 pub mod text;
+pub mod workspace;
 
 pub use error::{Error, Result};

@@ -92,7 +92,7 @@ pub struct Calibration {
     pub signature: Yardstick,
     /// Embedding cosine to the centroid, when embeddings were given.
     pub embedding: Option<Yardstick>,
-    /// The combined z of own texts, to standardise the final score.
+    /// The combined similarity of own texts, to standardise the final score.
     pub combined: Yardstick,
 }
 
@@ -132,14 +132,23 @@ const KEY_ALPHA: f64 = 1.0;
 /// |z| above this counts no more (one wild feature must not decide the score).
 pub(crate) const Z_CAP: f64 = 4.0;
 
-/// Component weights in the combined score. Equal weights for the three text families, the
-/// signature (opener + closer) at half weight since it is two observations per text, and the
-/// embedding at half weight since MiniLM mostly encodes topic.
-pub(crate) const W_CHAR: f64 = 1.0;
-pub(crate) const W_FW: f64 = 1.0;
-pub(crate) const W_STYLE: f64 = 1.0;
-pub(crate) const W_SIG: f64 = 0.5;
-pub(crate) const W_EMB: f64 = 0.5;
+/// Component weights and scales in the combined similarity.
+///
+/// Each component is divided by a fixed *scale* — the typical spread of that similarity among
+/// one author's own short posts, pooled over the authors in `examples/` — so the components add
+/// up in the same units for every profile. That shared unit is what makes the combined
+/// similarity comparable across profiles (attribution ranks by it); the per-creator calibration
+/// is applied afterwards and only maps it onto 0–100. An earlier design z-scored each component
+/// by each author's own spread before combining; broad, varied authors then absorbed everyone
+/// else's texts (top-1 fell from 1.00 to 0.79 on the time split), see `docs/benchmarks/voice.md`.
+pub(crate) const COMPONENTS: &[(&str, f64, f64)] = &[
+    // (name, weight, scale)
+    ("char_ngrams", 1.0, 0.02),
+    ("function_words", 0.5, 0.16),
+    ("style", 1.0, 0.13),
+    ("signature", 0.25, 1.5),
+    ("embedding", 0.5, 0.05),
+];
 
 /// Running sums from which the profile — and every leave-one-out profile — is computed.
 struct Sums<'f> {
@@ -315,16 +324,25 @@ pub(crate) fn build_from_features(feats: &[TextFeatures], weights: Vec<f64>, emb
         Some(weighted_yardstick(&pts))
     };
     let fw_fallback = Yardstick { mean: 0.0, sd: 1.0 };
+    // A component that never varies on own texts (every opener unique) would make any draft
+    // look infinitely far; its spread is floored at half its shared scale.
+    let floor = |y: Option<Yardstick>, name: &str| {
+        y.map(|y| {
+            let scale = COMPONENTS.iter().find(|c| c.0 == name).map(|c| c.2).unwrap_or(1.0);
+            Yardstick { mean: y.mean, sd: y.sd.max(0.5 * scale) }
+        })
+    };
     let mut calibration = Calibration {
-        char_ngrams: yard(&|s| Some(s.char_ngrams)).unwrap_or(fw_fallback),
-        function_words: yard(&|s| s.function_words).unwrap_or(fw_fallback),
-        style: yard(&|s| Some(s.style)).unwrap_or(fw_fallback),
-        signature: yard(&|s| Some(s.signature)).unwrap_or(fw_fallback),
-        embedding: if sums.emb.is_some() { yard(&|s| s.embedding) } else { None },
+        char_ngrams: floor(yard(&|s| Some(s.char_ngrams)), "char_ngrams").unwrap_or(fw_fallback),
+        function_words: floor(yard(&|s| s.function_words), "function_words").unwrap_or(fw_fallback),
+        style: floor(yard(&|s| Some(s.style)), "style").unwrap_or(fw_fallback),
+        signature: floor(yard(&|s| Some(s.signature)), "signature").unwrap_or(fw_fallback),
+        embedding: if sums.emb.is_some() { floor(yard(&|s| s.embedding), "embedding") } else { None },
         combined: Yardstick { mean: 0.0, sd: 1.0 },
     };
-    let combined: Vec<(f64, f64)> = loo.iter().zip(w).map(|(s, &w)| (combine(&calibration, s).0, w)).collect();
+    let combined: Vec<(f64, f64)> = loo.iter().zip(w).map(|(s, &w)| (combined_similarity(s), w)).collect();
     calibration.combined = weighted_yardstick(&combined);
+    calibration.combined.sd = calibration.combined.sd.max(0.25);
 
     let (mean, sd) = sums.scalar_stats(None);
     let scalars = SCALARS
@@ -406,21 +424,44 @@ pub(crate) fn style_sim(x: &[f64], mean: &[f64], sd: &[f64]) -> f64 {
     -x.iter().zip(mean).zip(sd).map(|((x, m), s)| ((x - m) / s).abs().min(Z_CAP)).sum::<f64>() / k
 }
 
-/// The combined z (weighted mean of capped component z-scores) and the component z-scores.
-pub(crate) fn combine(cal: &Calibration, s: &Sims) -> (f64, Vec<(&'static str, f64, f64)>) {
+/// The combined similarity: the weighted mean of each available component divided by its
+/// scale. Same units for every profile, so it can rank profiles against each other.
+pub fn combined_similarity(s: &Sims) -> f64 {
+    let mut num = 0.0;
+    let mut den = 0.0;
+    for &(name, w, scale) in COMPONENTS {
+        let v = match name {
+            "char_ngrams" => Some(s.char_ngrams),
+            "function_words" => s.function_words,
+            "style" => Some(s.style),
+            "signature" => Some(s.signature),
+            _ => s.embedding,
+        };
+        if let Some(v) = v {
+            num += w * v / scale;
+            den += w;
+        }
+    }
+    if den > 0.0 { num / den } else { 0.0 }
+}
+
+/// Each available component's calibrated z-score (0 = like a typical own text), for display.
+pub(crate) fn component_z(cal: &Calibration, s: &Sims) -> Vec<(&'static str, f64, f64)> {
     let cap = |z: f64| z.clamp(-3.0 * Z_CAP, Z_CAP);
-    let mut parts: Vec<(&'static str, f64, f64)> = vec![("char_ngrams", W_CHAR, cap(cal.char_ngrams.z(s.char_ngrams)))];
-    if let Some(f) = s.function_words {
-        parts.push(("function_words", W_FW, cap(cal.function_words.z(f))));
+    let mut parts: Vec<(&'static str, f64, f64)> = Vec::new();
+    for &(name, w, _) in COMPONENTS {
+        let z = match name {
+            "char_ngrams" => Some(cal.char_ngrams.z(s.char_ngrams)),
+            "function_words" => s.function_words.map(|f| cal.function_words.z(f)),
+            "style" => Some(cal.style.z(s.style)),
+            "signature" => Some(cal.signature.z(s.signature)),
+            _ => s.embedding.zip(cal.embedding).map(|(e, y)| y.z(e)),
+        };
+        if let Some(z) = z {
+            parts.push((name, w, cap(z)));
+        }
     }
-    parts.push(("style", W_STYLE, cap(cal.style.z(s.style))));
-    parts.push(("signature", W_SIG, cap(cal.signature.z(s.signature))));
-    if let (Some(e), Some(y)) = (s.embedding, cal.embedding) {
-        parts.push(("embedding", W_EMB, cap(y.z(e))));
-    }
-    let wsum: f64 = parts.iter().map(|p| p.1).sum();
-    let z = parts.iter().map(|p| p.1 * p.2).sum::<f64>() / wsum;
-    (z, parts)
+    parts
 }
 
 fn weighted_yardstick(pts: &[(f64, f64)]) -> Yardstick {
@@ -514,6 +555,6 @@ mod tests {
         }
         let dot: f64 = feats[0].char_ngrams.iter().map(|&(h, v)| v as f64 * c.get(&h).copied().unwrap_or(0.0)).sum();
         let norm = c.values().map(|v| v * v).sum::<f64>().sqrt();
-        assert!((sums.char_sim(0) - dot / norm).abs() < 1e-9);
+        assert!((sums.char_sim(0) - dot / norm).abs() < 1e-6);
     }
 }

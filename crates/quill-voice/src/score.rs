@@ -1,16 +1,17 @@
 //! The voice-match score: 0–100 for how much a draft sounds like the creator, with the top
 //! reasons in plain words so it tells the creator what to change.
 //!
-//! The number is `100 · Φ(z + 1)`, where `z` is the draft's combined, calibrated distance from
-//! the profile standardised on the creator's own texts (see [`crate::profile`]). A typical post
+//! The number is `100 · Φ(z + 1)`, where `z` is the draft's combined similarity to the profile
+//! standardised on the creator's own texts by leave-one-out (see [`crate::profile`]). A typical post
 //! of the creator's scores about 84; one that is as far out as their most unusual 1-in-6 post
 //! scores about 50; generic text scores near 0. `z` and the per-component z-scores are returned
-//! too, for callers that rank or test (the evaluation ladder compares z, not the rounded score).
+//! too, for callers that rank or test (the evaluation ladder compares z, not the rounded score),
+//! and `similarity`, the uncalibrated combination, for comparing one text across profiles.
 
 use serde::Serialize;
 
 use crate::features::{SCALARS, TextFeatures, Unit, analyze, scalar_index};
-use crate::profile::{Profile, Sims, Z_CAP, combine};
+use crate::profile::{Profile, Sims, combined_similarity, component_z};
 
 /// Where an average own text lands on the 0–100 scale: `Φ(SHIFT)`.
 pub const SCORE_SHIFT: f64 = 1.0;
@@ -42,8 +43,11 @@ pub struct Reason {
 pub struct VoiceScore {
     /// 0–100.
     pub score: f64,
-    /// Combined z, standardised on the creator's own texts.
+    /// Combined z, standardised on the creator's own texts (0 = a typical post of theirs).
     pub z: f64,
+    /// The combined similarity before calibration, in units shared by every profile: use this
+    /// to compare one text against several profiles (author attribution).
+    pub similarity: f64,
     /// Per-component detail.
     pub components: Vec<Component>,
     /// Raw similarities (for research and debugging).
@@ -76,11 +80,12 @@ pub fn score(profile: &Profile, text: &str, embedding: Option<&[f32]>) -> VoiceS
 /// [`score`] for a text already measured (the habit detector and the evaluation reuse features).
 pub fn score_features(profile: &Profile, f: &TextFeatures, embedding: Option<&[f32]>) -> VoiceScore {
     let sims = profile.similarities(f, embedding);
-    let (raw_z, parts) = combine(&profile.calibration, &sims);
-    let z = profile.calibration.combined.z(raw_z);
+    let similarity = combined_similarity(&sims);
+    let z = profile.calibration.combined.z(similarity);
     let score = 100.0 * normal_cdf(z + SCORE_SHIFT);
-    let components = parts.into_iter().map(|(name, weight, z)| Component { name, weight, z }).collect();
-    VoiceScore { score, z, components, similarities: sims, reasons: reasons(profile, f) }
+    let components =
+        component_z(&profile.calibration, &sims).into_iter().map(|(name, weight, z)| Component { name, weight, z }).collect();
+    VoiceScore { score, z, similarity, components, similarities: sims, reasons: reasons(profile, f) }
 }
 
 /// The plain-word reasons: the scalar features furthest from the creator's habits, words the
@@ -101,7 +106,7 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
         if def.key == "sentence_words_sd" && out.iter().any(|r| r.message.contains("sentences average")) {
             continue;
         }
-        out.push(Reason { kind: "style", message: say(def.key, def.label, def.unit, stat.mean, x, f.words), strength: z.abs().min(Z_CAP) });
+        out.push(Reason { kind: "style", message: say(def.key, def.label, def.unit, stat.mean, x, f.words), strength: z.abs().min(10.0) });
     }
     let mut never: Vec<&str> = MARKED_WORDS
         .iter()
@@ -111,13 +116,13 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
     never.sort_unstable();
     if !never.is_empty() {
         let list = never.iter().take(3).map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ");
-        out.push(Reason { kind: "vocabulary", message: format!("uses {list}, which you never use"), strength: 2.5 + 0.25 * never.len() as f64 });
+        out.push(Reason { kind: "vocabulary", message: format!("uses {list}, which you never use"), strength: 6.0 + 0.5 * never.len() as f64 });
     }
     let signature_openers: Vec<_> = profile.openers.iter().filter(|k| k.share >= 0.08).take(3).collect();
     let covered: f64 = signature_openers.iter().map(|k| k.share).sum();
     if covered >= 0.4 && !signature_openers.iter().any(|k| k.key == f.opener) {
         let list = signature_openers.iter().map(|k| format!("'{}'", short(&k.example, 24))).collect::<Vec<_>>().join(", ");
-        out.push(Reason { kind: "opener", message: format!("opens differently from your usual openers ({list})"), strength: 2.0 + covered });
+        out.push(Reason { kind: "opener", message: format!("opens differently from your usual openers ({list})"), strength: 3.0 + covered });
     }
     if let Some(top) = profile.closers.first()
         && top.share >= 0.3
@@ -126,7 +131,7 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
         out.push(Reason {
             kind: "closer",
             message: format!("doesn't end with your usual sign-off '{}' (in {:.0}% of your posts)", top.example, top.share * 100.0),
-            strength: 2.0 + top.share,
+            strength: 3.0 + top.share,
         });
     }
     out.sort_by(|a, b| b.strength.total_cmp(&a.strength));

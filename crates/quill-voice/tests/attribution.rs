@@ -35,14 +35,19 @@ impl Tally {
         let argmax = |f: &dyn Fn(&VoiceScore) -> f64| {
             (0..scores.len()).max_by(|&a, &b| f(&scores[a]).total_cmp(&f(&scores[b]))).unwrap_or(0)
         };
-        let best = argmax(&|s| s.z);
+        let best = argmax(&|s| s.similarity);
         if best == truth {
             *self.hits.entry("combined").or_default() += 1;
         } else {
             self.misses.push(format!("{label} → {}", names[best]));
         }
         for comp in ["char_ngrams", "function_words", "style", "signature"] {
-            let pick = argmax(&|s| s.components.iter().find(|c| c.name == comp).map(|c| c.z).unwrap_or(f64::MIN));
+            let pick = argmax(&|s| match comp {
+                "char_ngrams" => s.similarities.char_ngrams,
+                "function_words" => s.similarities.function_words.unwrap_or(f64::MIN),
+                "style" => s.similarities.style,
+                _ => s.similarities.signature,
+            });
             if pick == truth {
                 *self.hits.entry(comp).or_default() += 1;
             }
@@ -83,12 +88,19 @@ fn attribution_time_split() {
         tests.extend(posts[TRAIN..].iter().map(|p| (i + 1, p)));
     }
     let mut tally = Tally::default();
+    let mut short = Tally::default();
     for (truth, post) in &tests {
         let scores: Vec<VoiceScore> = profiles.iter().map(|p| score(p, &post.body, None)).collect();
         let label = format!("{}/{}", names[*truth], post.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
         tally.add(*truth, &scores, &label, &names);
+        // The same texts cut to their first half (about 60-90 words): harder, reported too.
+        let lines: Vec<&str> = post.body.lines().collect();
+        let half = lines[..lines.len().div_ceil(2)].join("\n");
+        let scores: Vec<VoiceScore> = profiles.iter().map(|p| score(p, &half, None)).collect();
+        short.add(*truth, &scores, &label, &names);
     }
     tally.print(&format!("time split ({} authors, first {TRAIN} posts train)", names.len()));
+    short.print("time split, first half of each held-out text");
     assert!(tally.accuracy("combined") >= 0.85, "top-1 attribution {:.3} < 0.85", tally.accuracy("combined"));
 }
 
@@ -135,5 +147,5 @@ fn generic_text_scores_below_the_creators_heldout_posts() {
     // The reasons name what is wrong in plain words.
     let all: Vec<&str> = generic.iter().flat_map(|g| g.1.reasons.iter().map(|r| r.message.as_str())).collect();
     assert!(all.iter().any(|r| r.contains("which you never use")), "{all:#?}");
-    assert!(all.iter().any(|r| r.contains("sentences average")), "{all:#?}");
+    assert!(all.iter().any(|r| r.contains("sentences average") || r.contains("reading grade")), "{all:#?}");
 }

@@ -184,26 +184,42 @@ fn collect_gguf(root: &Path, dir: &Path, out: &mut Vec<String>) {
 /// Removes a cached file: the snapshot link and, when no other snapshot links to it, the blob.
 pub fn remove(cache: &Path, f: &HfFile) -> Result<Vec<PathBuf>> {
     let p = resolve(cache, f)?;
-    let target = std::fs::canonicalize(&p).map_err(|e| ModelError::io("resolving", &p, e))?;
+    let blob_name = blob_name_of(&p);
     std::fs::remove_file(&p).map_err(|e| ModelError::io("removing", &p, e))?;
     let mut removed = vec![p];
-    let blobs = f.repo_dir(cache).join("blobs");
-    if target.starts_with(std::fs::canonicalize(&blobs).unwrap_or(blobs)) && !linked_from_snapshots(&f.repo_dir(cache), &target) {
-        std::fs::remove_file(&target).map_err(|e| ModelError::io("removing", &target, e))?;
-        removed.push(target);
+    if let Some(name) = blob_name {
+        let repo_dir = f.repo_dir(cache);
+        let blob = repo_dir.join("blobs").join(&name);
+        if (blob.is_file() || blob.is_symlink()) && !linked_from_snapshots(&repo_dir, &name) {
+            std::fs::remove_file(&blob).map_err(|e| ModelError::io("removing", &blob, e))?;
+            removed.push(blob);
+        }
     }
     Ok(removed)
 }
 
-fn linked_from_snapshots(repo_dir: &Path, blob: &Path) -> bool {
-    fn walk(dir: &Path, blob: &Path) -> bool {
+/// The blob a snapshot entry links to (`../../blobs/<etag>` → `<etag>`); `None` for a copied
+/// file (Windows, or a cache written without symlinks).
+fn blob_name_of(snapshot_file: &Path) -> Option<String> {
+    let target = std::fs::read_link(snapshot_file).ok()?;
+    let parent = target.parent()?;
+    if parent.file_name()? != "blobs" {
+        return None;
+    }
+    Some(target.file_name()?.to_string_lossy().into_owned())
+}
+
+fn linked_from_snapshots(repo_dir: &Path, blob: &str) -> bool {
+    fn walk(dir: &Path, blob: &str) -> bool {
         let Ok(rd) = std::fs::read_dir(dir) else { return false };
         rd.flatten().any(|e| {
             let p = e.path();
-            if p.is_dir() && !p.is_symlink() {
+            if p.is_symlink() {
+                blob_name_of(&p).is_some_and(|b| b == blob)
+            } else if p.is_dir() {
                 walk(&p, blob)
             } else {
-                std::fs::canonicalize(&p).is_ok_and(|t| t == blob)
+                false
             }
         })
     }
@@ -225,12 +241,11 @@ pub fn relative_blob_link(file: &str, etag: &str) -> PathBuf {
 pub fn pull(cache: &Path, f: &HfFile, progress: &dyn Progress) -> Result<PathBuf> {
     if let Ok(p) = resolve(cache, f) {
         // LFS blobs are named by their SHA-256: check the content still matches.
-        if let Ok(target) = std::fs::canonicalize(&p)
-            && let Some(name) = target.file_name().and_then(|n| n.to_str())
+        if let Some(name) = blob_name_of(&p)
             && name.len() == 64
             && name.bytes().all(|b| b.is_ascii_hexdigit())
         {
-            download::verify_sha256(&p, name, progress)?;
+            download::verify_sha256(&p, &name, progress)?;
         }
         return Ok(p);
     }

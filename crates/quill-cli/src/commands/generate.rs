@@ -106,6 +106,11 @@ pub struct Args {
     /// Send the prompt as-is, without the chat template.
     #[arg(long)]
     pub raw: bool,
+    /// Generate with a `[backends.NAME]` server from quill.toml (any OpenAI-compatible API)
+    /// instead of the local model; `local` is the local model. `--model` then names the
+    /// server's model.
+    #[arg(long, value_name = "NAME")]
+    pub backend: Option<String>,
     #[command(flatten)]
     pub model: ModelArgs,
 }
@@ -113,6 +118,9 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let prompt = text_arg(&args.prompt)?;
+    if let Some(name) = args.backend.as_deref().filter(|b| *b != quill_backends::LOCAL) {
+        return run_backend(name, &args, prompt, g);
+    }
     let mut engine = args.model.load(g)?;
     let params = args.model.params();
     let mut out = std::io::stdout().lock();
@@ -159,6 +167,71 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
                 done.timings.gen_tok_s,
                 done.stop_reason,
                 done.seed
+            ))
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `--backend NAME`: the same prompt, parameters and output through a [`quill_backends::Generator`].
+fn run_backend(name: &str, args: &Args, prompt: String, g: &Globals) -> Result<ExitCode> {
+    use quill_backends::{ChatMessage as Msg, Flow, GenParams};
+    anyhow::ensure!(!args.raw, "--raw works with the local model only (servers apply their own chat template)");
+    let ws = g.workspace().context("--backend NAME reads [backends.NAME] from the workspace's quill.toml")?;
+    let model = args.model.model.as_ref().map(|m| m.to_string_lossy().into_owned());
+    let backend = quill_backends::open_generator(Some(&ws), Some(name), model.as_deref(), &Default::default())?;
+    let m = &args.model;
+    let params = GenParams {
+        max_tokens: Some(u32::try_from(m.max_tokens).unwrap_or(u32::MAX)),
+        temperature: Some(m.temperature),
+        top_p: Some(m.top_p),
+        top_k: u32::try_from(m.top_k).ok().filter(|k| *k > 0),
+        min_p: Some(m.min_p).filter(|p| *p > 0.0),
+        repeat_penalty: Some(m.repeat_penalty).filter(|p| *p != 1.0),
+        frequency_penalty: Some(m.frequency_penalty).filter(|p| *p != 0.0),
+        presence_penalty: Some(m.presence_penalty).filter(|p| *p != 0.0),
+        seed: m.seed,
+        stop: m.params().stop,
+        ignore_eos: false,
+        banned_phrases: Vec::new(),
+    };
+    let mut msgs = Vec::new();
+    if let Some(s) = &args.system {
+        msgs.push(Msg::system(s.clone()));
+    }
+    msgs.push(Msg::user(prompt));
+    let mut out = std::io::stdout().lock();
+    let stream = !g.json;
+    let done = backend.generate(&msgs, &params, &mut |piece| {
+        if stream && out.write_all(piece.as_bytes()).and_then(|_| out.flush()).is_err() {
+            return Flow::Stop;
+        }
+        Flow::Continue
+    })?;
+    drop(out);
+    if g.json {
+        g.print_json(&serde_json::json!({
+            "backend": name,
+            "model": done.model,
+            "text": done.text,
+            "prompt_tokens": done.usage.prompt_tokens,
+            "completion_tokens": done.usage.completion_tokens,
+            "finish_reason": done.finish_reason,
+            "timings": done.timings,
+        }))?;
+    } else {
+        println!();
+        let dim = console::Style::new().dim().for_stderr();
+        let ttft = done.timings.time_to_first_token.map(|d| format!("{:.0} ms", d.as_secs_f64() * 1e3)).unwrap_or_else(|| "-".into());
+        eprintln!(
+            "{}",
+            dim.apply_to(format!(
+                "{name}/{}: {} prompt tokens, {} generated, first token after {ttft}, {:.1}s total, finish: {:?}",
+                done.model,
+                done.usage.prompt_tokens,
+                done.usage.completion_tokens,
+                done.timings.total.as_secs_f64(),
+                done.finish_reason
             ))
         );
     }

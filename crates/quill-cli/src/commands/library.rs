@@ -17,12 +17,12 @@ use quill_store::Db;
 use crate::Globals;
 
 const EXAMPLES: &str = "Examples:
-  quill library import examples/creator/library           # a folder: Markdown, tweets.js, Shares.csv, CSV, JSONL
-  quill library import posts.csv --map text=Body,likes=Reactions --platform linkedin
-  quill library add \"Plainly: your calendar is your strategy.\" --kind hook --platform linkedin --rating 5
+  quill library import examples/creator/library
+  quill library import posts.csv --map text=Body,likes=Reactions
+  quill library add \"Ship it ugly.\" --kind hook --platform x --rating 5
   quill library list --platform x --top 5 --by likes
   quill library show 12
-  quill library edit 12 --title \"Calendars\" --tag ops        # or: --editor
+  quill library edit 12 --title \"Calendars\"    # or --editor
   quill library export --format jsonl -o backup.jsonl
   quill library stats";
 
@@ -1103,9 +1103,8 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
     }
     if !s.performance.is_empty() {
         println!(
-            "\n{} (score = {} ÷ that platform's median)",
-            style("Top performers").bold(),
-            "engagement"
+            "\n{} (score = engagement ÷ that platform's median)",
+            style("Top performers").bold()
         );
         for p in &s.performance {
             println!(

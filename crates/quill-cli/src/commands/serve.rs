@@ -69,6 +69,10 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
+    // Checked before loading anything: a refused address should fail in milliseconds.
+    if !args.addr.ip().is_loopback() && args.token.as_deref().is_none_or(str::is_empty) {
+        return Err(quill_serve::ServeError::TokenRequired { addr: args.addr }.into());
+    }
     let ws = g.workspace().ok();
     let parallel = args.parallel as usize;
     let (slots, model_id, aliases): (Vec<Arc<dyn Generator>>, String, Vec<String>) = match args.backend.as_deref() {

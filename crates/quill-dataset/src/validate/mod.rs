@@ -563,7 +563,7 @@ fn own_token_stats(clean: &[Clean], nb_tokens: &[Option<notebook::ExampleTokens>
 }
 
 fn find_duplicates(clean: &[Clean], intentional: bool) -> Duplicates {
-    let groups = |key: &dyn Fn(&Clean) -> String| -> Vec<Vec<usize>> {
+    let groups = |key: &(dyn Fn(&Clean) -> String + Sync)| -> Vec<Vec<usize>> {
         let keys: Vec<String> = clean.par_iter().map(key).collect();
         let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
         for (c, k) in clean.iter().zip(&keys) {

@@ -3,8 +3,12 @@
 //!
 //! The buffers are zero-allocated (`calloc`), so the operating system commits memory only for
 //! the positions actually written: a model loaded with SmolLM2's full 8192-token context costs
-//! nothing extra until a long conversation uses it. F16 storage halves memory and matches
-//! llama.cpp's default cache type (whose reference logits we compare against).
+//! nothing extra until a long conversation uses it.
+//!
+//! F32 is the default: it is the exact computation, needs no conversion in the attention loop,
+//! and lands closer to llama.cpp's reference logits than an F16 cache does (measured: mean
+//! |Δlogit| 0.105 vs 0.144 on the fixed prompt; llama.cpp itself moves by 0.08 between its own
+//! F16 and F32 caches). F16 halves the memory of long contexts.
 
 use half::f16;
 use half::slice::HalfFloatSliceExt;
@@ -12,10 +16,10 @@ use half::slice::HalfFloatSliceExt;
 /// Element type of the cache.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum KvType {
-    /// Half precision, like llama.cpp's default (`--cache-type-k f16`).
-    #[default]
+    /// Half precision (llama.cpp's default cache type): half the memory.
     F16,
-    /// Full precision.
+    /// Full precision (our default).
+    #[default]
     F32,
 }
 

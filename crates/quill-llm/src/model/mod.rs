@@ -41,7 +41,7 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions { n_ctx: None, threads: 0, n_batch: 512, kv_type: KvType::F16 }
+        ModelOptions { n_ctx: None, threads: 0, n_batch: 512, kv_type: KvType::F32 }
     }
 }
 
@@ -415,8 +415,6 @@ fn attention(
     let out_ptr = SyncPtr(out.as_mut_ptr());
     let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
     let n_threads = per_thread.len() / stride.max(1);
-    let mode: u32 = std::env::var("QUILL_ATTN_MODE").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-    let f16 = kv.kind() == KvType::F16;
     pool.run(n * nkv, |range, tid| {
         let tid = tid.min(n_threads.saturating_sub(1));
         // SAFETY: each pool thread id owns a disjoint `stride`-sized slice of `per_thread`
@@ -427,24 +425,16 @@ fn attention(
         for task in range {
             let (i, g) = (task / nkv, task % nkv);
             let len = pos0 + i + 1;
-            let mut qr = [0f32; 256];
             for t in 0..len {
                 let krow = kv.k_row(layer, t, g * hd, hd, kbuf);
                 for j in 0..group {
                     let h = g * group + j;
-                    let mut qh = &q[i * qd + h * hd..i * qd + (h + 1) * hd];
-                    if f16 && mode & 1 != 0 {
-                        for (d, s) in qr.iter_mut().zip(qh) { *d = half::f16::from_f32(*s).to_f32(); }
-                        qh = &qr[..hd];
-                    }
+                    let qh = &q[i * qd + h * hd..i * qd + (h + 1) * hd];
                     scores[j * n_ctx + t] = dot(qh, krow).unwrap_or(0.0) * scale;
                 }
             }
             for j in 0..group {
                 softmax_inplace(&mut scores[j * n_ctx..j * n_ctx + len]);
-                if f16 && mode & 2 != 0 {
-                    for x in &mut scores[j * n_ctx..j * n_ctx + len] { *x = half::f16::from_f32(*x).to_f32(); }
-                }
             }
             // SAFETY: the output rows of (token i, heads of group g) belong to this task only.
             let o = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(i * qd + g * group * hd), group * hd) };

@@ -27,6 +27,8 @@ pub(crate) struct LmHeadLoss {
     pub targets: Vec<u32>,
     pub weights: Vec<f32>,
     pub norm: f32,
+    /// Whether to compute the hidden-state gradient (off for validation).
+    pub need_grad: bool,
     /// `dLoss/dh`, `n × d`, computed by the forward pass.
     pub grad: Mutex<Option<Vec<f32>>>,
 }
@@ -52,10 +54,16 @@ impl LmHeadLoss {
             let lse = m + sum.ln();
             let wt = self.weights[i];
             loss += wt as f64 * (lse - z_t) as f64;
+            if !self.need_grad {
+                continue;
+            }
             let g = wt / self.norm;
             let inv = g / sum;
             row.iter_mut().for_each(|x| *x *= inv);
             row[tgt] -= g;
+        }
+        if !self.need_grad {
+            return (loss, Vec::new());
         }
         let mut dh = vec![0.0f32; c * d];
         sgemm(c, d, v, &logits, Op::N, w, Op::N, &mut dh, false, Threads::One);
@@ -84,6 +92,9 @@ impl CustomOp1 for LmHeadLoss {
             let mut loss = 0.0f64;
             for (rows, (l, dh)) in trained.chunks(CHUNK).zip(parts) {
                 loss += l;
+                if dh.is_empty() {
+                    continue;
+                }
                 for (k, &i) in rows.iter().enumerate() {
                     grad[i * d..(i + 1) * d].copy_from_slice(&dh[k * d..(k + 1) * d]);
                 }

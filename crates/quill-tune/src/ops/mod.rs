@@ -87,6 +87,7 @@ pub(crate) fn fused_loss(
     batch: &Batch,
     norm: f32,
     mut drop: Option<&mut Dropout>,
+    eval: bool,
 ) -> Result<Tensor> {
     let base = &model.base;
     let cfg = &base.cfg;
@@ -107,7 +108,12 @@ pub(crate) fn fused_loss(
             Some(p) => {
                 let mask = drop.map(|d| Arc::new(d.mask(x.elem_count())));
                 let op = linear::LoraLinear { w, n_out, n_in, rank: model.lora.cfg.rank, scale, mask };
-                x.apply_op3(p.a.as_tensor(), p.b.as_tensor(), op)?
+                if eval {
+                    // Detached copies: evaluation builds no graph back to the variables.
+                    x.apply_op3(&p.a.as_tensor().detach(), &p.b.as_tensor().detach(), op)?
+                } else {
+                    x.apply_op3(p.a.as_tensor(), p.b.as_tensor(), op)?
+                }
             }
         })
     };
@@ -149,6 +155,7 @@ pub(crate) fn fused_loss(
         targets: batch.targets.clone(),
         weights: batch.weights.clone(),
         norm,
+        need_grad: !eval,
         grad: Mutex::new(None),
     };
     Ok(h.apply_op1(op)?)

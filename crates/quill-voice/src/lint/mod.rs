@@ -152,6 +152,7 @@ pub struct BannedPhrase {
 pub struct Linter {
     rules: Vec<Rule>,
     report: LoadReport,
+    approved: Option<regex::Regex>,
 }
 
 impl Linter {
@@ -259,6 +260,14 @@ impl Linter {
         Ok(())
     }
 
+    /// Sets the creator's approved phrases: a diagnostic from any rule outside the `Library`
+    /// style that falls inside one of them is dropped, so a signature phrase ("Here's the
+    /// thing") is never flagged as a cliché in the creator's own workspace.
+    pub fn set_approved_phrases(&mut self, phrases: &[String]) {
+        let pats: Vec<String> = phrases.iter().filter(|p| !p.trim().is_empty()).map(|p| phrase_pattern(p)).collect();
+        self.approved = if pats.is_empty() { None } else { regex::Regex::new(&format!("(?i){}", pats.join("|"))).ok() };
+    }
+
     /// Lints one text.
     pub fn lint(&self, text: &str, opts: &LintOptions) -> Vec<Diagnostic> {
         let doc = Document::new(text);
@@ -299,6 +308,15 @@ impl Linter {
             }
             for h in hits.drain(..) {
                 out.push(diagnostic(&doc, m, h));
+            }
+        }
+        if let Some(ap) = &self.approved {
+            let spans: Vec<Range<usize>> = ap.find_iter(text).map(|m| m.range()).collect();
+            if !spans.is_empty() {
+                out.retain(|d| {
+                    d.rule.starts_with("Library.")
+                        || !spans.iter().any(|s| s.start <= d.offset && d.end_offset <= s.end && d.offset < d.end_offset)
+                });
             }
         }
         out.sort_by(|a, b| (a.offset, &a.rule).cmp(&(b.offset, &b.rule)));
@@ -440,6 +458,15 @@ mod tests {
         assert_eq!(codes, vec!["LB001", "LB002", "LB001"]);
         assert_eq!(d[1].suggestion.as_deref(), Some("follow up"));
         assert_eq!(d[1].message, "Use 'follow up' instead of 'circle back' (your banned list).");
+    }
+
+    #[test]
+    fn approved_phrases_are_not_flagged() {
+        let mut l = Linter::builtin();
+        l.set_approved_phrases(&["Here's the thing.".to_string()]);
+        let d = l.lint("Here's the thing. Here's the kicker.", &LintOptions::default());
+        let m: Vec<_> = d.iter().map(|d| d.matched.as_str()).collect();
+        assert_eq!(m, vec!["Here's the kicker"]);
     }
 
     #[test]
