@@ -98,6 +98,10 @@ pub fn piece_name(k: Kind, p: Platform) -> &'static str {
 }
 
 fn article(word: &str) -> &'static str {
+    // Letters read as a vowel sound: "an X post", "an SMS".
+    if matches!(word, "X" | "SMS" | "FAQ") {
+        return "an";
+    }
     if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
 }
 

@@ -162,7 +162,13 @@ fn main() {
         );
         return;
     }
-    for threads in [1usize, 2] {
+    // `QUILL_BENCH_THREADS=1,2` (default) picks the pool sizes to measure.
+    let thread_list: Vec<usize> = std::env::var("QUILL_BENCH_THREADS")
+        .unwrap_or_else(|_| "1,2".into())
+        .split(',')
+        .filter_map(|t| t.trim().parse().ok())
+        .collect();
+    for threads in thread_list {
         let pool = Pool::new(threads).expect("pool");
         println!("\n== {threads} thread(s) ==");
         let t_dispatch = time_it(budget, || {

@@ -25,7 +25,7 @@ const UNIT_ROWS: usize = 16;
 /// Matrices one `matmul_many` job handles (q/k/v is 3, gate/up 2); more are done in groups.
 const MAX_FUSED: usize = 8;
 /// Below this much weight traffic (bytes × tokens) a matmul runs on the calling thread only.
-const SERIAL_BYTES: usize = 64 * 1024;
+const SERIAL_BYTES: usize = 96 * 1024;
 /// Tokens computed per kernel call in prompt processing (results are buffered on the stack).
 const TOKEN_CHUNK: usize = 64;
 

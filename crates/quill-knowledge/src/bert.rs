@@ -126,7 +126,7 @@ impl Bert {
                 ln2_b,
             });
         }
-        if s.heads == 0 || h % s.heads != 0 {
+        if s.heads == 0 || !h.is_multiple_of(s.heads) {
             return Err(format!("hidden size {h} is not a multiple of {} heads", s.heads));
         }
         Ok(Self {
@@ -411,7 +411,7 @@ fn exp_approx(x: f32) -> f32 {
     let x = x.clamp(-87.0, 88.0);
     let n = (x * std::f32::consts::LOG2_E).round();
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
-    let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_452 + r * 0.001_388_874_9)))));
+    let p = 1.0 + r * (1.0 + r * (0.5 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_452 + r * 0.001_388_875)))));
     let bits = ((n as i32 + 127) as u32) << 23;
     p * f32::from_bits(bits)
 }

@@ -220,7 +220,9 @@ pub fn check_draft(text: &str, brief: &Brief, preset: &Preset, banned: &[BannedP
     let lower = text.to_lowercase();
     for item in &brief.must_include {
         let literal = item.trim_matches('"');
-        if !find_phrase(text, literal).is_empty() {
+        // "the sign-off: Run lean. — M." names the element, then gives it literally after the colon.
+        let after_colon = literal.rsplit_once(':').map(|(_, t)| t.trim().trim_matches('"')).filter(|t| t.len() >= 3);
+        if !find_phrase(text, literal).is_empty() || after_colon.is_some_and(|t| !find_phrase(text, t).is_empty()) {
             push("must_include", Status::Pass, format!("includes {literal:?}"), None);
         } else if let Some(ok) = descriptor_check(item, text) {
             let status = if ok { Status::Pass } else { Status::Fail };
@@ -334,6 +336,9 @@ mod tests {
             ..brief("linkedin")
         };
         let c = check_draft("Book the lean ops sprint. Why wait? The practical fix: handoffs.", &b, &p, &[]);
+        let signoff = Brief { must_include: vec!["the sign-off: Run lean. — M.".into()], ..brief("linkedin") };
+        let ok = check_draft("Short post.\n\nRun lean. — M.", &signoff, &p, &[]);
+        assert_eq!(ok.iter().find(|c| c.name == "must_include").map(|c| c.status), Some(Status::Pass));
         let mi: Vec<Status> = c.iter().filter(|c| c.name == "must_include").map(|c| c.status).collect();
         assert_eq!(mi, vec![Status::Pass, Status::Pass, Status::Fail, Status::Review]);
     }

@@ -103,7 +103,7 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
             .into_iter()
             .map(|h| Passage {
                 number: h.n,
-                heading: h.heading_path.iter().filter(|x| **x != h.title).cloned().collect::<Vec<_>>().join(" › "),
+                heading: h.heading_path.iter().filter(|x| **x != h.title && !x.trim().is_empty()).cloned().collect::<Vec<_>>().join(" › "),
                 title: h.title,
                 source: h.source,
                 range: (h.start_char, h.end_char),

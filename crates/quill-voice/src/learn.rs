@@ -75,11 +75,15 @@ pub struct LearnOptions {
     pub min_count: usize,
     /// Longest phrase considered, in words.
     pub max_words: usize,
+    /// Lower-case words the creator uses in their own published writing. A removal is only
+    /// proposed for a word (or a phrase with at least one word) outside this set: cutting
+    /// 'agencies' from one draft is an edit, not a rule, when 'agencies' is all over their posts.
+    pub known_words: BTreeSet<String>,
 }
 
 impl Default for LearnOptions {
     fn default() -> Self {
-        Self { min_count: 2, max_words: 3 }
+        Self { min_count: 2, max_words: 3, known_words: BTreeSet::new() }
     }
 }
 
@@ -204,21 +208,30 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
             }
         }
     }
-    // Group single words by stem ("utilize", "utilized" → one proposal).
+    let known = |g: &str| g.split(' ').all(|w| opts.known_words.contains(w) || is_function(w));
+    // Phrases first: the most specific phrase for a given set of edits wins.
+    let phrase_ok: Vec<&(String, usize, usize)> = phrases
+        .iter()
+        .filter(|(g, r, _)| {
+            *r >= opts.min_count
+                && !known(g)
+                && !phrases.iter().any(|(h, r2, _)| h.len() > g.len() && r2 == r && format!(" {h} ").contains(&format!(" {g} ")))
+        })
+        .collect();
+    // Group single words by stem ("utilize", "utilized" → one proposal); a word that only ever
+    // went with a proposed phrase ("fast-paced" in "today's fast-paced world") is left to it.
     let mut by_stem: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut phrases: Vec<(String, usize, usize)> = Vec::new();
     for (g, (r, s)) in &removed {
-        if *r != *s || all_after.contains(g) || substituted.contains(g) {
-            continue; // kept at least once, or the creator writes it herself
+        if *r != *s || all_after.contains(g) || substituted.contains(g) || g.contains(' ') || known(g) {
+            continue;
         }
-        if g.contains(' ') {
-            phrases.push((g.clone(), *r, *s));
-        } else {
-            if after_words.iter().any(|w| stem(w) == stem(g)) {
-                continue;
-            }
-            by_stem.entry(stem(g)).or_default().push(g.clone());
+        if after_words.iter().any(|w| stem(w) == stem(g)) {
+            continue;
         }
+        if phrase_ok.iter().any(|(h, r2, _)| r2 == r && h.split(' ').any(|w| w == g)) {
+            continue;
+        }
+        by_stem.entry(stem(g)).or_default().push(g.clone());
     }
     for (st, forms) in by_stem {
         // The same edit can remove two forms; count edits, not forms.
@@ -234,18 +247,12 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
         let message = format!("you removed '{from}'{also} in every edit where it appeared ({edits} of {edits}) — flag it?");
         out.push(make(ProposalKind::Removal, from, others, None, edits, edits, message));
     }
-    // Phrases: keep the most specific phrase when a shorter one has the same evidence, and skip
-    // phrases whose words are already proposed on their own.
+    // Phrases whose words are not already proposed on their own.
     let single: BTreeSet<String> = out.iter().filter(|p| p.kind == ProposalKind::Removal).flat_map(|p| std::iter::once(p.from.clone()).chain(p.forms.clone())).collect();
-    let kept_phrases: Vec<&(String, usize, usize)> = phrases
-        .iter()
-        .filter(|(g, r, _)| {
-            *r >= opts.min_count
-                && !g.split(' ').any(|w| single.contains(w))
-                && !phrases.iter().any(|(h, r2, _)| h.len() > g.len() && r2 == r && format!(" {h} ").contains(&format!(" {g} ")))
-        })
-        .collect();
-    for (g, r, s) in kept_phrases {
+    for (g, r, s) in phrase_ok {
+        if g.split(' ').any(|w| single.contains(w)) {
+            continue;
+        }
         let message = format!("you removed '{g}' in every edit where it appeared ({r} of {s}) — flag it?");
         out.push(make(ProposalKind::Removal, g.clone(), vec![], None, *r, *s, message));
     }

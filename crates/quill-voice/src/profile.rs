@@ -368,7 +368,15 @@ pub(crate) fn build_from_features(feats: &[TextFeatures], weights: Vec<f64>, emb
                 t.lines().rev().find(|l| !l.trim().is_empty())
             };
             let key = if first { &f.opener } else { &f.closer };
-            m.entry(key.clone()).or_insert_with(|| line.unwrap_or("").trim().to_string());
+            let line = line.unwrap_or("").trim();
+            // Show an opener as the creator wrote its first words, not the whole first line.
+            let shown = if first {
+                let n = key.split(' ').filter(|w| w.chars().any(char::is_alphanumeric) || w.starts_with('<')).count().max(1);
+                line.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
+            } else {
+                line.to_string()
+            };
+            m.entry(key.clone()).or_insert(shown);
         }
         m
     };

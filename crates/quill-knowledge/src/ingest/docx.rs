@@ -94,10 +94,8 @@ fn body_to_text(xml: &str, title: Option<String>) -> Result<Extracted, IngestErr
                         list = false;
                     }
                     b"pStyle" => level = attr_val(&e).as_deref().and_then(style_level).or(level),
-                    b"outlineLvl" => {
-                        if level.is_none() {
-                            level = attr_val(&e).and_then(|v| v.parse::<usize>().ok()).filter(|l| *l < 9).map(|l| (l + 1).min(6));
-                        }
+                    b"outlineLvl" if level.is_none() => {
+                        level = attr_val(&e).and_then(|v| v.parse::<usize>().ok()).filter(|l| *l < 9).map(|l| (l + 1).min(6));
                     }
                     b"numPr" => list = true,
                     b"t" => in_t = true,
