@@ -82,8 +82,19 @@ impl Globals {
     /// Prints `value` as pretty JSON on stdout.
     pub fn print_json<T: serde::Serialize>(&self, value: &T) -> Result<()> {
         let text = serde_json::to_string_pretty(value).context("serialising output")?;
-        println!("{text}");
-        Ok(())
+        print_stdout(&text)
+    }
+}
+
+/// Writes a line to stdout; a closed pipe (`quill ... --json | head`) ends quietly instead of
+/// panicking the way `println!` does.
+pub fn print_stdout(text: &str) -> Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|_| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => Err(e).context("writing to stdout"),
     }
 }
 

@@ -13,7 +13,9 @@ pub const SUPPORTED_ARCHS: &[&str] = &["llama"];
 pub enum RopeScaling {
     None,
     /// Positions divided by `factor` (`rope.scaling.type = linear`).
-    Linear { factor: f32 },
+    Linear {
+        factor: f32,
+    },
     /// Per-dimension frequency factors (Llama 3.1 style), stored by llama.cpp's converter as the
     /// `rope_freqs.weight` tensor: `theta_i = pos · base^(-2i/d) / factors[i]`.
     FreqFactors(Vec<f32>),
@@ -59,14 +61,21 @@ impl LlamaConfig {
         if let Some(t) = f.get_str("general.type")
             && t != "model"
         {
-            return Err(f.error(format!("general.type is {t:?}: this file is not a model (an adapter?)")));
+            return Err(f.error(format!(
+                "general.type is {t:?}: this file is not a model (an adapter?)"
+            )));
         }
         let req = |k: &str| -> Result<usize, GgufError> {
             let key = format!("{arch}.{k}");
-            let v = f.get_u64(&key).ok_or_else(|| f.error(format!("{key} is missing or not an integer")))?;
+            let v = f
+                .get_u64(&key)
+                .ok_or_else(|| f.error(format!("{key} is missing or not an integer")))?;
             usize::try_from(v).map_err(|_| f.error(format!("{key} = {v} is too large")))
         };
-        let opt = |k: &str| f.get_u64(&format!("{arch}.{k}")).and_then(|v| usize::try_from(v).ok());
+        let opt = |k: &str| {
+            f.get_u64(&format!("{arch}.{k}"))
+                .and_then(|v| usize::try_from(v).ok())
+        };
         let optf = |k: &str| f.get_f64(&format!("{arch}.{k}"));
 
         let n_embd = req("embedding_length")?;
@@ -99,7 +108,9 @@ impl LlamaConfig {
             Some(k) => k,
             None => {
                 if n_embd % n_head != 0 {
-                    return Err(f.error(format!("{arch}: embedding_length {n_embd} is not divisible by head_count {n_head}")));
+                    return Err(f.error(format!(
+                        "{arch}: embedding_length {n_embd} is not divisible by head_count {n_head}"
+                    )));
                 }
                 n_embd / n_head
             }
@@ -107,7 +118,9 @@ impl LlamaConfig {
         if let Some(v) = opt("attention.value_length")
             && v != head_dim
         {
-            return Err(f.error(format!("{arch}: key_length {head_dim} != value_length {v} is not supported")));
+            return Err(f.error(format!(
+                "{arch}: key_length {head_dim} != value_length {v} is not supported"
+            )));
         }
         bound("attention.key_length", head_dim, 2, 1024)?;
         let rope_dim = opt("rope.dimension_count").unwrap_or(head_dim);
@@ -116,19 +129,27 @@ impl LlamaConfig {
                 "{arch}.rope.dimension_count = {rope_dim} must be even and at most the head size {head_dim}"
             )));
         }
-        if !(rms_eps > 0.0 && rms_eps < 1.0) || !(rope_freq_base > 0.0 && rope_freq_base.is_finite()) {
-            return Err(f.error(format!("{arch}: rms epsilon {rms_eps} or rope base {rope_freq_base} is invalid")));
+        if !(rms_eps > 0.0 && rms_eps < 1.0 && rope_freq_base > 0.0 && rope_freq_base.is_finite()) {
+            return Err(f.error(format!(
+                "{arch}: rms epsilon {rms_eps} or rope base {rope_freq_base} is invalid"
+            )));
         }
 
         let scaling_type = f.get_str(&format!("{arch}.rope.scaling.type"));
-        let factor = optf("rope.scaling.factor").or_else(|| optf("rope.scale_linear")).map(|x| x as f32);
+        let factor = optf("rope.scaling.factor")
+            .or_else(|| optf("rope.scale_linear"))
+            .map(|x| x as f32);
         let mut rope_scaling = match (scaling_type, factor) {
             (Some("none"), _) | (None, None) => RopeScaling::None,
             (Some("linear") | None, Some(fac)) => {
                 if !(fac > 0.0 && fac.is_finite()) {
                     return Err(f.error(format!("{arch}.rope.scaling.factor = {fac} is invalid")));
                 }
-                if fac == 1.0 { RopeScaling::None } else { RopeScaling::Linear { factor: fac } }
+                if fac == 1.0 {
+                    RopeScaling::None
+                } else {
+                    RopeScaling::Linear { factor: fac }
+                }
             }
             (Some("linear"), None) => RopeScaling::None,
             (Some(other), _) => {
@@ -139,7 +160,9 @@ impl LlamaConfig {
         };
         if let Some(info) = f.tensor_info("rope_freqs.weight") {
             let (info, bytes) = (info.clone(), f.tensor_bytes(info));
-            if info.ggml_type != crate::gguf::GgmlType::F32 || info.n_elements() as usize != rope_dim / 2 {
+            if info.ggml_type != crate::gguf::GgmlType::F32
+                || info.n_elements() as usize != rope_dim / 2
+            {
                 return Err(f.error(format!(
                     "rope_freqs.weight must be F32 with {} elements (found {} {:?})",
                     rope_dim / 2,
@@ -147,15 +170,19 @@ impl LlamaConfig {
                     info.dims
                 )));
             }
-            let factors: Vec<f32> =
-                bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
+            let factors: Vec<f32> = bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+                .collect();
             if factors.iter().any(|x| !(*x > 0.0 && x.is_finite())) {
                 return Err(f.error("rope_freqs.weight holds a non-positive factor"));
             }
             rope_scaling = RopeScaling::FreqFactors(factors);
         }
 
-        let embd = f.tensor_info("token_embd.weight").ok_or_else(|| f.error("tensor token_embd.weight is missing"))?;
+        let embd = f
+            .tensor_info("token_embd.weight")
+            .ok_or_else(|| f.error("tensor token_embd.weight is missing"))?;
         let n_vocab = match opt("vocab_size") {
             Some(v) => v,
             None => match f.get_array("tokenizer.ggml.tokens") {
@@ -163,7 +190,10 @@ impl LlamaConfig {
                 None => embd.n_rows() as usize,
             },
         };
-        if embd.dims.len() != 2 || embd.dims[0] as usize != n_embd || embd.dims[1] as usize != n_vocab {
+        if embd.dims.len() != 2
+            || embd.dims[0] as usize != n_embd
+            || embd.dims[1] as usize != n_vocab
+        {
             return Err(f.error(format!(
                 "token_embd.weight has dims {:?}, expected [{n_embd}, {n_vocab}]",
                 embd.dims

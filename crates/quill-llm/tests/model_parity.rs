@@ -14,11 +14,15 @@ fn reference_logits() -> Vec<f32> {
     let p = common::reference_dir().join("smollm2/fixed_prompt_logits.f32");
     let b = std::fs::read(&p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     assert_eq!(b.len(), 49152 * 4);
-    b.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+    b.chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect()
 }
 
 fn argmax(v: &[f32]) -> usize {
-    v.iter().enumerate().fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
+    v.iter()
+        .enumerate()
+        .fold(0, |b, (i, &x)| if x > v[b] { i } else { b })
 }
 
 fn top_k(v: &[f32], k: usize) -> Vec<usize> {
@@ -40,11 +44,16 @@ fn fixed_prompt_logits_match_llama_cpp() {
     assert_eq!(argmax(&got), argmax(&want), "top-1 differs");
     let (tg, tw) = (top_k(&got, 10), top_k(&want, 10));
     let overlap = tw.iter().filter(|i| tg.contains(i)).count();
-    let top_delta = tw.iter().map(|&i| (got[i] - want[i]).abs()).fold(0.0f32, f32::max);
+    let top_delta = tw
+        .iter()
+        .map(|&i| (got[i] - want[i]).abs())
+        .fold(0.0f32, f32::max);
     let diffs: Vec<f32> = got.iter().zip(&want).map(|(a, b)| (a - b).abs()).collect();
     let max = diffs.iter().cloned().fold(0.0f32, f32::max);
     let mean = diffs.iter().sum::<f32>() / diffs.len() as f32;
-    eprintln!("top10 overlap {overlap}/10, max |Δ| on top-10 {top_delta:.4}, max |Δ| {max:.4}, mean |Δ| {mean:.4}");
+    eprintln!(
+        "top10 overlap {overlap}/10, max |Δ| on top-10 {top_delta:.4}, max |Δ| {max:.4}, mean |Δ| {mean:.4}"
+    );
     assert!(overlap >= 8, "top-10 overlap {overlap}");
     assert!(top_delta <= 0.25, "top-10 |Δlogit| {top_delta}");
     assert!(max <= 1.0, "max |Δlogit| {max}");
@@ -75,7 +84,10 @@ fn perplexity_matches_llama_cpp() {
     let ids = common::ids(&r["token_ids"]);
     assert_eq!(ids.len(), 512);
     let want = r["perplexity"].as_f64().unwrap();
-    let mut m = model(&ModelOptions { n_ctx: Some(512), ..Default::default() });
+    let mut m = model(&ModelOptions {
+        n_ctx: Some(512),
+        ..Default::default()
+    });
     let logits = m.forward(&ids, Logits::All).unwrap();
     let nv = m.config().n_vocab;
     // mean NLL of tokens 2..512 given their prefix (llama.cpp's protocol: token i predicted by
@@ -85,29 +97,48 @@ fn perplexity_matches_llama_cpp() {
     for i in 1..ids.len() {
         let row = &logits[(i - 1) * nv..i * nv];
         let max = row.iter().cloned().fold(f32::NEG_INFINITY, f32::max) as f64;
-        let lse = row.iter().map(|&x| ((x as f64) - max).exp()).sum::<f64>().ln() + max;
+        let lse = row
+            .iter()
+            .map(|&x| ((x as f64) - max).exp())
+            .sum::<f64>()
+            .ln()
+            + max;
         nll += lse - row[ids[i] as usize] as f64;
         count += 1;
     }
     let ppl = (nll / count as f64).exp();
     eprintln!("perplexity {ppl:.3} (llama.cpp {want:.3})");
-    assert!(((ppl - want) / want).abs() <= 0.02, "perplexity {ppl} vs {want}");
+    assert!(
+        ((ppl - want) / want).abs() <= 0.02,
+        "perplexity {ppl} vs {want}"
+    );
 }
 
 #[test]
 fn batched_prompt_equals_token_by_token() {
     let r = common::reference_json("fixed_prompt_ref.json");
     let ids = common::ids(&r["prompt_ids"]);
-    let mut a = model(&ModelOptions { kv_type: quill_llm::KvType::F32, ..Default::default() });
+    let mut a = model(&ModelOptions {
+        kv_type: quill_llm::KvType::F32,
+        ..Default::default()
+    });
     let batched = a.forward(&ids, Logits::All).unwrap();
-    let mut b = model(&ModelOptions { kv_type: quill_llm::KvType::F32, n_batch: 7, ..Default::default() });
+    let mut b = model(&ModelOptions {
+        kv_type: quill_llm::KvType::F32,
+        n_batch: 7,
+        ..Default::default()
+    });
     let mut last = Vec::new();
     for &t in &ids {
         last = b.forward(&[t], Logits::Last).unwrap();
     }
     let nv = a.config().n_vocab;
     let tail = &batched[(ids.len() - 1) * nv..];
-    let max = tail.iter().zip(&last).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    let max = tail
+        .iter()
+        .zip(&last)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0f32, f32::max);
     assert!(max < 0.05, "batched vs sequential max |Δ| {max}");
     assert_eq!(argmax(tail), argmax(&last));
 }

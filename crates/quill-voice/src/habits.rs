@@ -13,8 +13,8 @@
 //! `min_ratio`, so a significant but trivial difference is not shouted about.
 //!
 //! # Amplification index
-//! One number for the batch: over the creator's *signature* items (content phrases, openers,
-//! closers, emoji and structures in at least 10% of their texts), the batch's summed document
+//! One number for the batch: over the creator's *signature* items (multi-word phrases with a
+//! content word, openers, closers, emoji and structures in at least 10% of their texts), the batch's summed document
 //! frequency divided by the creator's. 1 means "uses your habits as often as you do"; 2 means
 //! twice as often. Choosing the signature items and measuring their rate on the same texts
 //! would bias the index low (items picked for being frequent regress toward the mean), so it
@@ -157,8 +157,10 @@ pub fn items(text: &str, max_n: usize) -> BTreeSet<(HabitKind, String)> {
 fn is_signature_candidate(kind: HabitKind, item: &str) -> bool {
     match kind {
         HabitKind::Phrase => {
-            // At least one content word: "the", "to the" say nothing about a creator.
-            item.split(' ').any(|w| FUNCTION_WORDS.binary_search(&w).is_err() && w.chars().any(char::is_alphabetic))
+            // Multi-word phrases with a content word: "the" or "to the" say nothing about a
+            // creator, and single topic words ("calendar") are subject matter, not habit.
+            item.contains(' ')
+                && item.split(' ').any(|w| FUNCTION_WORDS.binary_search(&w).is_err() && w.chars().any(char::is_alphabetic))
         }
         _ => true,
     }

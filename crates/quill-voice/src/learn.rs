@@ -208,6 +208,12 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
             }
         }
     }
+    // Kept at least once, or written in an edited version: not a habit of cutting it.
+    let phrases: Vec<(String, usize, usize)> = removed
+        .iter()
+        .filter(|(g, (r, s))| r == s && g.contains(' ') && !all_after.contains(*g) && !substituted.contains(*g))
+        .map(|(g, (r, s))| (g.clone(), *r, *s))
+        .collect();
     let known = |g: &str| g.split(' ').all(|w| opts.known_words.contains(w) || is_function(w));
     // Phrases first: the most specific phrase for a given set of edits wins.
     let phrase_ok: Vec<&(String, usize, usize)> = phrases
@@ -317,6 +323,7 @@ fn overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
 }
 
 fn camel(s: &str) -> String {
+    let s = s.replace(['\'', '’'], "");
     s.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .map(|w| {

@@ -16,6 +16,20 @@ use quill_store::Db;
 
 use crate::Globals;
 
+/// `println!` that treats a closed stdout (`quill library list | head`) as "done" instead of
+/// panicking, as `println!` does on a broken pipe.
+macro_rules! out {
+    () => { out!("") };
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout(), $($arg)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
 const EXAMPLES: &str = "Examples:
   quill library import examples/creator/library
   quill library import posts.csv --map text=Body,likes=Reactions
@@ -496,7 +510,7 @@ fn done(e: &Entry, msg: &str, g: &Globals) -> Result<ExitCode> {
     if g.json {
         g.print_json(e)?;
     } else {
-        println!("{msg}");
+        out!("{msg}");
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -512,7 +526,7 @@ fn each(
     for &id in ids {
         let e = f(id)?;
         if !g.json {
-            println!("{verb} #{}: {}", e.id, e.preview(60));
+            out!("{verb} #{}: {}", e.id, e.preview(60));
         }
         out.push(e);
     }
@@ -571,7 +585,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         "Imported"
     };
     let files = report.files.len();
-    println!(
+    out!(
         "{} {} entr{} from {files} file{}{}",
         style(verb).bold(),
         style(report.added).bold().green(),
@@ -614,7 +628,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         } else {
             String::new()
         };
-        println!("  {path:<w$}  {format:<8}  {files:>9}  {records:>5} records");
+        out!("  {path:<w$}  {format:<8}  {files:>9}  {records:>5} records");
     }
     if !report.duplicates.is_empty() {
         let what = if opts.allow_duplicates {
@@ -622,7 +636,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         } else {
             "not imported; --allow-duplicates to force"
         };
-        println!(
+        out!(
             "{} ({}, {what}):",
             style("Duplicates").yellow().bold(),
             report.duplicates.len()
@@ -633,39 +647,39 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
             } else {
                 format!("{:.0}% similar", d.similarity * 100.0)
             };
-            println!("  {}  {:?}  = {} ({how})", d.source, d.preview, d.of);
+            out!("  {}  {:?}  = {} ({how})", d.source, d.preview, d.of);
         }
         more(report.duplicates.len());
     }
     if !report.notes.is_empty() {
-        println!(
+        out!(
             "{} ({}):",
             style("Not imported").yellow(),
             report.notes.len()
         );
         for n in report.notes.iter().take(LIST_MAX) {
-            println!("  {n}");
+            out!("  {n}");
         }
         more(report.notes.len());
     }
     if !report.bad.is_empty() {
-        println!(
+        out!(
             "{} ({}, skipped):",
             style("Bad rows").red().bold(),
             report.bad.len()
         );
         for b in &report.bad {
-            println!("  {b}");
+            out!("  {b}");
         }
     }
     if !report.skipped.is_empty() {
-        println!(
+        out!(
             "{} ({}):",
             style("Skipped files").dim(),
             report.skipped.len()
         );
         for s in report.skipped.iter().take(LIST_MAX) {
-            println!("  {}: {}", s.path, style(&s.reason).dim());
+            out!("  {}: {}", s.path, style(&s.reason).dim());
         }
         more(report.skipped.len());
     }
@@ -677,7 +691,7 @@ const LIST_MAX: usize = 15;
 
 fn more(n: usize) {
     if n > LIST_MAX {
-        println!("  … and {} more (--json lists all)", n - LIST_MAX);
+        out!("  … and {} more (--json lists all)", n - LIST_MAX);
     }
 }
 
@@ -787,7 +801,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             .unwrap_or_default(),
         "TEXT"
     );
-    println!("{}", style(header).bold());
+    out!("{}", style(header).bold());
     for (i, e) in entries.iter().enumerate() {
         let mut tags = e.tags.join(",");
         if tags.chars().count() > tagw {
@@ -807,7 +821,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
         if e.is_deleted() {
             text = format!("{} {text}", style("[deleted]").red());
         }
-        println!(
+        out!(
             "{:>idw$}  {:<8}  {:<10}  {:<10}  {:<5}  {:<tagw$}  {val}{text}",
             style(e.id).cyan(),
             e.kind.as_str(),
@@ -838,7 +852,7 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let label = |s: &str| style(format!("{s:>12}")).dim().to_string();
-    println!(
+    out!(
         "{} {}",
         style(format!("#{}", e.id)).cyan().bold(),
         if e.is_deleted() {
@@ -847,10 +861,10 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
             String::new()
         }
     );
-    println!("{} {} on {}", label("kind"), e.kind, e.platform);
+    out!("{} {} on {}", label("kind"), e.kind, e.platform);
     let opt = |name: &str, v: &Option<String>| {
         if let Some(v) = v {
-            println!(
+            out!(
                 "{} {}",
                 label(name),
                 v.replace('\n', &format!("\n{:>13}", ""))
@@ -860,10 +874,10 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
     opt("title", &e.title);
     opt("date", &e.date);
     if e.rating.is_some() {
-        println!("{} {}", label("rating"), stars(e.rating));
+        out!("{} {}", label("rating"), stars(e.rating));
     }
     if !e.tags.is_empty() {
-        println!("{} {}", label("tags"), e.tags.join(", "));
+        out!("{} {}", label("tags"), e.tags.join(", "));
     }
     if !e.metrics.is_empty() {
         let m: Vec<String> = e
@@ -871,20 +885,20 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
             .iter()
             .map(|(k, v)| format!("{k} {}", fmt_num(*v)))
             .collect();
-        println!("{} {}", label("metrics"), m.join(" · "));
+        out!("{} {}", label("metrics"), m.join(" · "));
     }
     if let Some(s) = score {
-        println!("{} {s:.2}× the {} median", label("performance"), e.platform);
+        out!("{} {s:.2}× the {} median", label("performance"), e.platform);
     }
     if let Some(p) = e.polarity {
-        println!("{} {p}", label("polarity"));
+        out!("{} {p}", label("polarity"));
     }
     opt("replacement", &e.replacement);
     opt("source", &e.source);
     opt("external id", &e.external_id);
     opt("notes", &e.notes);
     if !e.extra.is_empty() {
-        println!(
+        out!(
             "{} {}",
             label("extra"),
             serde_json::Value::Object(e.extra.clone())
@@ -892,12 +906,12 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
     }
     opt("before", &e.before);
     if let Some(w) = &e.why {
-        println!("{} {w}", label("why"));
+        out!("{} {w}", label("why"));
     }
-    println!();
-    println!("{}", e.text);
-    println!();
-    println!("{}", style("History").bold());
+    out!();
+    out!("{}", e.text);
+    out!();
+    out!("{}", style("History").bold());
     let mut prev: Option<&Entry> = None;
     for h in &history {
         let what = match prev {
@@ -911,7 +925,7 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
             }
             None => String::new(),
         };
-        println!(
+        out!(
             "  v{:<3} {:<8} {}{what}",
             h.version,
             h.action,
@@ -1028,13 +1042,17 @@ fn export(a: ExportArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             if g.json {
                 g.print_json(&serde_json::json!({ "path": path, "entries": entries.len() }))?;
             } else {
-                println!("Exported {} entries to {}", entries.len(), path.display());
+                out!("Exported {} entries to {}", entries.len(), path.display());
             }
         }
         None => {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
-            quill_library::export(&entries, a.format, &mut lock)?;
+            match quill_library::export(&entries, a.format, &mut lock) {
+                Err(quill_library::Error::Io { source, .. })
+                    if source.kind() == std::io::ErrorKind::BrokenPipe => {}
+                other => other?,
+            }
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -1046,7 +1064,7 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
         g.print_json(&s)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
+    out!(
         "{} {} entries{}",
         style("Library:").bold(),
         s.total,
@@ -1057,7 +1075,7 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
         }
     );
     if let Some((a, b)) = &s.date_range {
-        println!(
+        out!(
             "  dated {} to {}",
             &a[..a.len().min(10)],
             &b[..b.len().min(10)]
@@ -1068,11 +1086,11 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
         if rows.is_empty() {
             return;
         }
-        println!("\n{}", style(title).bold());
+        out!("\n{}", style(title).bold());
         let max = rows.iter().map(|r| r.1).max().unwrap_or(1).max(1);
         for (k, n) in rows {
             let bar = "█".repeat((n * 30).div_ceil(max));
-            println!("  {k:<11} {n:>5}  {}", style(bar).cyan());
+            out!("  {k:<11} {n:>5}  {}", style(bar).cyan());
         }
     };
     table(
@@ -1094,7 +1112,7 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
             .collect(),
     );
     if s.phrases.values().any(|n| *n > 0) {
-        println!(
+        out!(
             "\n{} {} approved, {} banned",
             style("Phrases:").bold(),
             s.phrases["approved"],
@@ -1102,12 +1120,12 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
         );
     }
     if !s.performance.is_empty() {
-        println!(
+        out!(
             "\n{} (score = engagement ÷ that platform's median)",
             style("Top performers").bold()
         );
         for p in &s.performance {
-            println!(
+            out!(
                 "  {} — median {} {} over {} entr{}",
                 style(p.platform).bold(),
                 fmt_num((p.median * 100.0).round() / 100.0),
@@ -1116,7 +1134,7 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
                 if p.scored == 1 { "y" } else { "ies" }
             );
             for t in &p.top {
-                println!(
+                out!(
                     "    {:>5.2}×  #{:<5} {:>7}  {}",
                     t.score,
                     t.id,

@@ -317,7 +317,9 @@ fn learn(args: LearnArgs, g: &Globals) -> Result<ExitCode> {
     let (ws, db) = open(g)?;
     let pairs = vws::rewrites(&db)?;
     let rewrites: Vec<Rewrite<'_>> = pairs.iter().map(|(b, a)| Rewrite { before: b, after: a }).collect();
-    let proposals = propose(&rewrites, &LearnOptions { min_count: args.min_count, ..Default::default() });
+    // Words the creator uses in published writing are never proposed as "always removed".
+    let known_words = vws::creator_texts(&db)?.iter().flat_map(|t| quill_voice::text::words_lower(t)).collect();
+    let proposals = propose(&rewrites, &LearnOptions { min_count: args.min_count, known_words, ..Default::default() });
     let dir = vws::learned_dir(&ws);
     let mut accepted = accepted_ids(&dir)?;
     let wanted: Vec<&quill_voice::learn::Proposal> = if args.accept_all {
