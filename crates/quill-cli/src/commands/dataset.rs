@@ -290,17 +290,18 @@ fn print_report(r: &validate::Report, all: bool) {
     if let Cell::Crashed(c) = &r.notebook.format_errors {
         crash("format validation", c);
     }
-    if let Cell::Crashed(c) = &r.notebook.warnings {
-        crash("token counting", c);
-        if c.exception == "TypeError" {
-            println!("    (it encodes every message value, so an integer \"weight\" — valid for the API — breaks it)");
-        }
-    }
     for l in &r.notebook.transcript {
         // The notebook labels np.quantile(…, 0.1/0.9) "p5 / p95"; say what they are.
         match l.strip_prefix("p5 / p95: ") {
             Some(rest) => println!("  p10 / p90: {rest}   (printed by the notebook as \"p5 / p95\")"),
             None => println!("  {l}"),
+        }
+    }
+    if let Cell::Crashed(c) = &r.notebook.warnings {
+        crash("token counting", c);
+        if c.exception == "TypeError" {
+            println!("    (it encodes every message value, so an integer \"weight\" — valid for the API — breaks it;");
+            println!("     our token statistics below count such files correctly)");
         }
     }
 

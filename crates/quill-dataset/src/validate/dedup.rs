@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::text::words;
+use crate::text::for_each_word;
 
 /// Number of MinHash functions.
 pub const NUM_HASHES: usize = 64;
@@ -67,8 +67,8 @@ fn constants() -> &'static [(u64, u64); NUM_HASHES] {
 impl Doc {
     /// Shingles and signs a text.
     pub fn new(text: &str) -> Self {
-        let w = words(text);
-        let hashes: Vec<u64> = w.iter().map(|x| fnv1a(x)).collect();
+        let mut hashes: Vec<u64> = Vec::new();
+        for_each_word(text, |x| hashes.push(fnv1a(x)));
         let mut shingles: Vec<u64> = if hashes.len() < SHINGLE {
             if hashes.is_empty() { Vec::new() } else { vec![splitmix(hashes.iter().fold(0, |a, &h| a.rotate_left(21) ^ h))] }
         } else {

@@ -24,7 +24,7 @@ use serde_json::{Map, Value};
 use crate::error::{Error, Result};
 use crate::formats::{self, Format};
 use crate::manifest::Manifest;
-use crate::text::{normalize, sha256_hex};
+use crate::text::sha256_hex;
 use notebook::{Line, NotebookReport};
 use stats::Distribution;
 use tokens::{Encoding, LocalTokenizer};
@@ -204,12 +204,13 @@ pub struct Report {
 }
 
 /// A clean example, reduced to what the later checks need.
-struct Clean {
+struct Clean<'a> {
     line: usize,
-    value: Value,
-    target: String,
-    whole: String,
-    user: String,
+    value: &'a Value,
+    target: &'a str,
+    /// Hash of the whole conversation, normalised (exact duplicates).
+    whole: u64,
+    user: &'a str,
 }
 
 /// Checks one parsed line with the notebook's categories (never crashing) plus ours.
@@ -317,11 +318,11 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
     }
     let any_converted = converted.iter().any(|(_, c)| c.is_some());
     let lines: Vec<Line> = raw
-        .iter()
+        .into_iter()
         .zip(converted)
         .map(|(l, (_, c))| match c {
             Some(v) => Line::Json(v),
-            None => l.clone(),
+            None => l,
         })
         .collect();
 
@@ -370,23 +371,28 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
 
     // Clean examples.
     let clean: Vec<Clean> = lines
-        .iter()
+        .par_iter()
         .zip(&per_line)
         .enumerate()
         .filter(|(_, (l, iss))| matches!(l, Line::Json(_)) && !iss.iter().any(is_error))
         .filter_map(|(i, (l, _))| {
             let Line::Json(v) = l else { return None };
             let msgs = v.get("messages")?.as_array()?;
-            let text = |m: &Value| m.get("content").and_then(Value::as_str).unwrap_or("").to_string();
+            fn text(m: &Value) -> &str {
+                m.get("content").and_then(Value::as_str).unwrap_or("")
+            }
             let role = |m: &Value| m.get("role").and_then(Value::as_str).unwrap_or("").to_string();
-            let target = msgs.iter().rev().find(|m| role(m) == "assistant").map(text).unwrap_or_default();
-            let whole = msgs.iter().map(|m| format!("{}: {}", role(m), text(m))).collect::<Vec<_>>().join("\n");
-            let user = msgs.iter().find(|m| role(m) == "user").map(text).unwrap_or_default();
-            Some(Clean { line: i + 1, value: v.clone(), target, whole, user })
+            let target = msgs.iter().rev().find(|m| role(m) == "assistant").map(text).unwrap_or("");
+            let mut whole: u64 = 0;
+            for m in msgs {
+                whole = whole.rotate_left(5) ^ crate::text::norm_hash(&role(m)) ^ crate::text::norm_hash(text(m)).rotate_left(17);
+            }
+            let user = msgs.iter().find(|m| role(m) == "user").map(text).unwrap_or("");
+            Some(Clean { line: i + 1, value: v, target, whole, user })
         })
         .collect();
-    let missing_system = clean.iter().filter(|c| !has_role(&c.value, "system")).count();
-    let missing_user = clean.iter().filter(|c| !has_role(&c.value, "user")).count();
+    let missing_system = clean.iter().filter(|c| !has_role(c.value, "system")).count();
+    let missing_user = clean.iter().filter(|c| !has_role(c.value, "user")).count();
 
     let token_stats = own_token_stats(&clean, &nb_tokens, opts)?;
 
@@ -395,13 +401,13 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
     let duplicates = find_duplicates(&clean, intentional);
 
     // Targets.
-    let short_lines: Vec<usize> = clean.iter().filter(|c| quality::is_short(&c.target)).map(|c| c.line).collect();
+    let short_lines: Vec<usize> = clean.iter().filter(|c| quality::is_short(c.target)).map(|c| c.line).collect();
     let truncated: Vec<(usize, String)> =
-        clean.iter().filter_map(|c| quality::truncation(&c.target).map(|why| (c.line, why))).collect();
+        clean.iter().filter_map(|c| quality::truncation(c.target).map(|why| (c.line, why))).collect();
     let (banned, banned_lines) = match &opts.workspace {
         Some(ws) if !ws.banned.is_empty() => {
             let m = quality::BannedMatcher::new(&ws.banned);
-            let per: Vec<Vec<quality::BannedHit>> = clean.par_iter().map(|c| m.find(&c.target, c.line)).collect();
+            let per: Vec<Vec<quality::BannedHit>> = clean.par_iter().map(|c| m.find(c.target, c.line)).collect();
             let lines_hit = per.iter().filter(|h| !h.is_empty()).count();
             (Some(per.into_iter().flatten().collect()), lines_hit)
         }
@@ -416,7 +422,7 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
         let mut strata = BTreeMap::new();
         let mut known = 0;
         for c in &clean {
-            if let Some(s) = quality::stratum_from_prompt(&c.user) {
+            if let Some(s) = quality::stratum_from_prompt(c.user) {
                 *strata.entry(s).or_insert(0) += 1;
                 known += 1;
             }
@@ -540,7 +546,7 @@ fn own_token_stats(clean: &[Clean], nb_tokens: &[Option<notebook::ExampleTokens>
             let reuse = enc == Encoding::Cl100kBase;
             let counts = clean
                 .par_iter()
-                .map(|c| bpe_counts(&c.value, bpe, if reuse { nb_tokens.get(c.line - 1).and_then(Option::as_ref) } else { None }))
+                .map(|c| bpe_counts(c.value, bpe, if reuse { nb_tokens.get(c.line - 1).and_then(Option::as_ref) } else { None }))
                 .collect();
             ("the notebook's formula: 3 per message + every text value + 1 per name + 3 (weights count nothing)".into(), counts)
         }
@@ -563,32 +569,32 @@ fn own_token_stats(clean: &[Clean], nb_tokens: &[Option<notebook::ExampleTokens>
 }
 
 fn find_duplicates(clean: &[Clean], intentional: bool) -> Duplicates {
-    let groups = |key: &(dyn Fn(&Clean) -> String + Sync)| -> Vec<Vec<usize>> {
-        let keys: Vec<String> = clean.par_iter().map(key).collect();
-        let mut by: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (c, k) in clean.iter().zip(&keys) {
-            by.entry(k.as_str()).or_default().push(c.line);
+    let groups = |keys: &[u64]| -> Vec<Vec<usize>> {
+        let mut by: HashMap<u64, Vec<usize>> = HashMap::new();
+        for (c, k) in clean.iter().zip(keys) {
+            by.entry(*k).or_default().push(c.line);
         }
         let mut g: Vec<Vec<usize>> = by.into_values().filter(|v| v.len() > 1).collect();
         g.sort();
         g
     };
-    let exact = groups(&|c: &Clean| normalize(&c.whole));
+    let whole: Vec<u64> = clean.iter().map(|c| c.whole).collect();
+    let target_keys: Vec<u64> = clean.par_iter().map(|c| crate::text::norm_hash(c.target)).collect();
+    let exact = groups(&whole);
     let exact_extra_copies = exact.iter().map(|g| g.len() - 1).sum();
-    let mut same_target = groups(&|c: &Clean| normalize(&c.target));
+    let mut same_target = groups(&target_keys);
     same_target.retain(|g| !exact.contains(g));
     // Near duplicates among distinct targets only.
-    let mut first_of: HashMap<String, usize> = HashMap::new();
+    let mut first_of: HashMap<u64, usize> = HashMap::new();
     let mut skip = vec![false; clean.len()];
-    for (i, c) in clean.iter().enumerate() {
-        let n = normalize(&c.target);
-        if first_of.contains_key(&n) {
+    for (i, k) in target_keys.iter().enumerate() {
+        if first_of.contains_key(k) {
             skip[i] = true;
         } else {
-            first_of.insert(n, i);
+            first_of.insert(*k, i);
         }
     }
-    let targets: Vec<&str> = clean.iter().map(|c| c.target.as_str()).collect();
+    let targets: Vec<&str> = clean.iter().map(|c| c.target).collect();
     let docs = dedup::docs(&targets);
     let pairs = dedup::Index::new(&docs).pairs_within(dedup::NEAR_THRESHOLD, &skip);
     let mut involved: Vec<usize> = pairs.iter().flat_map(|p| [p.0, p.1]).collect();
@@ -626,7 +632,7 @@ fn leakage_report(clean: &[Clean], opts: &Options) -> Result<Option<leakage::Lea
     let test_texts: Vec<&str> = test.items.iter().map(|x| x.2.as_str()).collect();
     let test_docs = dedup::docs(&test_texts);
     let labels: Vec<String> = clean.iter().map(|c| format!("line {}", c.line)).collect();
-    let texts: Vec<String> = clean.iter().map(|c| c.target.clone()).collect();
+    let texts: Vec<String> = clean.iter().map(|c| c.target.to_string()).collect();
     let docs = dedup::docs(&texts);
     let train = leakage::against_texts(&test, &test_docs, &labels, &texts, &docs);
     let (pool, kb) = match &opts.workspace {

@@ -18,6 +18,8 @@
 //! * The statistics cell has no guards: any example the format cell flagged may crash it.
 //! * The epoch estimate uses `len(dataset)`, bad examples included.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -206,11 +208,12 @@ fn crash(exception: &str, message: String, line: Option<usize>) -> Crash {
 }
 
 /// `for x in v`: lists give elements, strings characters, dicts keys; anything else raises.
-fn py_iter(v: &Value) -> Result<Vec<Value>, Crash> {
+/// Lists (the common case) are borrowed, not copied.
+fn py_iter(v: &Value) -> Result<Vec<Cow<'_, Value>>, Crash> {
     match v {
-        Value::Array(a) => Ok(a.clone()),
-        Value::String(s) => Ok(s.chars().map(|c| Value::String(c.to_string())).collect()),
-        Value::Object(o) => Ok(o.keys().map(|k| Value::String(k.clone())).collect()),
+        Value::Array(a) => Ok(a.iter().map(Cow::Borrowed).collect()),
+        Value::String(s) => Ok(s.chars().map(|c| Cow::Owned(Value::String(c.to_string()))).collect()),
+        Value::Object(o) => Ok(o.keys().map(|k| Cow::Owned(Value::String(k.clone()))).collect()),
         other => Err(crash("TypeError", format!("'{}' object is not iterable", py_type(other)), None)),
     }
 }
@@ -346,7 +349,7 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
                 return Ok(());
             }
             let messages = messages.map(py_iter).transpose()?.unwrap_or_default();
-            for message in &messages {
+            for message in messages.iter().map(|m| m.as_ref()) {
                 if !py_contains(message, "role")? || !py_contains(message, "content")? {
                     bump("message_missing_key");
                 }
@@ -372,7 +375,7 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
                 }
             }
             let mut any_assistant = false;
-            for message in &messages {
+            for message in messages.iter().map(|m| m.as_ref()) {
                 if py_get(message, "role")?.and_then(Value::as_str) == Some("assistant") {
                     any_assistant = true;
                     break;
@@ -401,7 +404,7 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
 /// `any(message["role"] == role for message in messages)`, short-circuiting like Python.
 fn any_role(messages: &Value, role: &str) -> Result<bool, Crash> {
     for m in py_iter(messages)? {
-        if py_getitem(&m, "role")?.as_str() == Some(role) {
+        if py_getitem(m.as_ref(), "role")?.as_str() == Some(role) {
             return Ok(true);
         }
     }
@@ -487,6 +490,7 @@ fn encode(t: Option<ValTok>) -> Result<u64, Crash> {
 fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> Result<u64, Crash> {
     let mut num = 0u64;
     for (mi, m) in py_iter(messages)?.iter().enumerate() {
+        let m = m.as_ref();
         num += 3;
         let Value::Object(o) = m else {
             return Err(crash("AttributeError", format!("'{}' object has no attribute 'items'", py_type(m)), None));
@@ -505,6 +509,7 @@ fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> R
 fn num_assistant_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> Result<u64, Crash> {
     let mut num = 0u64;
     for (mi, m) in py_iter(messages)?.iter().enumerate() {
+        let m = m.as_ref();
         if py_getitem(m, "role")?.as_str() == Some("assistant") {
             py_getitem(m, "content")?;
             let Value::Object(o) = m else { continue };
