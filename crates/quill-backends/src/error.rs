@@ -9,7 +9,9 @@ use std::time::Duration;
 #[non_exhaustive]
 pub enum BackendError {
     /// `--backend NAME` names no `[backends.NAME]` section.
-    #[error("no backend named {name:?} in {config}; known: {known}\n  hint: add a [backends.{name}] section (kind = \"openai\", base_url, model) or use `local`")]
+    #[error(
+        "no backend named {name:?} in {config}; known: {known}\n  hint: add a [backends.{name}] section (kind = \"openai\", base_url, model) or use `local`"
+    )]
     UnknownBackend {
         /// The name asked for.
         name: String,
@@ -47,7 +49,9 @@ pub enum BackendError {
         message: String,
     },
     /// 404: wrong base URL or unknown model.
-    #[error("{url} answered 404 for model {model:?}: {message}\n  hint: check base_url (it usually ends in /v1) and that the server has this model (`GET {base_url}/models`)")]
+    #[error(
+        "{url} answered 404 for model {model:?}: {message}\n  hint: check base_url (it usually ends in /v1) and that the server has this model (`GET {base_url}/models`)"
+    )]
     NotFound {
         /// Request URL.
         url: String,
@@ -109,7 +113,9 @@ pub enum BackendError {
         after: Duration,
     },
     /// The connection ended before the stream said it was complete.
-    #[error("{url} closed the connection mid-stream after {received} pieces ({detail})\n  hint: the server crashed, restarted or was stopped; the partial answer was discarded")]
+    #[error(
+        "{url} closed the connection mid-stream after {received} pieces ({detail})\n  hint: the server crashed, restarted or was stopped; the partial answer was discarded"
+    )]
     StreamClosed {
         /// Request URL.
         url: String,
@@ -127,7 +133,9 @@ pub enum BackendError {
         message: String,
     },
     /// The server sent something that is not the OpenAI wire format.
-    #[error("{url} sent a response Quill cannot read: {detail}\n  hint: is base_url an OpenAI-compatible endpoint (ending in /v1)?")]
+    #[error(
+        "{url} sent a response Quill cannot read: {detail}\n  hint: is base_url an OpenAI-compatible endpoint (ending in /v1)?"
+    )]
     Protocol {
         /// Request URL.
         url: String,

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
+use crate::Generator;
 use crate::error::{BackendError, Result};
 use crate::types::{ChatMessage, Completion, FinishReason, Flow, GenParams, Timings, Usage};
-use crate::Generator;
 
 /// How to load the local model.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -257,7 +257,11 @@ mod tests {
                 }
                 out.push_str(w);
                 if on_piece(w) == Flow::Stop {
-                    return Ok((out, FinishReason::Cancelled, Usage { prompt_tokens: 1, completion_tokens: i as u32 + 1 }));
+                    return Ok((
+                        out,
+                        FinishReason::Cancelled,
+                        Usage { prompt_tokens: 1, completion_tokens: i as u32 + 1 },
+                    ));
                 }
             }
             Ok((out, FinishReason::Stop, Usage { prompt_tokens: 1, completion_tokens: self.0.len() as u32 }))
@@ -285,7 +289,9 @@ mod tests {
         assert_eq!((c.text.as_str(), c.finish_reason), ("abcd", FinishReason::Stop));
         assert_eq!(got, ["a", "b", "c", "d"]);
 
-        let c = b.generate(&[], &GenParams::default(), &mut |p| if p == "b" { Flow::Stop } else { Flow::Continue }).unwrap();
+        let c = b
+            .generate(&[], &GenParams::default(), &mut |p| if p == "b" { Flow::Stop } else { Flow::Continue })
+            .unwrap();
         assert_eq!((c.text.as_str(), c.finish_reason), ("ab", FinishReason::Cancelled));
 
         let threads: Vec<_> = (0..4)

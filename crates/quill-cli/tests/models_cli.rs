@@ -49,7 +49,18 @@ fn ok_json(out: Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+}
+
+/// A child process killed when the test ends, even by a failed assertion.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 fn sha256_hex(p: &Path) -> String {
@@ -121,24 +132,42 @@ fn ollama_store_model_is_listed_described_verified_served_and_removed() {
     assert_eq!(info["file_size"], std::fs::metadata(&gguf).unwrap().len());
 
     // `pull` of a model already in the store verifies every blob against its digest.
-    let pulled = ok_json(cmd(root.path(), &qm).args(["models", "pull", "ollama:smol-test:q4", "--json"]).output().unwrap());
+    let pulled =
+        ok_json(cmd(root.path(), &qm).args(["models", "pull", "ollama:smol-test:q4", "--json"]).output().unwrap());
     assert!(pulled["result"].as_str().unwrap().contains("2 blobs verified"), "{pulled}");
 
     // It runs: served by name, answered through the OpenAI wire format.
-    let mut serve = cmd(root.path(), &qm)
-        .args(["serve", "--addr", "127.0.0.1:0", "--json", "--threads", "1", "--ctx", "1024", "--model", "smol-test:q4"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut serve = KillOnDrop(
+        cmd(root.path(), &qm)
+            .args([
+                "serve",
+                "--addr",
+                "127.0.0.1:0",
+                "--json",
+                "--threads",
+                "1",
+                "--ctx",
+                "1024",
+                "--model",
+                "smol-test:q4",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
     let mut line = String::new();
-    BufReader::new(serve.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(serve.0.stdout.take().unwrap()).read_line(&mut line).unwrap();
     let banner: serde_json::Value = serde_json::from_str(&line).unwrap_or_else(|e| panic!("{line:?}: {e}"));
     assert_eq!(banner["model"], "smol-test:q4");
     let ws = tempfile::tempdir().unwrap();
     assert!(Command::new(quill()).arg("init").arg(ws.path()).output().unwrap().status.success());
     let cfg = ws.path().join("quill.toml");
     let mut t = std::fs::read_to_string(&cfg).unwrap();
-    t.push_str(&format!("\n[backends.ollama-test]\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"smol-test:q4\"\n", banner["base_url"].as_str().unwrap()));
+    t.push_str(&format!(
+        "\n[backends.ollama-test]\nkind = \"openai\"\nbase_url = \"{}\"\nmodel = \"smol-test:q4\"\n",
+        banner["base_url"].as_str().unwrap()
+    ));
     std::fs::write(&cfg, t).unwrap();
     let generated = cmd(root.path(), &qm)
         .arg("-C")
@@ -146,8 +175,7 @@ fn ollama_store_model_is_listed_described_verified_served_and_removed() {
         .args(["generate", "--backend", "ollama-test", "--temperature", "0", "--max-tokens", "8", "--json", "Hello"])
         .output()
         .unwrap();
-    let _ = serve.kill();
-    let _ = serve.wait();
+    drop(serve);
     let g = ok_json(generated);
     assert!(!g["text"].as_str().unwrap().trim().is_empty(), "{g}");
     assert_eq!(g["model"], "smol-test:q4");
@@ -178,7 +206,11 @@ fn hub_cache_and_local_registration() {
     std::fs::write(repo.join("refs/main"), commit).unwrap();
     let etag = sha256_hex(&gguf);
     std::os::unix::fs::symlink(&gguf, repo.join("blobs").join(&etag)).unwrap();
-    std::os::unix::fs::symlink(format!("../../blobs/{etag}"), repo.join("snapshots").join(commit).join("smollm2.Q4_1.gguf")).unwrap();
+    std::os::unix::fs::symlink(
+        format!("../../blobs/{etag}"),
+        repo.join("snapshots").join(commit).join("smollm2.Q4_1.gguf"),
+    )
+    .unwrap();
     let name = "hf://HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/smollm2.Q4_1.gguf";
 
     let list = ok_json(cmd(root.path(), &qm).args(["models", "list", "--json"]).output().unwrap());
@@ -193,7 +225,9 @@ fn hub_cache_and_local_registration() {
     assert!(String::from_utf8_lossy(&missing.stderr).contains("quill models pull hf://o/r/x.gguf"));
 
     // A local file gets a short name (no copy); rm forgets the name and keeps the file.
-    let reg = ok_json(cmd(root.path(), &qm).args(["models", "pull"]).arg(&gguf).args(["--name", "mine", "--json"]).output().unwrap());
+    let reg = ok_json(
+        cmd(root.path(), &qm).args(["models", "pull"]).arg(&gguf).args(["--name", "mine", "--json"]).output().unwrap(),
+    );
     assert!(reg["result"].as_str().unwrap().starts_with("registered mine"), "{reg}");
     let info = ok_json(cmd(root.path(), &qm).args(["models", "info", "mine", "--json"]).output().unwrap());
     assert_eq!(info["source"], "local");

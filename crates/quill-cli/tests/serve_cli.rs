@@ -42,7 +42,7 @@ impl Serve {
             .env_remove("QUILL_WORKSPACE")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(Stdio::null())
             .spawn()
             .expect("starting quill serve");
         let stdout = child.stdout.take().expect("stdout");
@@ -83,7 +83,8 @@ fn json_of(out: &std::process::Output) -> serde_json::Value {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 #[test]
@@ -142,7 +143,8 @@ fn generate_with_backend_against_quill_serve() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&missing.stderr).contains("QUILL_TEST_SERVE_KEY is not set"));
-    let unknown = Command::new(quill()).arg("-C").arg(ws.path()).args(["generate", "--backend", "nope", "hi"]).output().unwrap();
+    let unknown =
+        Command::new(quill()).arg("-C").arg(ws.path()).args(["generate", "--backend", "nope", "hi"]).output().unwrap();
     let err = String::from_utf8_lossy(&unknown.stderr);
     assert!(err.contains("no backend named \"nope\"") && err.contains("local, served"), "{err}");
 }

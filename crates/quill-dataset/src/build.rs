@@ -402,7 +402,8 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
         source_fingerprint: sha256_hex(keys.join("\n").as_bytes()),
         settings: manifest::Settings {
             formats: opts.formats.clone(),
-            system: system.map(str::to_string),
+            // A file keeps its own system turns unless --system replaced them.
+            system: if matches!(opts.source, Source::File(_)) && !explicit_system { None } else { system.map(str::to_string) },
             min_rating: opts.min_rating,
             weighting: opts.weighting.as_str().into(),
             seed: opts.seed,

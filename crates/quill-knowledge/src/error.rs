@@ -48,6 +48,9 @@ pub enum Error {
     /// The workspace database.
     #[error(transparent)]
     Store(#[from] quill_store::Error),
+    /// Reading the library failed.
+    #[error("reading the library: {0}")]
+    Library(String),
     /// A query against the knowledge tables.
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),

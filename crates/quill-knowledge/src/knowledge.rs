@@ -673,20 +673,21 @@ fn library_title(item: &LibraryItem) -> String {
     format!("{} #{} ({}): {}", item.kind, item.id, item.platform, label)
 }
 
-/// Library entries straight from the workspace's `entries` table: live entries only, and never
-/// those held out for evaluation (validation/test splits), which must not leak into prompts as
-/// examples.
+/// The library's live entries (through `quill_library::list`, so soft-deleted ones never
+/// appear), minus those held out for evaluation (validation/test splits in `entry_splits`),
+/// which must never leak into prompts as examples.
 pub fn library_items(db: &Db) -> Result<Vec<LibraryItem>> {
-    let mut stmt = db.conn().prepare(
-        "SELECT e.id, e.kind, e.platform, e.title, e.text FROM entries e
-         WHERE e.deleted_at IS NULL
-           AND NOT EXISTS (SELECT 1 FROM entry_splits s WHERE s.entry_id = e.id AND s.split IN ('validation','test'))
-         ORDER BY e.id",
-    )?;
-    let rows = stmt.query_map([], |r| {
-        Ok(LibraryItem { id: r.get(0)?, kind: r.get(1)?, platform: r.get(2)?, title: r.get(3)?, text: r.get(4)? })
-    })?;
-    Ok(rows.collect::<std::result::Result<_, _>>()?)
+    let entries = quill_library::list(db, &quill_library::Filter::default()).map_err(|e| Error::Library(e.to_string()))?;
+    let held: HashSet<i64> = {
+        let mut stmt = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split IN ('validation','test')")?;
+        let rows = stmt.query_map([], |r| r.get(0))?;
+        rows.collect::<std::result::Result<_, _>>()?
+    };
+    Ok(entries
+        .into_iter()
+        .filter(|e| !held.contains(&e.id))
+        .map(|e| LibraryItem { id: e.id, kind: e.kind.as_str().to_string(), platform: e.platform.as_str().to_string(), title: e.title, text: e.text })
+        .collect())
 }
 
 /// Every supported file under `dir`, skipping hidden entries and symlinked folders.

@@ -163,10 +163,8 @@ pub fn check_draft(text: &str, brief: &Brief, preset: &Preset, banned: &[BannedP
 
     if preset.thread {
         let posts = thread_posts(text);
-        if let Some(max) = preset.max_posts {
-            if posts.len() > max {
-                push("thread_post", Status::Fail, format!("{} posts; a thread here has at most {max}", posts.len()), None);
-            }
+        if let Some(max) = preset.max_posts.filter(|max| posts.len() > *max) {
+            push("thread_post", Status::Fail, format!("{} posts; a thread here has at most {max}", posts.len()), None);
         }
         if let Some(max) = preset.max_chars {
             for (i, p) in posts.iter().enumerate() {

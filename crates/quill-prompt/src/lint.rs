@@ -138,7 +138,7 @@ fn report(found: Vec<Element>, warnings: Vec<String>) -> LintReport {
             missing.push(Missing { element: el, name: el.name(), points, fix });
         }
     }
-    missing.sort_by(|a, b| b.points.cmp(&a.points));
+    missing.sort_by_key(|m| std::cmp::Reverse(m.points));
     LintReport { score, grade: grade(score), found, missing, warnings }
 }
 

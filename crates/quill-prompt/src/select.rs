@@ -135,10 +135,11 @@ pub fn choose(candidates: &[Candidate], k: usize, platform: &str, held_out: &Has
         let Some((i, _, _, _)) = best else { break };
         // Record the strongest candidate that lost because it resembled something already chosen.
         for (j, (_, s, score)) in pool.iter().enumerate() {
-            if j != i && !chosen.contains(&j) && *score > pool[i].2 {
-                if let Some((sim, to)) = chosen.iter().map(|&c| (jaccard(s, &pool[c].1), c)).max_by(|a, b| a.0.total_cmp(&b.0)) {
-                    passed_over.push((j, to, sim));
-                }
+            if j == i || chosen.contains(&j) || *score <= pool[i].2 {
+                continue;
+            }
+            if let Some((sim, to)) = chosen.iter().map(|&c| (jaccard(s, &pool[c].1), c)).max_by(|a, b| a.0.total_cmp(&b.0)) {
+                passed_over.push((j, to, sim));
             }
         }
         chosen.push(i);

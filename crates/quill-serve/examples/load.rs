@@ -12,7 +12,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use quill_backends::{ChatMessage, Flow, GenParams, Generator, LocalBackend, LocalOptions, OpenAiBackend, OpenAiOptions};
+use quill_backends::{
+    ChatMessage, Flow, GenParams, Generator, LocalBackend, LocalOptions, OpenAiBackend, OpenAiOptions,
+};
 use quill_serve::{ServeOptions, Server};
 
 struct Args {
@@ -95,7 +97,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                         return Err("deadline passed".into());
                     }
                     let msgs = [ChatMessage::user(format!("Client {i}, request {r}: write a short note about tea."))];
-                    let p = GenParams { temperature: Some(0.0), max_tokens: Some(max_tokens), ignore_eos: true, ..Default::default() };
+                    let p = GenParams {
+                        temperature: Some(0.0),
+                        max_tokens: Some(max_tokens),
+                        ignore_eos: true,
+                        ..Default::default()
+                    };
                     let t = Instant::now();
                     let done = c.generate(&msgs, &p, &mut |_| Flow::Continue).map_err(|e| e.to_string())?;
                     let total = t.elapsed().as_secs_f64();

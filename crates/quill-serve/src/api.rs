@@ -9,13 +9,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use quill_backends::openai::wire::{
     ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, Choice, ChunkChoice, Delta, ErrorBody, ErrorDetail,
     ModelList, ModelObject, ResponseMessage, WireUsage,
@@ -82,10 +82,17 @@ fn backend_error(e: &BackendError) -> ApiError {
             };
             ApiError {
                 param: Some("messages"),
-                ..ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", Some("context_length_exceeded"), message)
+                ..ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_request_error",
+                    Some("context_length_exceeded"),
+                    message,
+                )
             }
         }
-        BackendError::InvalidRequest(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", None, m.clone()),
+        BackendError::InvalidRequest(m) => {
+            ApiError::new(StatusCode::BAD_REQUEST, "invalid_request_error", None, m.clone())
+        }
         BackendError::Overloaded { .. } | BackendError::Connect { .. } | BackendError::Timeout { .. } => {
             ApiError::new(StatusCode::BAD_GATEWAY, "server_error", Some("upstream_error"), e.to_string())
         }
@@ -131,7 +138,12 @@ pub(crate) async fn not_found() -> ApiError {
 }
 
 pub(crate) async fn method_not_allowed() -> ApiError {
-    ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "invalid_request_error", Some("method_not_allowed"), "method not allowed on this route")
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "invalid_request_error",
+        Some("method_not_allowed"),
+        "method not allowed on this route",
+    )
 }
 
 /// A validated request.
@@ -160,7 +172,10 @@ fn parse(st: &AppState, body: &[u8]) -> Result<Parsed, ApiError> {
                 StatusCode::NOT_FOUND,
                 "invalid_request_error",
                 Some("model_not_found"),
-                format!("The model `{}` does not exist on this server; it serves `{}` (see GET /v1/models)", req.model, st.opts.model_id),
+                format!(
+                    "The model `{}` does not exist on this server; it serves `{}` (see GET /v1/models)",
+                    req.model, st.opts.model_id
+                ),
             )
         });
     }
@@ -170,12 +185,18 @@ fn parse(st: &AppState, body: &[u8]) -> Result<Parsed, ApiError> {
     let mut messages = Vec::with_capacity(req.messages.len());
     for (i, m) in req.messages.iter().enumerate() {
         let role = Role::parse(&m.role).ok_or_else(|| {
-            ApiError::bad_request("messages", format!("messages[{i}].role {:?} is not supported (system, user, assistant)", m.role))
+            ApiError::bad_request(
+                "messages",
+                format!("messages[{i}].role {:?} is not supported (system, user, assistant)", m.role),
+            )
         })?;
         let content = match &m.content {
             None => String::new(),
             Some(c) => c.text().map_err(|kind| {
-                ApiError::bad_request("messages", format!("messages[{i}] has a {kind:?} content part; only text is supported"))
+                ApiError::bad_request(
+                    "messages",
+                    format!("messages[{i}] has a {kind:?} content part; only text is supported"),
+                )
             })?,
         };
         messages.push(ChatMessage { role, content });
@@ -254,16 +275,16 @@ fn now_secs() -> i64 {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-pub(crate) async fn chat_completions(
-    State(st): State<Arc<AppState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+pub(crate) async fn chat_completions(State(st): State<Arc<AppState>>, body: Result<Bytes, BytesRejection>) -> Response {
     let body = match body {
         Ok(b) => b,
         Err(rej) => {
             let status = rej.status();
             let (code, message) = if status == StatusCode::PAYLOAD_TOO_LARGE {
-                (Some("request_too_large"), format!("the request body is larger than this server's limit of {} bytes", st.opts.max_body_bytes))
+                (
+                    Some("request_too_large"),
+                    format!("the request body is larger than this server's limit of {} bytes", st.opts.max_body_bytes),
+                )
             } else {
                 (None, rej.body_text())
             };
@@ -295,8 +316,13 @@ pub(crate) async fn chat_completions(
         }
     };
     if st.aborting.load(Ordering::SeqCst) {
-        return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", Some("shutting_down"), "the server is shutting down")
-            .into_response();
+        return ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "server_error",
+            Some("shutting_down"),
+            "the server is shutting down",
+        )
+        .into_response();
     }
 
     let started = Instant::now();
@@ -370,8 +396,13 @@ pub(crate) async fn chat_completions(
         let mut out = Vec::with_capacity(n as usize);
         for (i, c) in choices.into_iter().enumerate() {
             let Some(c) = c else {
-                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "server_error", Some("shutting_down"), "the server stopped before the answer was complete")
-                    .into_response();
+                return ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "server_error",
+                    Some("shutting_down"),
+                    "the server stopped before the answer was complete",
+                )
+                .into_response();
             };
             usage.prompt_tokens = c.usage.prompt_tokens;
             usage.completion_tokens += c.usage.completion_tokens;
@@ -474,8 +505,10 @@ impl EventStream {
                 self.usage.prompt_tokens = completion.usage.prompt_tokens;
                 self.usage.completion_tokens += completion.usage.completion_tokens;
                 let finish = Some(completion.finish_reason.wire_name().to_string());
-                let ev =
-                    self.chunk(vec![ChunkChoice { index, delta: Delta::default(), finish_reason: finish, logprobs: None }], None);
+                let ev = self.chunk(
+                    vec![ChunkChoice { index, delta: Delta::default(), finish_reason: finish, logprobs: None }],
+                    None,
+                );
                 self.pending.push_back(ev);
             }
             Some(Msg::Failed(e)) => {
@@ -490,7 +523,8 @@ impl EventStream {
             None if self.finished < self.started.len() || *self.abort.borrow() => {
                 // The generation ended without finishing every choice (the server is stopping):
                 // cut the connection so the client cannot mistake a partial answer for a whole one.
-                self.pending.push_back(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped")));
+                self.pending
+                    .push_back(Err(std::io::Error::new(std::io::ErrorKind::ConnectionAborted, "server stopped")));
                 self.done = true;
             }
             None => {

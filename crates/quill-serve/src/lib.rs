@@ -83,7 +83,9 @@ impl ServeOptions {
 #[non_exhaustive]
 pub enum ServeError {
     /// A non-loopback address without a token.
-    #[error("refusing to listen on {addr} without a token: anyone on the network could use the model\n  hint: pass --token T (clients send `Authorization: Bearer T`), or listen on 127.0.0.1")]
+    #[error(
+        "refusing to listen on {addr} without a token: anyone on the network could use the model\n  hint: pass --token T (clients send `Authorization: Bearer T`), or listen on 127.0.0.1"
+    )]
     TokenRequired {
         /// The address.
         addr: SocketAddr,
@@ -92,7 +94,9 @@ pub enum ServeError {
     #[error("no model slots to serve with (parallel must be at least 1)")]
     NoSlots,
     /// Binding failed.
-    #[error("cannot listen on {addr}: {source}\n  hint: is another server using the port? try --addr 127.0.0.1:0 for a free one")]
+    #[error(
+        "cannot listen on {addr}: {source}\n  hint: is another server using the port? try --addr 127.0.0.1:0 for a free one"
+    )]
     Bind {
         /// The address.
         addr: SocketAddr,
@@ -274,7 +278,11 @@ impl Server {
     /// Serves until `shutdown` completes, then stops accepting connections, lets open requests
     /// finish for up to `grace`, and cuts whatever is still streaming. Must run inside a tokio
     /// runtime (multi-threaded: generations run on blocking threads).
-    pub async fn run(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static, grace: Duration) -> Result<(), ServeError> {
+    pub async fn run(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+        grace: Duration,
+    ) -> Result<(), ServeError> {
         let router = self.router();
         let control = self.control();
         let listener = tokio::net::TcpListener::from_std(self.listener)?;

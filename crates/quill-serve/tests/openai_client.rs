@@ -60,7 +60,13 @@ fn streaming_and_non_streaming_agree() {
     assert_eq!(models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["smollm2"]);
 
     // Same seed, same text; length finish reported as such.
-    let seeded = GenParams { temperature: Some(0.9), seed: Some(1234), max_tokens: Some(12), ignore_eos: true, ..Default::default() };
+    let seeded = GenParams {
+        temperature: Some(0.9),
+        seed: Some(1234),
+        max_tokens: Some(12),
+        ignore_eos: true,
+        ..Default::default()
+    };
     let a = streaming.generate(&ask(), &seeded, &mut |_| Flow::Continue).unwrap();
     let b = whole.generate(&ask(), &seeded, &mut |_| Flow::Continue).unwrap();
     assert_eq!(a.text, b.text);
@@ -89,7 +95,10 @@ fn raw_wire_format_n_stop_usage_and_sse() {
         assert!(["stop", "length"].contains(&c["finish_reason"].as_str().unwrap()), "{c}");
     }
     let u = &v["usage"];
-    assert_eq!(u["total_tokens"].as_u64(), Some(u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap()));
+    assert_eq!(
+        u["total_tokens"].as_u64(),
+        Some(u["prompt_tokens"].as_u64().unwrap() + u["completion_tokens"].as_u64().unwrap())
+    );
 
     // Streaming on the wire: a role chunk, content chunks, a finish chunk, a usage chunk, [DONE].
     let body = serde_json::json!({
@@ -101,7 +110,8 @@ fn raw_wire_format_n_stop_usage_and_sse() {
     let text = resp.text().unwrap();
     let events: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("data: ")).collect();
     assert_eq!(events.last(), Some(&"[DONE]"), "{text}");
-    let chunks: Vec<serde_json::Value> = events[..events.len() - 1].iter().map(|e| serde_json::from_str(e).unwrap()).collect();
+    let chunks: Vec<serde_json::Value> =
+        events[..events.len() - 1].iter().map(|e| serde_json::from_str(e).unwrap()).collect();
     assert_eq!(chunks[0]["choices"][0]["delta"]["role"], "assistant");
     assert!(chunks.iter().all(|c| c["object"] == "chat.completion.chunk" && c["id"] == chunks[0]["id"]));
     let usage = chunks.last().unwrap();
@@ -249,7 +259,9 @@ fn queue_full_gives_429_with_retry_after_and_the_client_honours_it() {
     let no_retry = client(&h, |_| {});
     let err = no_retry.generate(&ask(), &greedy(4), &mut |_| Flow::Continue).unwrap_err();
     match &err {
-        BackendError::Overloaded { status: 429, attempts: 1, retry_after: Some(d), .. } => assert!(*d >= Duration::from_secs(1)),
+        BackendError::Overloaded { status: 429, attempts: 1, retry_after: Some(d), .. } => {
+            assert!(*d >= Duration::from_secs(1))
+        }
         other => panic!("expected Overloaded 429, got {other:?}"),
     }
 
@@ -307,13 +319,8 @@ fn auth_not_found_bad_json_body_limit_and_context_length() {
         (r#"{"messages": [{"role": "tool", "content": "x"}]}"#, "not supported"),
         (r#"{"messages": [{"role": "user", "content": "x"}], "temperature": 9}"#, "temperature must be between"),
     ] {
-        let resp = http
-            .post(&url)
-            .bearer_auth("s3cret")
-            .header("content-type", "application/json")
-            .body(body)
-            .send()
-            .unwrap();
+        let resp =
+            http.post(&url).bearer_auth("s3cret").header("content-type", "application/json").body(body).send().unwrap();
         assert_eq!(resp.status(), 400, "{body}");
         let v: serde_json::Value = resp.json().unwrap();
         assert_eq!(v["error"]["type"], "invalid_request_error", "{v}");

@@ -119,9 +119,10 @@ fn run_python(script: &str, args: &[&str]) -> Result<String> {
         .map_err(|e| TuneError::io("running", peer_python(), e))?;
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        let err = String::from_utf8_lossy(&out.stderr);
-        let tail: String = err.lines().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect::<Vec<_>>().join("\n");
-        return Err(TuneError::Config(format!("peer check failed:\n{tail}")));
+        let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+        let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
+        let tail = lines[lines.len().saturating_sub(6)..].join("\n");
+        return Err(TuneError::Config(format!("peer check failed ({}):\n{tail}", out.status)));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
     Ok(stdout.lines().rev().find(|l| l.starts_with('[')).unwrap_or("[]").to_string())

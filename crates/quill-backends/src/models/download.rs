@@ -54,7 +54,11 @@ pub fn sha256_file(path: &Path, progress: &dyn Progress) -> Result<String> {
 pub fn verify_sha256(path: &Path, expected: &str, progress: &dyn Progress) -> Result<()> {
     let actual = sha256_file(path, progress)?;
     if !actual.eq_ignore_ascii_case(expected) {
-        return Err(ModelError::Checksum { what: path.display().to_string(), expected: expected.to_lowercase(), actual });
+        return Err(ModelError::Checksum {
+            what: path.display().to_string(),
+            expected: expected.to_lowercase(),
+            actual,
+        });
     }
     Ok(())
 }

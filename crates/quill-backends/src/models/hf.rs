@@ -35,7 +35,8 @@ pub struct HfFile {
 impl HfFile {
     /// Parses what follows `hf://`.
     pub fn parse(spec: &str) -> Result<Self> {
-        let invalid = |message: &str| ModelError::InvalidName { name: format!("hf://{spec}"), message: message.to_string() };
+        let invalid =
+            |message: &str| ModelError::InvalidName { name: format!("hf://{spec}"), message: message.to_string() };
         let mut parts = spec.splitn(3, '/');
         let (Some(owner), Some(repo_rev), Some(file)) = (parts.next(), parts.next(), parts.next()) else {
             return Err(invalid("expected hf://owner/repo[@revision]/file.gguf"));
@@ -45,7 +46,10 @@ impl HfFile {
             None => (repo_rev, "main"),
         };
         let ok_id = |s: &str| {
-            !s.is_empty() && s != "." && s != ".." && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+            !s.is_empty()
+                && s != "."
+                && s != ".."
+                && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
         };
         if !ok_id(owner) || !ok_id(repo) {
             return Err(invalid("owner and repository use letters, digits, '_', '-' and '.'"));
@@ -72,7 +76,13 @@ impl HfFile {
 
     /// The download URL (revision slashes encoded, as the hub expects for `refs/pr/1`).
     pub fn url(&self, endpoint: &str) -> String {
-        format!("{}/{}/resolve/{}/{}", endpoint.trim_end_matches('/'), self.repo, self.revision.replace('/', "%2F"), self.file)
+        format!(
+            "{}/{}/resolve/{}/{}",
+            endpoint.trim_end_matches('/'),
+            self.repo,
+            self.revision.replace('/', "%2F"),
+            self.file
+        )
     }
 
     /// `<cache>/models--owner--repo`.
@@ -109,7 +119,11 @@ pub fn endpoint() -> String {
 pub fn resolve(cache: &Path, f: &HfFile) -> Result<PathBuf> {
     let not_cached = || ModelError::NotFound {
         name: f.display(),
-        hint: format!("not in the Hugging Face cache {}; run `quill models pull {}` where the hub is reachable", cache.display(), f.display()),
+        hint: format!(
+            "not in the Hugging Face cache {}; run `quill models pull {}` where the hub is reachable",
+            cache.display(),
+            f.display()
+        ),
     };
     let commit = f.cached_commit(cache).ok_or_else(not_cached)?;
     let p = f.snapshot_path(cache, &commit);
@@ -325,7 +339,11 @@ fn head(url: &str) -> Result<HeadMeta> {
             return Err(dl(format!("HTTP {s}{hint}")));
         }
         let h = resp.headers();
-        let get = |k: &str| h.get(k).and_then(|v| v.to_str().ok()).map(|v| v.trim().trim_matches('"').trim_start_matches("W/").trim_matches('"').to_string());
+        let get = |k: &str| {
+            h.get(k)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| v.trim().trim_matches('"').trim_start_matches("W/").trim_matches('"').to_string())
+        };
         let location = get("location").map(|l| if l.starts_with('/') { join_origin(&url_owned, &l) } else { l });
         Ok(HeadMeta { commit: get("x-repo-commit"), etag: get("x-linked-etag").or_else(|| get("etag")), location })
     };
@@ -352,10 +370,7 @@ mod tests {
             f.url(DEFAULT_ENDPOINT),
             "https://huggingface.co/HuggingFaceTB/SmolLM2-135M-Instruct-GGUF/resolve/main/smollm2-135m-instruct-q4_k_m.gguf"
         );
-        assert_eq!(
-            f.repo_dir(Path::new("/c")),
-            Path::new("/c/models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF")
-        );
+        assert_eq!(f.repo_dir(Path::new("/c")), Path::new("/c/models--HuggingFaceTB--SmolLM2-135M-Instruct-GGUF"));
         let f = HfFile::parse("o/r@refs/pr/1/sub/m.gguf");
         // A slash in the revision cannot be told apart from the file path; revisions with
         // slashes must be given as commits. The parse takes "refs" as the revision.

@@ -104,7 +104,11 @@ pub fn model_info(path: &Path) -> Result<ModelInfo> {
     for t in f.tensors() {
         let n = t.n_elements();
         parameters += n;
-        let q = quantization.entry(t.ggml_type.name().to_string()).or_insert(QuantShare { tensors: 0, params: 0, bytes: 0 });
+        let q = quantization.entry(t.ggml_type.name().to_string()).or_insert(QuantShare {
+            tensors: 0,
+            params: 0,
+            bytes: 0,
+        });
         q.tensors += 1;
         q.params += n;
         q.bytes += t.n_bytes;
@@ -115,7 +119,9 @@ pub fn model_info(path: &Path) -> Result<ModelInfo> {
         name: f.get_str("general.name").map(str::to_string),
         parameters,
         quantization,
-        file_type: f.get_u64("general.file_type").map(|v| file_type_name(v).map(str::to_string).unwrap_or_else(|| format!("type {v}"))),
+        file_type: f
+            .get_u64("general.file_type")
+            .map(|v| file_type_name(v).map(str::to_string).unwrap_or_else(|| format!("type {v}"))),
         context_length: f.get_u64(&format!("{arch}.context_length")),
         embedding_length: f.get_u64(&format!("{arch}.embedding_length")),
         layers: f.get_u64(&format!("{arch}.block_count")),

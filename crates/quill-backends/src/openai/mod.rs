@@ -30,10 +30,12 @@ use quill_store::BackendConfig;
 
 use self::retry::{RetryPolicy, is_retryable_status, parse_retry_after};
 use self::sse::SseParser;
-use self::wire::{ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ErrorBody, ErrorDetail, ModelList, ModelObject};
+use self::wire::{
+    ChatCompletion, ChatCompletionChunk, ChatCompletionRequest, ErrorBody, ErrorDetail, ModelList, ModelObject,
+};
+use crate::Generator;
 use crate::error::{BackendError, Result};
 use crate::types::{ChatMessage, Completion, FinishReason, Flow, GenParams, Timings, Usage};
-use crate::Generator;
 
 /// Default seconds to wait for a TCP/TLS connection.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -88,7 +90,10 @@ impl OpenAiOptions {
             message,
         };
         if cfg.kind != "openai" {
-            return Err(bad(format!("kind = {:?} is not supported; use kind = \"openai\" for any OpenAI-compatible server", cfg.kind)));
+            return Err(bad(format!(
+                "kind = {:?} is not supported; use kind = \"openai\" for any OpenAI-compatible server",
+                cfg.kind
+            )));
         }
         if cfg.model.trim().is_empty() {
             return Err(bad("model is empty; set it to a model id the server has".into()));
@@ -254,7 +259,11 @@ impl OpenAiBackend {
         let cancelled = !text.is_empty() && on_token(&text) == Flow::Stop;
         let usage = c.usage.map(|u| Usage { prompt_tokens: u.prompt_tokens, completion_tokens: u.completion_tokens });
         Ok(Completion {
-            finish_reason: if cancelled { FinishReason::Cancelled } else { parse_finish(choice.finish_reason.as_deref()) },
+            finish_reason: if cancelled {
+                FinishReason::Cancelled
+            } else {
+                parse_finish(choice.finish_reason.as_deref())
+            },
             usage: usage.unwrap_or_default(),
             timings: Timings { time_to_first_token: Some(ttft), total: started.elapsed() },
             model: if c.model.is_empty() { self.opts.model.clone() } else { c.model },
@@ -280,9 +289,8 @@ impl OpenAiBackend {
         let mut done = false;
         'read: while let Some(item) = body.next().await {
             let bytes = item.map_err(|e| self.body_error(url, e, pieces))?;
-            let events = parser
-                .feed(&bytes)
-                .map_err(|detail| BackendError::Protocol { url: url.to_string(), detail })?;
+            let events =
+                parser.feed(&bytes).map_err(|detail| BackendError::Protocol { url: url.to_string(), detail })?;
             for ev in events {
                 let data = ev.data.trim();
                 if data == "[DONE]" {
@@ -485,7 +493,9 @@ async fn read_error_detail(resp: reqwest::Response) -> ErrorDetail {
     let status = resp.status();
     let text = match resp.bytes().await {
         Ok(b) => String::from_utf8_lossy(&b[..b.len().min(MAX_ERROR_BODY)]).into_owned(),
-        Err(e) => return ErrorDetail { message: format!("(could not read the error body: {e})"), ..Default::default() },
+        Err(e) => {
+            return ErrorDetail { message: format!("(could not read the error body: {e})"), ..Default::default() };
+        }
     };
     if let Ok(body) = serde_json::from_str::<ErrorBody>(&text) {
         return body.error;
@@ -530,10 +540,10 @@ pub fn is_context_error(d: &ErrorDetail) -> Option<(Option<u32>, Option<u32>)> {
             .and_then(|c| c.get(1))
             .and_then(|m| m.as_str().parse::<u32>().ok())
     };
-    let limit = d.n_ctx.or_else(|| {
-        num(&LIMIT, r"(?:maximum context length|context (?:length|size|window))(?: is| of)? (\d+)")
-    });
-    let requested = d.n_prompt_tokens.or_else(|| num(&REQUESTED, r"(?:resulted in|requested|you requested) (\d+) tokens"));
+    let limit =
+        d.n_ctx.or_else(|| num(&LIMIT, r"(?:maximum context length|context (?:length|size|window))(?: is| of)? (\d+)"));
+    let requested =
+        d.n_prompt_tokens.or_else(|| num(&REQUESTED, r"(?:resulted in|requested|you requested) (\d+) tokens"));
     Some((limit, requested))
 }
 

@@ -83,7 +83,8 @@ fn parse_http_date(v: &str) -> Option<SystemTime> {
     } else if let Ok(d) = NaiveDateTime::parse_from_str(v, "%A, %d-%b-%y %H:%M:%S GMT") {
         d
     } else {
-        NaiveDateTime::parse_from_str(&v.split_whitespace().collect::<Vec<_>>().join(" "), "%a %b %d %H:%M:%S %Y").ok()?
+        NaiveDateTime::parse_from_str(&v.split_whitespace().collect::<Vec<_>>().join(" "), "%a %b %d %H:%M:%S %Y")
+            .ok()?
     };
     let ts = naive.and_utc().timestamp();
     if ts < 0 {

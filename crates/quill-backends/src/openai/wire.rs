@@ -371,22 +371,22 @@ mod tests {
 
     #[test]
     fn stop_accepts_string_or_list() {
-        let r: ChatCompletionRequest =
-            serde_json::from_str(r#"{"model":"m","messages":[],"stop":"\n"}"#).unwrap();
+        let r: ChatCompletionRequest = serde_json::from_str(r#"{"model":"m","messages":[],"stop":"\n"}"#).unwrap();
         assert_eq!(r.stop.unwrap().into_vec(), vec!["\n"]);
-        let r: ChatCompletionRequest =
-            serde_json::from_str(r#"{"model":"m","messages":[],"stop":["a","b"]}"#).unwrap();
+        let r: ChatCompletionRequest = serde_json::from_str(r#"{"model":"m","messages":[],"stop":["a","b"]}"#).unwrap();
         assert_eq!(r.stop.unwrap().into_vec(), vec!["a", "b"]);
     }
 
     #[test]
     fn content_parts() {
-        let m: WireMessage =
-            serde_json::from_str(r#"{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}"#)
-                .unwrap();
+        let m: WireMessage = serde_json::from_str(
+            r#"{"role":"user","content":[{"type":"text","text":"a"},{"type":"text","text":"b"}]}"#,
+        )
+        .unwrap();
         assert_eq!(m.content.unwrap().text().unwrap(), "ab");
         let m: WireMessage =
-            serde_json::from_str(r#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}"#).unwrap();
+            serde_json::from_str(r#"{"role":"user","content":[{"type":"image_url","image_url":{"url":"x"}}]}"#)
+                .unwrap();
         assert_eq!(m.content.unwrap().text().unwrap_err(), "image_url");
     }
 

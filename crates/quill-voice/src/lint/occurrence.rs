@@ -36,7 +36,12 @@ impl Occurrence {
                 continue;
             };
             // Point at the first occurrence past the limit: that is where the creator has to cut.
-            let range = if over { locs[self.max].clone() } else { span.start..span.start };
+            let range = if over {
+                let m = locs[self.max].clone();
+                super::existence::trimmed(ctx.text, m.clone()).map(|(r, _)| r).unwrap_or(m)
+            } else {
+                span.start..span.start
+            };
             let count = n.to_string();
             let limit = limit.to_string();
             out.push(Hit {

@@ -358,7 +358,7 @@ pub(crate) type Groups = Vec<Option<std::ops::Range<usize>>>;
 
 impl Pattern {
     pub(crate) fn new(src: &str) -> std::result::Result<Self, String> {
-        match regex::Regex::new(src) {
+        match regex::Regex::new(&ascii_word_boundaries(src)) {
             Ok(r) => Ok(Pattern::Std(r)),
             Err(std_err) => match fancy_regex::Regex::new(src) {
                 Ok(r) => Ok(Pattern::Fancy(Box::new(r))),
@@ -404,6 +404,41 @@ impl Pattern {
     }
 }
 
+/// Rewrites `\b`/`\B` to their ASCII forms, `(?-u:\b)`.
+///
+/// Vale's engine (Go) treats `\b` as an ASCII word boundary, so this keeps its meaning; and the
+/// Unicode `\b` of Rust's `regex` cannot run in its fast lazy DFA once the text holds any
+/// non-ASCII character (an emoji, a curly quote), which made linting several times slower.
+fn ascii_word_boundaries(src: &str) -> String {
+    let mut out = String::with_capacity(src.len() + 16);
+    let mut chars = src.chars().peekable();
+    let mut in_class = false;
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            match chars.next() {
+                Some(b @ ('b' | 'B')) if !in_class => {
+                    out.push_str("(?-u:\\");
+                    out.push(b);
+                    out.push(')');
+                }
+                Some(n) => {
+                    out.push('\\');
+                    out.push(n);
+                }
+                None => out.push('\\'),
+            }
+            continue;
+        }
+        match c {
+            '[' => in_class = true,
+            ']' => in_class = false,
+            _ => {}
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// Fills the `%s` placeholders of a Vale message in order (`%%` is a literal `%`).
 pub fn format_message(template: &str, subs: &[&str]) -> String {
     let mut out = String::with_capacity(template.len() + 16);
@@ -447,6 +482,13 @@ pub fn format_message(template: &str, subs: &[&str]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn word_boundaries_become_ascii() {
+        assert_eq!(ascii_word_boundaries(r"\bfoo\b"), r"(?-u:\b)foo(?-u:\b)");
+        assert_eq!(ascii_word_boundaries(r"\\b[\b]"), r"\\b[\b]");
+        assert!(Pattern::new(r"\bdelve\b").unwrap().is_match("🚀 let's delve!"));
+    }
 
     #[test]
     fn messages_fill_in_order() {
