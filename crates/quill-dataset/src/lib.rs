@@ -15,6 +15,7 @@
 //!   `quill bench dataset`.
 #![deny(missing_docs)]
 
+pub mod bench;
 pub mod brief;
 pub mod build;
 mod error;

@@ -17,7 +17,9 @@ pub enum IngestError {
         offset: usize,
     },
     /// The extension is not one Quill reads.
-    #[error("unsupported file type {0:?}; Quill reads .md, .markdown, .txt, .html, .htm, .pdf and .docx")]
+    #[error(
+        "unsupported file type {0:?}; Quill reads .md, .markdown, .txt, .html, .htm, .pdf and .docx"
+    )]
     Unsupported(String),
     /// A password-protected PDF.
     #[error("the PDF is encrypted; export an unprotected copy (Print → Save as PDF) and add that")]
@@ -29,7 +31,9 @@ pub enum IngestError {
     #[error("not a valid Word document ({0}); re-export it as .docx")]
     Docx(String),
     /// A DOCX whose contents expand beyond the safety limits (a "zip bomb").
-    #[error("the DOCX expands to more than {limit_mb} MB or more than {ratio}× its compressed size; refusing to unpack it")]
+    #[error(
+        "the DOCX expands to more than {limit_mb} MB or more than {ratio}× its compressed size; refusing to unpack it"
+    )]
     ZipBomb {
         /// Uncompressed size limit in MB.
         limit_mb: u64,
@@ -55,7 +59,9 @@ pub enum Error {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The embedding model folder is missing or incomplete.
-    #[error("embedding model not found: {path} is missing\n  hint: run scripts/fetch-models.sh (or set QUILL_MODELS / [knowledge] model_dir)")]
+    #[error(
+        "embedding model not found: {path} is missing\n  hint: run scripts/fetch-models.sh (or set QUILL_MODELS / [knowledge] model_dir)"
+    )]
     ModelMissing {
         /// The file that should exist.
         path: PathBuf,
@@ -87,7 +93,9 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A stored vector has the wrong size (the database was written by another model).
-    #[error("stored embedding for chunk {chunk} has {found} bytes, expected {expected}; run `quill kb reindex`")]
+    #[error(
+        "stored embedding for chunk {chunk} has {found} bytes, expected {expected}; run `quill kb reindex`"
+    )]
     BadVector {
         /// Chunk id.
         chunk: i64,

@@ -52,26 +52,39 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Conversation>> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let err = |msg: String| TuneError::Data { path: path.to_path_buf(), line, msg };
+        let err = |msg: String| TuneError::Data {
+            path: path.to_path_buf(),
+            line,
+            msg,
+        };
         if raw.trim().is_empty() {
             continue;
         }
-        let parsed: Line = serde_json::from_str(raw).map_err(|e| err(format!("not valid JSON: {e}")))?;
-        let msgs = parsed
-            .messages
-            .ok_or_else(|| err("no \"messages\" list (expected the OpenAI chat format: {\"messages\": [...]})".into()))?;
+        let parsed: Line =
+            serde_json::from_str(raw).map_err(|e| err(format!("not valid JSON: {e}")))?;
+        let msgs = parsed.messages.ok_or_else(|| {
+            err(
+                "no \"messages\" list (expected the OpenAI chat format: {\"messages\": [...]})"
+                    .into(),
+            )
+        })?;
         if msgs.is_empty() {
             return Err(err("\"messages\" is empty".into()));
         }
         let mut messages = Vec::with_capacity(msgs.len());
         for (k, m) in msgs.iter().enumerate() {
-            let obj = m.as_object().ok_or_else(|| err(format!("message {} is not an object", k + 1)))?;
+            let obj = m
+                .as_object()
+                .ok_or_else(|| err(format!("message {} is not an object", k + 1)))?;
             let role = obj
                 .get("role")
                 .and_then(|r| r.as_str())
                 .ok_or_else(|| err(format!("message {} has no \"role\"", k + 1)))?;
             if !matches!(role, "system" | "user" | "assistant") {
-                return Err(err(format!("message {} has role {role:?}; use system, user or assistant", k + 1)));
+                return Err(err(format!(
+                    "message {} has role {role:?}; use system, user or assistant",
+                    k + 1
+                )));
             }
             let content = obj
                 .get("content")
@@ -80,21 +93,37 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Conversation>> {
             let weight = match obj.get("weight") {
                 None | Some(serde_json::Value::Null) => None,
                 Some(w) => {
-                    let w = w.as_f64().filter(|w| *w == 0.0 || *w == 1.0).ok_or_else(|| {
-                        err(format!("message {}: \"weight\" must be 0 or 1", k + 1))
-                    })?;
+                    let w = w
+                        .as_f64()
+                        .filter(|w| *w == 0.0 || *w == 1.0)
+                        .ok_or_else(|| {
+                            err(format!("message {}: \"weight\" must be 0 or 1", k + 1))
+                        })?;
                     if role != "assistant" {
-                        return Err(err(format!("message {}: \"weight\" is only allowed on assistant messages", k + 1)));
+                        return Err(err(format!(
+                            "message {}: \"weight\" is only allowed on assistant messages",
+                            k + 1
+                        )));
                     }
                     Some(w)
                 }
             };
-            messages.push(Message { role: role.to_string(), content: content.to_string(), weight });
+            messages.push(Message {
+                role: role.to_string(),
+                content: content.to_string(),
+                weight,
+            });
         }
         if !messages.iter().any(|m| m.role == "assistant") {
-            return Err(err("no assistant message: there is nothing to learn from this example".into()));
+            return Err(err(
+                "no assistant message: there is nothing to learn from this example".into(),
+            ));
         }
-        out.push(Conversation { messages, path: path.to_path_buf(), line });
+        out.push(Conversation {
+            messages,
+            path: path.to_path_buf(),
+            line,
+        });
     }
     Ok(out)
 }
@@ -111,7 +140,10 @@ pub struct DataFiles {
 /// Finds `train.jsonl` (+ `validation.jsonl`) in a dataset folder, or takes a single file.
 pub fn locate(data: &Path) -> Result<DataFiles> {
     if data.is_file() {
-        return Ok(DataFiles { train: data.to_path_buf(), validation: None });
+        return Ok(DataFiles {
+            train: data.to_path_buf(),
+            validation: None,
+        });
     }
     if !data.is_dir() {
         return Err(TuneError::Dataset(format!(
@@ -126,7 +158,10 @@ pub fn locate(data: &Path) -> Result<DataFiles> {
             data.display()
         )));
     }
-    let validation = ["validation.jsonl", "valid.jsonl", "val.jsonl"].iter().map(|n| data.join(n)).find(|p| p.is_file());
+    let validation = ["validation.jsonl", "valid.jsonl", "val.jsonl"]
+        .iter()
+        .map(|n| data.join(n))
+        .find(|p| p.is_file());
     Ok(DataFiles { train, validation })
 }
 
@@ -156,7 +191,9 @@ pub struct Encoder<'a> {
 
 impl std::fmt::Debug for Encoder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder").field("end_of_turn", &self.end_of_turn).finish()
+        f.debug_struct("Encoder")
+            .field("end_of_turn", &self.end_of_turn)
+            .finish()
     }
 }
 
@@ -164,8 +201,17 @@ impl<'a> Encoder<'a> {
     /// An encoder for a model's tokenizer and chat template.
     pub fn new(tok: &'a Tokenizer, template: &'a ChatTemplate) -> Self {
         let sp = tok.special();
-        let end_of_turn = sp.eot.or(sp.eos).and_then(|id| tok.token_text(id)).filter(|t| !t.is_empty()).map(str::to_string);
-        Encoder { tok, template, end_of_turn }
+        let end_of_turn = sp
+            .eot
+            .or(sp.eos)
+            .and_then(|id| tok.token_text(id))
+            .filter(|t| !t.is_empty())
+            .map(str::to_string);
+        Encoder {
+            tok,
+            template,
+            end_of_turn,
+        }
     }
 
     /// The end-of-turn text the model is trained to produce after each reply.
@@ -174,17 +220,26 @@ impl<'a> Encoder<'a> {
     }
 
     fn render(&self, msgs: &[Message], gen_prompt: bool, conv: &Conversation) -> Result<String> {
-        let chat: Vec<ChatMessage> = msgs.iter().map(|m| ChatMessage::new(m.role.clone(), m.content.clone())).collect();
-        self.template.render(&chat, gen_prompt).map_err(|e| TuneError::Data {
-            path: conv.path.clone(),
-            line: conv.line,
-            msg: format!("the chat template cannot render this conversation: {e}"),
-        })
+        let chat: Vec<ChatMessage> = msgs
+            .iter()
+            .map(|m| ChatMessage::new(m.role.clone(), m.content.clone()))
+            .collect();
+        self.template
+            .render(&chat, gen_prompt)
+            .map_err(|e| TuneError::Data {
+                path: conv.path.clone(),
+                line: conv.line,
+                msg: format!("the chat template cannot render this conversation: {e}"),
+            })
     }
 
     /// Renders `conv` and returns its tokens with the assistant-reply mask.
     pub fn encode(&self, conv: &Conversation) -> Result<Encoded> {
-        let err = |msg: String| TuneError::Data { path: conv.path.clone(), line: conv.line, msg };
+        let err = |msg: String| TuneError::Data {
+            path: conv.path.clone(),
+            line: conv.line,
+            msg,
+        };
         let full = self.render(&conv.messages, false, conv)?;
         // (start, end, trained) byte spans over `full`, in order.
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
@@ -205,7 +260,10 @@ impl<'a> Encoder<'a> {
             let reply = &post[pre.len()..];
             // Train through the end-of-turn marker; what follows (a newline) is template glue.
             let train_len = match self.end_of_turn.as_deref().and_then(|eot| {
-                reply.find(&m.content).map(|c| c + m.content.len()).and_then(|after| reply[after..].find(eot).map(|p| after + p + eot.len()))
+                reply
+                    .find(&m.content)
+                    .map(|c| c + m.content.len())
+                    .and_then(|after| reply[after..].find(eot).map(|p| after + p + eot.len()))
             }) {
                 Some(n) => n,
                 None => reply.len(),
@@ -220,15 +278,18 @@ impl<'a> Encoder<'a> {
         if at < full.len() {
             spans.push((at, full.len(), false));
         }
-        let bos = self.tok.special().bos.and_then(|b| self.tok.token_text(b)).filter(|b| !b.is_empty());
+        let bos = self
+            .tok
+            .special()
+            .bos
+            .and_then(|b| self.tok.token_text(b))
+            .filter(|b| !b.is_empty());
         let add_bos = self.tok.add_bos() && !bos.is_some_and(|b| full.starts_with(b));
         let mut ids = Vec::new();
         let mut trained = Vec::new();
-        if add_bos {
-            if let Some(b) = self.tok.special().bos {
-                ids.push(b);
-                trained.push(false);
-            }
+        if add_bos && let Some(b) = self.tok.special().bos {
+            ids.push(b);
+            trained.push(false);
         }
         for (s, e, t) in spans {
             if s == e {
@@ -294,7 +355,12 @@ pub fn prepare(examples: Vec<Encoded>, max_seq: usize) -> (Vec<Encoded>, Prepare
 }
 
 /// Lays `examples` (in the given order) out into micro-batches of `rows` rows.
-pub fn make_batches(examples: &[&Encoded], rows: usize, max_seq: usize, packing: Packing) -> Vec<Batch> {
+pub fn make_batches(
+    examples: &[&Encoded],
+    rows: usize,
+    max_seq: usize,
+    packing: Packing,
+) -> Vec<Batch> {
     let rows = rows.max(1);
     // Each row: a list of examples placed one after the other.
     let mut row_lists: Vec<Vec<&Encoded>> = Vec::new();
@@ -319,7 +385,12 @@ pub fn make_batches(examples: &[&Encoded], rows: usize, max_seq: usize, packing:
     row_lists
         .chunks(rows)
         .map(|chunk| {
-            let t = chunk.iter().map(|r| r.iter().map(|e| e.ids.len()).sum::<usize>()).max().unwrap_or(1).max(1);
+            let t = chunk
+                .iter()
+                .map(|r| r.iter().map(|e| e.ids.len()).sum::<usize>())
+                .max()
+                .unwrap_or(1)
+                .max(1);
             let mut b = Batch::empty(chunk.len(), t);
             for (r, list) in chunk.iter().enumerate() {
                 let mut off = 0;
@@ -350,7 +421,14 @@ pub fn make_batches(examples: &[&Encoded], rows: usize, max_seq: usize, packing:
 
 /// The micro-batches of training epoch `epoch`: a seeded shuffle of the examples, then
 /// [`make_batches`]. A pure function of `(seed, epoch)`, so `--resume` rebuilds the same order.
-pub fn epoch_batches(examples: &[Encoded], epoch: u64, seed: u64, rows: usize, max_seq: usize, packing: Packing) -> Vec<Batch> {
+pub fn epoch_batches(
+    examples: &[Encoded],
+    epoch: u64,
+    seed: u64,
+    rows: usize,
+    max_seq: usize,
+    packing: Packing,
+) -> Vec<Batch> {
     let mut order: Vec<usize> = (0..examples.len()).collect();
     Rng::stream(seed, purpose::SHUFFLE, epoch).shuffle(&mut order);
     let ordered: Vec<&Encoded> = order.iter().map(|&i| &examples[i]).collect();
@@ -359,7 +437,11 @@ pub fn epoch_batches(examples: &[Encoded], epoch: u64, seed: u64, rows: usize, m
 
 /// Splits off a validation set when the dataset has none: `fraction` of the examples (at least
 /// one, and only when there are at least 10), chosen by a seeded shuffle.
-pub fn split_validation(mut convs: Vec<Conversation>, fraction: f64, seed: u64) -> (Vec<Conversation>, Vec<Conversation>) {
+pub fn split_validation(
+    mut convs: Vec<Conversation>,
+    fraction: f64,
+    seed: u64,
+) -> (Vec<Conversation>, Vec<Conversation>) {
     if convs.len() < 10 || fraction <= 0.0 {
         return (convs, Vec::new());
     }
@@ -370,7 +452,11 @@ pub fn split_validation(mut convs: Vec<Conversation>, fraction: f64, seed: u64) 
     let mut train = Vec::new();
     let mut val = Vec::new();
     for (i, c) in convs.drain(..).enumerate() {
-        if val_idx.contains(&i) { val.push(c) } else { train.push(c) }
+        if val_idx.contains(&i) {
+            val.push(c)
+        } else {
+            train.push(c)
+        }
     }
     (train, val)
 }
@@ -380,7 +466,10 @@ mod tests {
     use super::*;
 
     fn enc(ids: &[u32], trained: &[bool]) -> Encoded {
-        Encoded { ids: ids.to_vec(), trained: trained.to_vec() }
+        Encoded {
+            ids: ids.to_vec(),
+            trained: trained.to_vec(),
+        }
     }
 
     #[test]
@@ -394,10 +483,24 @@ mod tests {
         .unwrap();
         let e = read_jsonl(&p).unwrap_err().to_string();
         assert!(e.contains("t.jsonl:3") && e.contains("no assistant"), "{e}");
-        std::fs::write(&p, "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}\n").unwrap();
-        assert!(read_jsonl(&p).unwrap_err().to_string().contains(":1: message 1 has role \"tool\""));
+        std::fs::write(
+            &p,
+            "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}\n",
+        )
+        .unwrap();
+        assert!(
+            read_jsonl(&p)
+                .unwrap_err()
+                .to_string()
+                .contains(":1: message 1 has role \"tool\"")
+        );
         std::fs::write(&p, "not json\n").unwrap();
-        assert!(read_jsonl(&p).unwrap_err().to_string().contains(":1: not valid JSON"));
+        assert!(
+            read_jsonl(&p)
+                .unwrap_err()
+                .to_string()
+                .contains(":1: not valid JSON")
+        );
     }
 
     #[test]
@@ -445,7 +548,13 @@ mod tests {
 
     #[test]
     fn prepare_truncates_and_drops() {
-        let (kept, rep) = prepare(vec![enc(&[1, 2, 3, 4], &[false, false, false, true]), enc(&[1, 2], &[false, true])], 3);
+        let (kept, rep) = prepare(
+            vec![
+                enc(&[1, 2, 3, 4], &[false, false, false, true]),
+                enc(&[1, 2], &[false, true]),
+            ],
+            3,
+        );
         assert_eq!(rep.truncated, 1);
         assert_eq!(rep.dropped, 1);
         assert_eq!(kept.len(), 1);

@@ -25,7 +25,10 @@ pub struct Dequantized {
 pub fn dequantize_tensor(file: &GgufFile, name: &str) -> Result<Dequantized> {
     let (info, bytes) = file.tensor(name)?;
     let kind = quill_kernels::GgmlType::from_id(info.ggml_type.id()).map_err(|e| {
-        TuneError::model(file.path(), format!("tensor {name:?} ({}): {e}", info.ggml_type.name()))
+        TuneError::model(
+            file.path(),
+            format!("tensor {name:?} ({}): {e}", info.ggml_type.name()),
+        )
     })?;
     let cols = info.ne0() as usize;
     let rows = info.n_rows() as usize;

@@ -39,7 +39,15 @@ pub enum Target {
 
 impl Target {
     /// Every target, in the order adapters are stored and initialised.
-    pub const ALL: [Target; 7] = [Target::Q, Target::K, Target::V, Target::O, Target::Gate, Target::Up, Target::Down];
+    pub const ALL: [Target; 7] = [
+        Target::Q,
+        Target::K,
+        Target::V,
+        Target::O,
+        Target::Gate,
+        Target::Up,
+        Target::Down,
+    ];
 
     /// Short name used on the command line (`q`, `gate`, ...).
     pub fn short(self) -> &'static str {
@@ -99,7 +107,11 @@ impl Target {
         Target::ALL
             .into_iter()
             .find(|t| s == t.short() || s == t.hf_name() || s == t.gguf_name())
-            .ok_or_else(|| TuneError::Config(format!("unknown LoRA target {s:?} (use q, k, v, o, gate, up, down)")))
+            .ok_or_else(|| {
+                TuneError::Config(format!(
+                    "unknown LoRA target {s:?} (use q, k, v, o, gate, up, down)"
+                ))
+            })
     }
 
     /// Parses a comma-separated list; `all` means all seven.
@@ -107,7 +119,11 @@ impl Target {
         if s.trim().eq_ignore_ascii_case("all") || s.trim().eq_ignore_ascii_case("all-linear") {
             return Ok(Target::ALL.to_vec());
         }
-        let mut v: Vec<Target> = s.split(',').filter(|p| !p.trim().is_empty()).map(Target::parse).collect::<Result<_>>()?;
+        let mut v: Vec<Target> = s
+            .split(',')
+            .filter(|p| !p.trim().is_empty())
+            .map(Target::parse)
+            .collect::<Result<_>>()?;
         v.sort();
         v.dedup();
         if v.is_empty() {
@@ -145,26 +161,45 @@ pub struct LoraConfig {
 
 impl Default for LoraConfig {
     fn default() -> Self {
-        LoraConfig { rank: 8, alpha: 16.0, dropout: 0.05, targets: Target::ALL.to_vec(), rslora: false }
+        LoraConfig {
+            rank: 8,
+            alpha: 16.0,
+            dropout: 0.05,
+            targets: Target::ALL.to_vec(),
+            rslora: false,
+        }
     }
 }
 
 impl LoraConfig {
     /// The factor applied to `B·A·x`.
     pub fn scale(&self) -> f32 {
-        if self.rslora { self.alpha / (self.rank as f32).sqrt() } else { self.alpha / self.rank as f32 }
+        if self.rslora {
+            self.alpha / (self.rank as f32).sqrt()
+        } else {
+            self.alpha / self.rank as f32
+        }
     }
 
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
         if self.rank == 0 || self.rank > 1024 {
-            return Err(TuneError::Config(format!("rank {} is out of range (1..=1024)", self.rank)));
+            return Err(TuneError::Config(format!(
+                "rank {} is out of range (1..=1024)",
+                self.rank
+            )));
         }
         if !self.alpha.is_finite() || self.alpha <= 0.0 {
-            return Err(TuneError::Config(format!("alpha {} must be positive", self.alpha)));
+            return Err(TuneError::Config(format!(
+                "alpha {} must be positive",
+                self.alpha
+            )));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(TuneError::Config(format!("dropout {} must be in [0, 1)", self.dropout)));
+            return Err(TuneError::Config(format!(
+                "dropout {} must be in [0, 1)",
+                self.dropout
+            )));
         }
         if self.targets.is_empty() {
             return Err(TuneError::Config("no LoRA targets".into()));
@@ -192,7 +227,11 @@ pub struct LoraParams {
 
 /// Canonical tensor names (llama.cpp's adapter names), used in checkpoints and GGUF exports.
 pub fn tensor_name(layer: usize, t: Target, b: bool) -> String {
-    format!("blk.{layer}.{}.weight.lora_{}", t.gguf_name(), if b { "b" } else { "a" })
+    format!(
+        "blk.{layer}.{}.weight.lora_{}",
+        t.gguf_name(),
+        if b { "b" } else { "a" }
+    )
 }
 
 impl LoraParams {
@@ -210,14 +249,23 @@ impl LoraParams {
                 }
                 let (inp, out) = (model.in_features(t), model.out_features(t));
                 let bound = 1.0 / (inp as f32).sqrt();
-                let a: Vec<f32> = (0..cfg.rank * inp).map(|_| rng.uniform(-bound, bound)).collect();
+                let a: Vec<f32> = (0..cfg.rank * inp)
+                    .map(|_| rng.uniform(-bound, bound))
+                    .collect();
                 let a = Var::from_tensor(&Tensor::from_vec(a, (cfg.rank, inp), &Device::Cpu)?)?;
-                let b = Var::from_tensor(&Tensor::zeros((out, cfg.rank), candle_core::DType::F32, &Device::Cpu)?)?;
+                let b = Var::from_tensor(&Tensor::zeros(
+                    (out, cfg.rank),
+                    candle_core::DType::F32,
+                    &Device::Cpu,
+                )?)?;
                 row[t.index()] = Some(LoraPair { a, b });
             }
             layers.push(row);
         }
-        Ok(LoraParams { cfg: cfg.clone(), layers })
+        Ok(LoraParams {
+            cfg: cfg.clone(),
+            layers,
+        })
     }
 
     /// Number of layers.
@@ -227,19 +275,25 @@ impl LoraParams {
 
     /// The adapter on `(layer, target)`, if that projection is adapted.
     pub fn get(&self, layer: usize, t: Target) -> Option<&LoraPair> {
-        self.layers.get(layer).and_then(|row| row[t.index()].as_ref())
+        self.layers
+            .get(layer)
+            .and_then(|row| row[t.index()].as_ref())
     }
 
     /// Every `(layer, target, pair)` in storage order.
     pub fn pairs(&self) -> impl Iterator<Item = (usize, Target, &LoraPair)> {
         self.layers.iter().enumerate().flat_map(|(i, row)| {
-            Target::ALL.into_iter().filter_map(move |t| row[t.index()].as_ref().map(|p| (i, t, p)))
+            Target::ALL
+                .into_iter()
+                .filter_map(move |t| row[t.index()].as_ref().map(|p| (i, t, p)))
         })
     }
 
     /// Every variable (A then B per pair), the list the optimizer updates.
     pub fn vars(&self) -> Vec<Var> {
-        self.pairs().flat_map(|(_, _, p)| [p.a.clone(), p.b.clone()]).collect()
+        self.pairs()
+            .flat_map(|(_, _, p)| [p.a.clone(), p.b.clone()])
+            .collect()
     }
 
     /// Number of trainable scalars.
@@ -259,15 +313,25 @@ impl LoraParams {
 
     /// Overwrites the values from canonical names; every adapted pair must be present with the
     /// right shape. `origin` names the file in errors.
-    pub fn load_named(&self, named: &BTreeMap<String, Tensor>, origin: &std::path::Path) -> Result<()> {
+    pub fn load_named(
+        &self,
+        named: &BTreeMap<String, Tensor>,
+        origin: &std::path::Path,
+    ) -> Result<()> {
         for (i, t, p) in self.pairs() {
             for (is_b, var) in [(false, &p.a), (true, &p.b)] {
                 let name = tensor_name(i, t, is_b);
-                let v = named.get(&name).ok_or_else(|| TuneError::adapter(origin, format!("tensor {name} is missing")))?;
+                let v = named.get(&name).ok_or_else(|| {
+                    TuneError::adapter(origin, format!("tensor {name} is missing"))
+                })?;
                 if v.dims() != var.dims() {
                     return Err(TuneError::adapter(
                         origin,
-                        format!("tensor {name} has shape {:?}, expected {:?}", v.dims(), var.dims()),
+                        format!(
+                            "tensor {name} has shape {:?}, expected {:?}",
+                            v.dims(),
+                            var.dims()
+                        ),
                     ));
                 }
                 var.set(&v.to_dtype(candle_core::DType::F32)?)?;

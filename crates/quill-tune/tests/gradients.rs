@@ -17,14 +17,21 @@ use quill_tune::{LoraConfig, LoraParams, Target};
 fn tiny_model(graph: Graph, dropout: f32) -> Stepper {
     let cfg = ModelConfig::tiny();
     let base = Arc::new(BaseWeights::random(&cfg, 11).unwrap());
-    let lcfg = LoraConfig { rank: 3, alpha: 6.0, dropout, targets: Target::ALL.to_vec(), rslora: false };
+    let lcfg = LoraConfig {
+        rank: 3,
+        alpha: 6.0,
+        dropout,
+        targets: Target::ALL.to_vec(),
+        rslora: false,
+    };
     let lora = LoraParams::init(&cfg, &lcfg, 5).unwrap();
     // B starts at zero, which would make every A gradient zero: give B values first.
     let mut rng = Rng::new(99);
     for (_, _, p) in lora.pairs() {
         let n = p.b.elem_count();
         let v: Vec<f32> = (0..n).map(|_| rng.normal() * 0.3).collect();
-        p.b.set(&candle_core::Tensor::from_vec(v, p.b.shape(), &candle_core::Device::Cpu).unwrap()).unwrap();
+        p.b.set(&candle_core::Tensor::from_vec(v, p.b.shape(), &candle_core::Device::Cpu).unwrap())
+            .unwrap();
     }
     let model = TrainModel::new(base, lora, graph, 64).unwrap();
     Stepper::new(model, AdamWConfig::default())
@@ -71,7 +78,10 @@ fn every_lora_parameter_gets_a_nonzero_gradient() {
             .collect();
         for (g, name) in grads.iter().zip(&names) {
             let norm: f32 = g.iter().map(|x| x * x).sum::<f32>().sqrt();
-            assert!(norm > 1e-6 && norm.is_finite(), "{graph:?}: {name} has gradient norm {norm}");
+            assert!(
+                norm > 1e-6 && norm.is_finite(),
+                "{graph:?}: {name} has gradient norm {norm}"
+            );
         }
     }
 }
@@ -84,11 +94,21 @@ fn fused_graph_matches_reference_graph() {
         let f = tiny_model(Graph::Fused, dropout);
         let (lr, gr) = r.gradients(&[batch()], seed).unwrap();
         let (lf, gf) = f.gradients(&[batch()], seed).unwrap();
-        assert!((lr - lf).abs() < 1e-5 * lr.abs().max(1.0), "dropout {dropout}: loss {lr} vs {lf}");
+        assert!(
+            (lr - lf).abs() < 1e-5 * lr.abs().max(1.0),
+            "dropout {dropout}: loss {lr} vs {lf}"
+        );
         for (i, (a, b)) in gr.iter().zip(&gf).enumerate() {
             let scale = a.iter().map(|x| x.abs()).fold(0.0f32, f32::max).max(1e-3);
-            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
-            assert!(worst < 2e-4 * scale.max(1.0), "dropout {dropout}: var {i}: max |Δgrad| {worst} (scale {scale})");
+            let worst = a
+                .iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0f32, f32::max);
+            assert!(
+                worst < 2e-4 * scale.max(1.0),
+                "dropout {dropout}: var {i}: max |Δgrad| {worst} (scale {scale})"
+            );
         }
     }
 }
@@ -98,7 +118,7 @@ fn gradients_match_finite_differences() {
     for graph in [Graph::Reference, Graph::Fused] {
         let st = tiny_model(graph, 0.0);
         let b = batch();
-        let (_, grads) = st.gradients(&[b.clone()], None).unwrap();
+        let (_, grads) = st.gradients(std::slice::from_ref(&b), None).unwrap();
         let params = st.params().unwrap();
         let mut rng = Rng::new(1234);
         let eps = 3e-3f32;
@@ -111,11 +131,11 @@ fn gradients_match_finite_differences() {
                 let mut plus = params.clone();
                 plus[vi][j] += eps;
                 st.set_params(&plus).unwrap();
-                let lp = st.gradients(&[b.clone()], None).unwrap().0 as f64;
+                let lp = st.gradients(std::slice::from_ref(&b), None).unwrap().0 as f64;
                 let mut minus = params.clone();
                 minus[vi][j] -= eps;
                 st.set_params(&minus).unwrap();
-                let lm = st.gradients(&[b.clone()], None).unwrap().0 as f64;
+                let lm = st.gradients(std::slice::from_ref(&b), None).unwrap().0 as f64;
                 st.set_params(&params).unwrap();
                 let numeric = (lp - lm) / (2.0 * eps as f64);
                 let analytic = grads[vi][j] as f64;

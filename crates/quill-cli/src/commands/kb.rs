@@ -28,13 +28,17 @@ const EXAMPLES: &str = "Examples:
 #[command(after_long_help = EXAMPLES)]
 pub enum Cmd {
     /// Add or re-index files and folders (only changed files are re-read; deleted ones are dropped).
-    #[command(after_long_help = "Examples:\n  quill kb add docs/\n  quill kb add offer.pdf faq.md notes.docx\n  quill kb add docs/ --json")]
+    #[command(
+        after_long_help = "Examples:\n  quill kb add docs/\n  quill kb add offer.pdf faq.md notes.docx\n  quill kb add docs/ --json"
+    )]
     Add(AddArgs),
     /// List indexed documents.
     #[command(after_long_help = "Examples:\n  quill kb list\n  quill kb list --scope all --json")]
     List(ListArgs),
     /// Remove documents from the index by id, file or folder (the files are left alone).
-    #[command(after_long_help = "Examples:\n  quill kb rm 4 7\n  quill kb rm docs/old-offer.md\n  quill kb rm docs/archive/")]
+    #[command(
+        after_long_help = "Examples:\n  quill kb rm 4 7\n  quill kb rm docs/old-offer.md\n  quill kb rm docs/archive/"
+    )]
     Rm(RmArgs),
     /// Search for passages: keyword (BM25), semantic (embeddings) or both.
     #[command(
@@ -42,7 +46,10 @@ pub enum Cmd {
     )]
     Search(SearchArgs),
     /// Index the library's entries (scope `library`) so examples can be chosen by relevance.
-    #[command(name = "sync-library", after_long_help = "Examples:\n  quill kb sync-library")]
+    #[command(
+        name = "sync-library",
+        after_long_help = "Examples:\n  quill kb sync-library"
+    )]
     SyncLibrary,
     /// Counts of documents, chunks and embedded chunks.
     #[command(after_long_help = "Examples:\n  quill kb stats --json")]
@@ -223,9 +230,18 @@ fn add(a: AddArgs, g: &Globals) -> Result<ExitCode> {
         );
     }
     for f in &report.failed {
-        eprintln!("{} {}: {}", style("skipped:").yellow().bold().for_stderr(), f.path.display(), f.error);
+        eprintln!(
+            "{} {}: {}",
+            style("skipped:").yellow().bold().for_stderr(),
+            f.path.display(),
+            f.error
+        );
     }
-    Ok(if a.strict && !report.failed.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
+    Ok(if a.strict && !report.failed.is_empty() {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
 }
 
 fn list(a: ListArgs, g: &Globals) -> Result<ExitCode> {
@@ -245,7 +261,11 @@ fn list(a: ListArgs, g: &Globals) -> Result<ExitCode> {
             d.id,
             d.format,
             d.chunks,
-            if d.embedded < d.chunks { format!(" ({} embedded)", d.embedded) } else { String::new() },
+            if d.embedded < d.chunks {
+                format!(" ({} embedded)", d.embedded)
+            } else {
+                String::new()
+            },
             style(&d.title).bold(),
             style(&d.source).dim()
         );
@@ -272,9 +292,16 @@ fn rm(a: RmArgs, g: &Globals) -> Result<ExitCode> {
         }
     }
     for m in &missing {
-        eprintln!("{} no indexed document matches {m:?} (see `quill kb list`)", style("warning:").yellow().bold().for_stderr());
+        eprintln!(
+            "{} no indexed document matches {m:?} (see `quill kb list`)",
+            style("warning:").yellow().bold().for_stderr()
+        );
     }
-    Ok(if missing.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    Ok(if missing.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
 }
 
 fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
@@ -285,9 +312,18 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
         kb.sync_library(&items, &mut Bars { g, bar: None })?;
     }
     if let Some(l) = a.mmr {
-        anyhow::ensure!((0.0..=1.0).contains(&l), "--mmr takes λ between 0 and 1 (got {l})");
+        anyhow::ensure!(
+            (0.0..=1.0).contains(&l),
+            "--mmr takes λ between 0 and 1 (got {l})"
+        );
     }
-    let opts = SearchOptions { k: a.k, mode: a.mode.into(), scope, mmr: a.mmr, ..SearchOptions::default() };
+    let opts = SearchOptions {
+        k: a.k,
+        mode: a.mode.into(),
+        scope,
+        mmr: a.mmr,
+        ..SearchOptions::default()
+    };
     let hits = kb.search(&a.query, &opts)?;
     if g.json {
         g.print_json(&serde_json::json!({ "query": a.query, "mode": opts.mode, "scope": opts.scope, "hits": hits }))?;
@@ -297,7 +333,12 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
         println!("No passages found. (Is anything indexed? `quill kb list`)");
     }
     for h in &hits {
-        let path: Vec<&str> = h.heading_path.iter().map(String::as_str).filter(|p| *p != h.title).collect();
+        let path: Vec<&str> = h
+            .heading_path
+            .iter()
+            .map(String::as_str)
+            .filter(|p| *p != h.title)
+            .collect();
         let ranks = match (h.bm25_rank, h.dense_rank) {
             (Some(b), Some(d)) => format!(", bm25 #{b}, dense #{d}"),
             (Some(b), None) => format!(", bm25 #{b}"),
@@ -308,10 +349,21 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
             "{} {}{}  {}",
             style(format!("[{}]", h.n)).cyan().bold(),
             style(&h.title).bold(),
-            if path.is_empty() { String::new() } else { format!(" › {}", path.join(" › ")) },
+            if path.is_empty() {
+                String::new()
+            } else {
+                format!(" › {}", path.join(" › "))
+            },
             style(format!("(score {:.4}{ranks})", h.score)).dim()
         );
-        println!("    {}", style(format!("{}  chars {}–{}", h.source, h.start_char, h.end_char)).dim());
+        println!(
+            "    {}",
+            style(format!(
+                "{}  chars {}–{}",
+                h.source, h.start_char, h.end_char
+            ))
+            .dim()
+        );
         for line in h.text.lines() {
             println!("    {line}");
         }
@@ -327,7 +379,10 @@ fn sync_library(g: &Globals) -> Result<ExitCode> {
     if g.json {
         g.print_json(&r)?;
     } else {
-        println!("library: {} indexed, {} unchanged, {} removed, {} chunks embedded", r.indexed, r.unchanged, r.removed, r.embedded);
+        println!(
+            "library: {} indexed, {} unchanged, {} removed, {} chunks embedded",
+            r.indexed, r.unchanged, r.removed, r.embedded
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -340,7 +395,10 @@ fn stats(g: &Globals) -> Result<ExitCode> {
     } else {
         let docs = s.documents.get("docs").copied().unwrap_or(0);
         let lib = s.documents.get("library").copied().unwrap_or(0);
-        println!("{docs} documents, {lib} library entries, {} chunks, {} embedded with {}", s.chunks, s.embedded, s.model);
+        println!(
+            "{docs} documents, {lib} library entries, {} chunks, {} embedded with {}",
+            s.chunks, s.embedded, s.model
+        );
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -348,15 +406,26 @@ fn stats(g: &Globals) -> Result<ExitCode> {
 fn evaluate(a: EvalArgs, g: &Globals) -> Result<ExitCode> {
     let kb = open(g)?;
     let set = eval::load_set(&a.set)?;
-    let reports: Vec<EvalReport> =
-        [Mode::Bm25, Mode::Dense, Mode::Hybrid].into_iter().map(|m| eval::evaluate(&kb, &set, m)).collect::<Result<_, _>>()?;
+    let reports: Vec<EvalReport> = [Mode::Bm25, Mode::Dense, Mode::Hybrid]
+        .into_iter()
+        .map(|m| eval::evaluate(&kb, &set, m))
+        .collect::<Result<_, _>>()?;
     if g.json {
         g.print_json(&reports)?;
     } else {
         println!("{} queries from {}", set.len(), a.set.display());
-        println!("{:<8} {:>9} {:>9} {:>9}", "mode", "recall@5", "nDCG@10", "MRR@10");
+        println!(
+            "{:<8} {:>9} {:>9} {:>9}",
+            "mode", "recall@5", "nDCG@10", "MRR@10"
+        );
         for r in &reports {
-            println!("{:<8} {:>9.3} {:>9.3} {:>9.3}", format!("{:?}", r.mode).to_lowercase(), r.recall_at_5, r.ndcg_at_10, r.mrr_at_10);
+            println!(
+                "{:<8} {:>9.3} {:>9.3} {:>9.3}",
+                format!("{:?}", r.mode).to_lowercase(),
+                r.recall_at_5,
+                r.ndcg_at_10,
+                r.mrr_at_10
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

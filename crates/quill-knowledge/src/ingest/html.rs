@@ -8,14 +8,37 @@ use crate::IngestError;
 
 /// Elements whose whole subtree is not content.
 const SKIP: &[&str] = &[
-    "script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "form", "aside", "button", "select",
-    "head", "canvas", "video", "audio", "object",
+    "script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "form", "aside",
+    "button", "select", "head", "canvas", "video", "audio", "object",
 ];
 
 /// Elements that end a paragraph.
 const BLOCK: &[&str] = &[
-    "p", "div", "section", "article", "main", "header", "blockquote", "pre", "table", "thead", "tbody", "tr", "ul",
-    "ol", "dl", "dd", "dt", "figure", "figcaption", "hr", "details", "summary", "address", "body", "html",
+    "p",
+    "div",
+    "section",
+    "article",
+    "main",
+    "header",
+    "blockquote",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "ul",
+    "ol",
+    "dl",
+    "dd",
+    "dt",
+    "figure",
+    "figcaption",
+    "hr",
+    "details",
+    "summary",
+    "address",
+    "body",
+    "html",
 ];
 
 /// Extracts `<main>` (or `<article>`, or `<body>`) as Markdown-style text.
@@ -25,7 +48,11 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
     let title = first_text(&doc, "title");
     let root = ["main", "article", "[role=main]", "body"]
         .iter()
-        .find_map(|sel| Selector::parse(sel).ok().and_then(|s| doc.select(&s).next()))
+        .find_map(|sel| {
+            Selector::parse(sel)
+                .ok()
+                .and_then(|s| doc.select(&s).next())
+        })
         .unwrap_or_else(|| doc.root_element());
     let mut w = MdWriter::default();
     let mut buf = String::new();
@@ -50,7 +77,9 @@ fn walk(el: ElementRef<'_>, w: &mut MdWriter, buf: &mut String) {
         match child.value() {
             Node::Text(t) => buf.push_str(t),
             Node::Element(_) => {
-                let Some(ce) = ElementRef::wrap(child) else { continue };
+                let Some(ce) = ElementRef::wrap(child) else {
+                    continue;
+                };
                 let name = ce.value().name();
                 if SKIP.contains(&name) || ce.value().attr("aria-hidden") == Some("true") {
                     continue;
@@ -117,7 +146,10 @@ mod tests {
 
     #[test]
     fn no_main_uses_body() {
-        let e = extract(b"<body><header><h1>Hi</h1></header><div>one<br>two</div><footer>f</footer></body>").unwrap();
+        let e = extract(
+            b"<body><header><h1>Hi</h1></header><div>one<br>two</div><footer>f</footer></body>",
+        )
+        .unwrap();
         assert_eq!(e.text, "# Hi\n\none two\n");
     }
 }

@@ -12,5 +12,9 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
         .find(|l| !l.is_empty())
         .filter(|l| l.chars().count() <= 80)
         .map(str::to_string);
-    Ok(Extracted { title, text, format: Format::Text })
+    Ok(Extracted {
+        title,
+        text,
+        format: Format::Text,
+    })
 }

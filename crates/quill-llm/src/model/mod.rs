@@ -490,6 +490,8 @@ impl Model {
 /// Query rows per attention task in the matrix-product path: bounds the score buffer to
 /// `ATTN_QBLOCK × n_ctx` floats per thread while keeping the products large enough to be fast.
 const ATTN_QBLOCK: usize = 32;
+/// Up to this many new tokens, attention runs per (token, KV head) instead (decode).
+const ATTN_SMALL_BATCH: usize = 4;
 
 /// Causal attention over an F32 cache as two small matrix products per (query head, block of
 /// query rows): `S = scale·Q·Kᵀ` (masked, softmaxed), then `O = S·V`. One task per (head, block);
@@ -521,6 +523,75 @@ fn attention_gemm(
     );
     let n_pos = pos0 + n;
     debug_assert!(k_all.len() >= n_pos * kvd && v_all.len() >= n_pos * kvd && q.len() >= n * qd);
+    if n <= ATTN_SMALL_BATCH {
+        // Few tokens (decode): one task per (token, KV head), the group's query heads as the
+        // rows of one product. All rows see the same keys, so there is no mask.
+        let nkv = c.n_head_kv;
+        pool.run(n * nkv, |range, tid| {
+            let tid = tid.min(n_threads.saturating_sub(1));
+            for task in range {
+                let (i, g) = (task / nkv, task % nkv);
+                let len = pos0 + i + 1;
+                // SAFETY: thread `tid` owns its `stride`-sized slice; `group·len ≤ stride`.
+                let s = unsafe {
+                    std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), group * len)
+                };
+                // SAFETY: rows are the `group` query heads of KV head `g` for token `i` (stride
+                // `hd`), inside `q`; keys/values are positions < len ≤ n_pos of KV head `g`.
+                unsafe {
+                    gemm::gemm(
+                        group,
+                        len,
+                        hd,
+                        s.as_mut_ptr(),
+                        1,
+                        len as isize,
+                        false,
+                        (qp as *const f32).add(i * qd + g * group * hd),
+                        1,
+                        hd as isize,
+                        (kp as *const f32).add(g * hd),
+                        kvd as isize,
+                        1,
+                        0.0,
+                        scale,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
+                for r in 0..group {
+                    softmax_inplace(&mut s[r * len..(r + 1) * len]);
+                }
+                // SAFETY: the output rows of token `i`, heads of group `g`, belong to this task.
+                unsafe {
+                    gemm::gemm(
+                        group,
+                        hd,
+                        len,
+                        out_ptr.get().add(i * qd + g * group * hd),
+                        1,
+                        hd as isize,
+                        false,
+                        s.as_ptr(),
+                        1,
+                        len as isize,
+                        (vp as *const f32).add(g * hd),
+                        1,
+                        kvd as isize,
+                        0.0,
+                        1.0,
+                        false,
+                        false,
+                        false,
+                        gemm::Parallelism::None,
+                    );
+                }
+            }
+        });
+        return;
+    }
     pool.run(c.n_head * n_blocks, |range, tid| {
         let tid = tid.min(n_threads.saturating_sub(1));
         for task in range {

@@ -35,14 +35,30 @@ pub(crate) struct Attention {
 }
 
 /// Copies head columns `col..col+hd` of rows `r*t..(r+1)*t` of an `n × stride` matrix.
-fn load_head(src: &[f32], stride: usize, col: usize, r: usize, t: usize, hd: usize, out: &mut [f32]) {
+fn load_head(
+    src: &[f32],
+    stride: usize,
+    col: usize,
+    r: usize,
+    t: usize,
+    hd: usize,
+    out: &mut [f32],
+) {
     for i in 0..t {
         let s = (r * t + i) * stride + col;
         out[i * hd..(i + 1) * hd].copy_from_slice(&src[s..s + hd]);
     }
 }
 
-fn store_head(dst: &mut [f32], stride: usize, col: usize, r: usize, t: usize, hd: usize, src: &[f32]) {
+fn store_head(
+    dst: &mut [f32],
+    stride: usize,
+    col: usize,
+    r: usize,
+    t: usize,
+    hd: usize,
+    src: &[f32],
+) {
     for i in 0..t {
         let d = (r * t + i) * stride + col;
         dst[d..d + hd].copy_from_slice(&src[i * hd..(i + 1) * hd]);
@@ -78,7 +94,17 @@ impl Attention {
 
     /// Turns raw scores of a block into probabilities in place; returns nothing, writes each
     /// row's log-sum-exp when `lse_out` is given, or uses `lse_in` to recompute them.
-    fn probs(&self, s: &mut [f32], r: usize, i0: usize, i1: usize, j0: usize, lse_out: Option<&mut [f32]>, lse_in: Option<&[f32]>) {
+    #[allow(clippy::too_many_arguments)]
+    fn probs(
+        &self,
+        s: &mut [f32],
+        r: usize,
+        i0: usize,
+        i1: usize,
+        j0: usize,
+        lse_out: Option<&mut [f32]>,
+        lse_in: Option<&[f32]>,
+    ) {
         let bj = i1 - j0;
         let scale = self.scale();
         let mut lse_out = lse_out;
@@ -110,7 +136,14 @@ impl Attention {
 
     /// Forward for batch row `r`, kv head `g` (and its query heads): outputs per local head and
     /// their log-sum-exps.
-    fn forward_task(&self, q: &[f32], k: &[f32], v: &[f32], r: usize, g: usize) -> (Vec<f32>, Vec<f32>) {
+    fn forward_task(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        r: usize,
+        g: usize,
+    ) -> (Vec<f32>, Vec<f32>) {
         let (t, hd, nh, nkv) = (self.t, self.hd, self.nh, self.nkv);
         let rep = nh / nkv;
         let mut kh = vec![0.0f32; t * hd];
@@ -133,9 +166,31 @@ impl Attention {
                 let j0 = self.key_start(r, i0);
                 let (bi, bj) = (i1 - i0, i1 - j0);
                 let sb = &mut s[..bi * bj];
-                sgemm(bi, bj, hd, &qh[i0 * hd..i1 * hd], Op::N, &kh[j0 * hd..i1 * hd], Op::T, sb, false, Threads::One);
+                sgemm(
+                    bi,
+                    bj,
+                    hd,
+                    &qh[i0 * hd..i1 * hd],
+                    Op::N,
+                    &kh[j0 * hd..i1 * hd],
+                    Op::T,
+                    sb,
+                    false,
+                    Threads::One,
+                );
                 self.probs(sb, r, i0, i1, j0, Some(lse), None);
-                sgemm(bi, hd, bj, sb, Op::N, &vh[j0 * hd..i1 * hd], Op::N, &mut out[i0 * hd..i1 * hd], false, Threads::One);
+                sgemm(
+                    bi,
+                    hd,
+                    bj,
+                    sb,
+                    Op::N,
+                    &vh[j0 * hd..i1 * hd],
+                    Op::N,
+                    &mut out[i0 * hd..i1 * hd],
+                    false,
+                    Threads::One,
+                );
             }
         }
         (outs, lses)
@@ -182,10 +237,43 @@ impl Attention {
                 let dpb = &mut dp[..bi * bj];
                 let q_blk = &qh[i0 * hd..i1 * hd];
                 let do_blk = &doh[i0 * hd..i1 * hd];
-                sgemm(bi, bj, hd, q_blk, Op::N, &kh[j0 * hd..i1 * hd], Op::T, pb, false, Threads::One);
+                sgemm(
+                    bi,
+                    bj,
+                    hd,
+                    q_blk,
+                    Op::N,
+                    &kh[j0 * hd..i1 * hd],
+                    Op::T,
+                    pb,
+                    false,
+                    Threads::One,
+                );
                 self.probs(pb, r, i0, i1, j0, None, Some(lse_h));
-                sgemm(bi, bj, hd, do_blk, Op::N, &vh[j0 * hd..i1 * hd], Op::T, dpb, false, Threads::One);
-                sgemm(bj, hd, bi, pb, Op::T, do_blk, Op::N, &mut dv[j0 * hd..i1 * hd], true, Threads::One);
+                sgemm(
+                    bi,
+                    bj,
+                    hd,
+                    do_blk,
+                    Op::N,
+                    &vh[j0 * hd..i1 * hd],
+                    Op::T,
+                    dpb,
+                    false,
+                    Threads::One,
+                );
+                sgemm(
+                    bj,
+                    hd,
+                    bi,
+                    pb,
+                    Op::T,
+                    do_blk,
+                    Op::N,
+                    &mut dv[j0 * hd..i1 * hd],
+                    true,
+                    Threads::One,
+                );
                 // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale   (written over dP)
                 for ii in 0..bi {
                     let pr = &pb[ii * bj..(ii + 1) * bj];
@@ -195,8 +283,30 @@ impl Attention {
                         *d = pv * (*d - di) * scale;
                     }
                 }
-                sgemm(bi, hd, bj, dpb, Op::N, &kh[j0 * hd..i1 * hd], Op::N, &mut dq[i0 * hd..i1 * hd], false, Threads::One);
-                sgemm(bj, hd, bi, dpb, Op::T, q_blk, Op::N, &mut dk[j0 * hd..i1 * hd], true, Threads::One);
+                sgemm(
+                    bi,
+                    hd,
+                    bj,
+                    dpb,
+                    Op::N,
+                    &kh[j0 * hd..i1 * hd],
+                    Op::N,
+                    &mut dq[i0 * hd..i1 * hd],
+                    false,
+                    Threads::One,
+                );
+                sgemm(
+                    bj,
+                    hd,
+                    bi,
+                    dpb,
+                    Op::T,
+                    q_blk,
+                    Op::N,
+                    &mut dk[j0 * hd..i1 * hd],
+                    true,
+                    Threads::One,
+                );
             }
             self.rope(dq, r, true);
         }
@@ -229,15 +339,28 @@ impl CustomOp3 for Attention {
                 candle_core::bail!("attention: q/k/v sizes do not match {b}x{t} tokens");
             }
             let rep = nh / nkv;
-            let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-            let results: Vec<_> = tasks.par_iter().map(|&(r, g)| self.forward_task(q, k, v, r, g)).collect();
+            let tasks: Vec<(usize, usize)> =
+                (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+            let results: Vec<_> = tasks
+                .par_iter()
+                .map(|&(r, g)| self.forward_task(q, k, v, r, g))
+                .collect();
             let mut out = vec![0.0f32; n * nh * hd];
             let mut lse = vec![0.0f32; b * nh * t];
             for (&(r, g), (outs, lses)) in tasks.iter().zip(results) {
                 for hl in 0..rep {
                     let h = g * rep + hl;
-                    store_head(&mut out, nh * hd, h * hd, r, t, hd, &outs[hl * t * hd..(hl + 1) * t * hd]);
-                    lse[(r * nh + h) * t..(r * nh + h + 1) * t].copy_from_slice(&lses[hl * t..(hl + 1) * t]);
+                    store_head(
+                        &mut out,
+                        nh * hd,
+                        h * hd,
+                        r,
+                        t,
+                        hd,
+                        &outs[hl * t * hd..(hl + 1) * t * hd],
+                    );
+                    lse[(r * nh + h) * t..(r * nh + h + 1) * t]
+                        .copy_from_slice(&lses[hl * t..(hl + 1) * t]);
                 }
             }
             match self.lse.lock() {
@@ -260,8 +383,18 @@ impl CustomOp3 for Attention {
             let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
             let n = b * t;
             let rep = nh / nkv;
-            let (q, k, v, d_out) = (q.contiguous()?, k.contiguous()?, v.contiguous()?, d_out.contiguous()?);
-            let (qv, kv, vv, dv) = (F32View::new(&q)?, F32View::new(&k)?, F32View::new(&v)?, F32View::new(&d_out)?);
+            let (q, k, v, d_out) = (
+                q.contiguous()?,
+                k.contiguous()?,
+                v.contiguous()?,
+                d_out.contiguous()?,
+            );
+            let (qv, kv, vv, dv) = (
+                F32View::new(&q)?,
+                F32View::new(&k)?,
+                F32View::new(&v)?,
+                F32View::new(&d_out)?,
+            );
             let lse = match self.lse.lock() {
                 Ok(g) => g.clone(),
                 Err(_) => candle_core::bail!("attention: state lock poisoned"),
@@ -269,10 +402,21 @@ impl CustomOp3 for Attention {
             if lse.len() != b * nh * t {
                 candle_core::bail!("attention: backward called before forward");
             }
-            let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+            let tasks: Vec<(usize, usize)> =
+                (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
             let results: Vec<_> = tasks
                 .par_iter()
-                .map(|&(r, g)| self.backward_task(qv.as_slice(), kv.as_slice(), vv.as_slice(), dv.as_slice(), &lse, r, g))
+                .map(|&(r, g)| {
+                    self.backward_task(
+                        qv.as_slice(),
+                        kv.as_slice(),
+                        vv.as_slice(),
+                        dv.as_slice(),
+                        &lse,
+                        r,
+                        g,
+                    )
+                })
                 .collect();
             let mut dq = vec![0.0f32; n * nh * hd];
             let mut dk = vec![0.0f32; n * nkv * hd];
@@ -280,7 +424,15 @@ impl CustomOp3 for Attention {
             for (&(r, g), (dqs, dkh, dvh)) in tasks.iter().zip(results) {
                 for hl in 0..rep {
                     let h = g * rep + hl;
-                    store_head(&mut dq, nh * hd, h * hd, r, t, hd, &dqs[hl * t * hd..(hl + 1) * t * hd]);
+                    store_head(
+                        &mut dq,
+                        nh * hd,
+                        h * hd,
+                        r,
+                        t,
+                        hd,
+                        &dqs[hl * t * hd..(hl + 1) * t * hd],
+                    );
                 }
                 store_head(&mut dk, nkv * hd, g * hd, r, t, hd, &dkh);
                 store_head(&mut dvv, nkv * hd, g * hd, r, t, hd, &dvh);

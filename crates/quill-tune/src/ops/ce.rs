@@ -43,7 +43,18 @@ impl LmHeadLoss {
             hc[k * d..(k + 1) * d].copy_from_slice(&h[i * d..(i + 1) * d]);
         }
         let mut logits = vec![0.0f32; c * v];
-        sgemm(c, v, d, &hc, Op::N, w, Op::T, &mut logits, false, Threads::One);
+        sgemm(
+            c,
+            v,
+            d,
+            &hc,
+            Op::N,
+            w,
+            Op::T,
+            &mut logits,
+            false,
+            Threads::One,
+        );
         let mut loss = 0.0f64;
         for (k, &i) in rows.iter().enumerate() {
             let row = &mut logits[k * v..(k + 1) * v];
@@ -66,7 +77,18 @@ impl LmHeadLoss {
             return (loss, Vec::new());
         }
         let mut dh = vec![0.0f32; c * d];
-        sgemm(c, d, v, &logits, Op::N, w, Op::N, &mut dh, false, Threads::One);
+        sgemm(
+            c,
+            d,
+            v,
+            &logits,
+            Op::N,
+            w,
+            Op::N,
+            &mut dh,
+            false,
+            Threads::One,
+        );
         (loss, dh)
     }
 }
@@ -82,12 +104,18 @@ impl CustomOp1 for LmHeadLoss {
             let d = self.d;
             let n = h.len() / d;
             if self.targets.len() != n || self.weights.len() != n {
-                candle_core::bail!("lm-head loss: {} targets for {n} positions", self.targets.len());
+                candle_core::bail!(
+                    "lm-head loss: {} targets for {n} positions",
+                    self.targets.len()
+                );
             }
             let trained: Vec<usize> = (0..n).filter(|&i| self.weights[i] != 0.0).collect();
             let wv = F32View::new(&self.w)?;
             let w = wv.as_slice();
-            let parts: Vec<(f64, Vec<f32>)> = trained.par_chunks(CHUNK).map(|rows| self.chunk(h, w, rows)).collect();
+            let parts: Vec<(f64, Vec<f32>)> = trained
+                .par_chunks(CHUNK)
+                .map(|rows| self.chunk(h, w, rows))
+                .collect();
             let mut grad = vec![0.0f32; n * d];
             let mut loss = 0.0f64;
             for (rows, (l, dh)) in trained.chunks(CHUNK).zip(parts) {
@@ -108,9 +136,16 @@ impl CustomOp1 for LmHeadLoss {
         })
     }
 
-    fn bwd(&self, h: &Tensor, _res: &Tensor, d_loss: &Tensor) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(
+        &self,
+        h: &Tensor,
+        _res: &Tensor,
+        d_loss: &Tensor,
+    ) -> candle_core::Result<Option<Tensor>> {
         super::profile::time(9, || {
-            let scale = d_loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
+            let scale = d_loss
+                .to_dtype(candle_core::DType::F32)?
+                .to_scalar::<f32>()?;
             let grad = match self.grad.lock() {
                 Ok(mut g) => g.take(),
                 Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),

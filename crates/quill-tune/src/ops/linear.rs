@@ -29,7 +29,18 @@ impl CustomOp1 for FrozenLinear {
             let n = x.len() / self.n_in;
             let mut y = vec![0.0f32; n * self.n_out];
             let w = F32View::new(&self.w)?;
-            sgemm(n, self.n_out, self.n_in, x, Op::N, w.as_slice(), Op::T, &mut y, false, Threads::Pool);
+            sgemm(
+                n,
+                self.n_out,
+                self.n_in,
+                x,
+                Op::N,
+                w.as_slice(),
+                Op::T,
+                &mut y,
+                false,
+                Threads::Pool,
+            );
             Ok((CpuStorage::F32(y), Shape::from((n, self.n_out))))
         })
     }
@@ -40,7 +51,18 @@ impl CustomOp1 for FrozenLinear {
             let n = dy.elem_count() / self.n_out;
             let mut dx = vec![0.0f32; n * self.n_in];
             let (dyv, w) = (F32View::new(&dy)?, F32View::new(&self.w)?);
-            sgemm(n, self.n_in, self.n_out, dyv.as_slice(), Op::N, w.as_slice(), Op::N, &mut dx, false, Threads::Pool);
+            sgemm(
+                n,
+                self.n_in,
+                self.n_out,
+                dyv.as_slice(),
+                Op::N,
+                w.as_slice(),
+                Op::N,
+                &mut dx,
+                false,
+                Threads::Pool,
+            );
             Ok(Some(out_tensor(dx, (n, self.n_in))?))
         })
     }
@@ -60,7 +82,9 @@ pub(crate) struct LoraLinear {
 impl LoraLinear {
     fn dropped<'a>(&self, x: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
         match &self.mask {
-            Some(m) => std::borrow::Cow::Owned(x.iter().zip(m.iter()).map(|(a, b)| a * b).collect()),
+            Some(m) => {
+                std::borrow::Cow::Owned(x.iter().zip(m.iter()).map(|(a, b)| a * b).collect())
+            }
             None => std::borrow::Cow::Borrowed(x),
         }
     }
@@ -88,12 +112,45 @@ impl CustomOp3 for LoraLinear {
             let n = x.len() / n_in;
             let mut y = vec![0.0f32; n * n_out];
             let w = F32View::new(&self.w)?;
-            sgemm(n, n_out, n_in, x, Op::N, w.as_slice(), Op::T, &mut y, false, Threads::Pool);
+            sgemm(
+                n,
+                n_out,
+                n_in,
+                x,
+                Op::N,
+                w.as_slice(),
+                Op::T,
+                &mut y,
+                false,
+                Threads::Pool,
+            );
             let xd = self.dropped(x);
             let mut u = vec![0.0f32; n * r];
-            sgemm(n, r, n_in, &xd, Op::N, a, Op::T, &mut u, false, Threads::Pool);
+            sgemm(
+                n,
+                r,
+                n_in,
+                &xd,
+                Op::N,
+                a,
+                Op::T,
+                &mut u,
+                false,
+                Threads::Pool,
+            );
             u.iter_mut().for_each(|v| *v *= self.scale);
-            sgemm(n, n_out, r, &u, Op::N, b, Op::T, &mut y, true, Threads::Pool);
+            sgemm(
+                n,
+                n_out,
+                r,
+                &u,
+                Op::N,
+                b,
+                Op::T,
+                &mut y,
+                true,
+                Threads::Pool,
+            );
             Ok((CpuStorage::F32(y), Shape::from((n, n_out))))
         })
     }
@@ -108,23 +165,84 @@ impl CustomOp3 for LoraLinear {
     ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
         super::profile::time(3, || {
             let (n_in, n_out, r) = (self.n_in, self.n_out, self.rank);
-            let (dy, x, a, b) = (dy.contiguous()?, x.contiguous()?, a.contiguous()?, b.contiguous()?);
-            let (dy, x, a, b, w) = (F32View::new(&dy)?, F32View::new(&x)?, F32View::new(&a)?, F32View::new(&b)?, F32View::new(&self.w)?);
-            let (dy, x, a, b, w) = (dy.as_slice(), x.as_slice(), a.as_slice(), b.as_slice(), w.as_slice());
+            let (dy, x, a, b) = (
+                dy.contiguous()?,
+                x.contiguous()?,
+                a.contiguous()?,
+                b.contiguous()?,
+            );
+            let (dy, x, a, b, w) = (
+                F32View::new(&dy)?,
+                F32View::new(&x)?,
+                F32View::new(&a)?,
+                F32View::new(&b)?,
+                F32View::new(&self.w)?,
+            );
+            let (dy, x, a, b, w) = (
+                dy.as_slice(),
+                x.as_slice(),
+                a.as_slice(),
+                b.as_slice(),
+                w.as_slice(),
+            );
             let n = dy.len() / n_out;
             // dX through the frozen weight.
             let mut dx = vec![0.0f32; n * n_in];
-            sgemm(n, n_in, n_out, dy, Op::N, w, Op::N, &mut dx, false, Threads::Pool);
+            sgemm(
+                n,
+                n_in,
+                n_out,
+                dy,
+                Op::N,
+                w,
+                Op::N,
+                &mut dx,
+                false,
+                Threads::Pool,
+            );
             // du = s · dY·B   (n×r)
             let mut du = vec![0.0f32; n * r];
-            sgemm(n, r, n_out, dy, Op::N, b, Op::N, &mut du, false, Threads::Pool);
+            sgemm(
+                n,
+                r,
+                n_out,
+                dy,
+                Op::N,
+                b,
+                Op::N,
+                &mut du,
+                false,
+                Threads::Pool,
+            );
             du.iter_mut().for_each(|v| *v *= self.scale);
             // dX += (du·A) ⊙ mask
             match &self.mask {
-                None => sgemm(n, n_in, r, &du, Op::N, a, Op::N, &mut dx, true, Threads::Pool),
+                None => sgemm(
+                    n,
+                    n_in,
+                    r,
+                    &du,
+                    Op::N,
+                    a,
+                    Op::N,
+                    &mut dx,
+                    true,
+                    Threads::Pool,
+                ),
                 Some(m) => {
                     let mut t = vec![0.0f32; n * n_in];
-                    sgemm(n, n_in, r, &du, Op::N, a, Op::N, &mut t, false, Threads::Pool);
+                    sgemm(
+                        n,
+                        n_in,
+                        r,
+                        &du,
+                        Op::N,
+                        a,
+                        Op::N,
+                        &mut t,
+                        false,
+                        Threads::Pool,
+                    );
                     for ((d, t), m) in dx.iter_mut().zip(&t).zip(m.iter()) {
                         *d += t * m;
                     }
@@ -133,13 +251,46 @@ impl CustomOp3 for LoraLinear {
             let xd = self.dropped(x);
             // dA = duᵀ·drop(x)   (r×in)
             let mut da = vec![0.0f32; r * n_in];
-            sgemm(r, n_in, n, &du, Op::T, &xd, Op::N, &mut da, false, Threads::Pool);
+            sgemm(
+                r,
+                n_in,
+                n,
+                &du,
+                Op::T,
+                &xd,
+                Op::N,
+                &mut da,
+                false,
+                Threads::Pool,
+            );
             // dB = s · dYᵀ·(drop(x)·Aᵀ)   (out×r)
             let mut u = vec![0.0f32; n * r];
-            sgemm(n, r, n_in, &xd, Op::N, a, Op::T, &mut u, false, Threads::Pool);
+            sgemm(
+                n,
+                r,
+                n_in,
+                &xd,
+                Op::N,
+                a,
+                Op::T,
+                &mut u,
+                false,
+                Threads::Pool,
+            );
             u.iter_mut().for_each(|v| *v *= self.scale);
             let mut db = vec![0.0f32; n_out * r];
-            sgemm(n_out, r, n, dy, Op::T, &u, Op::N, &mut db, false, Threads::Pool);
+            sgemm(
+                n_out,
+                r,
+                n,
+                dy,
+                Op::T,
+                &u,
+                Op::N,
+                &mut db,
+                false,
+                Threads::Pool,
+            );
             Ok((
                 Some(out_tensor(dx, (n, n_in))?),
                 Some(out_tensor(da, (r, n_in))?),

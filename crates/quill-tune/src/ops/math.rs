@@ -24,7 +24,7 @@ pub fn exp(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 5e-1;
     let y = p * r * r + r + 1.0;
     let scale = f32::from_bits(((ni + 127) as u32) << 23);
     y * scale
@@ -41,7 +41,10 @@ pub fn max(xs: &[f32]) -> f32 {
             m[i] = m[i].max(c[i]);
         }
     }
-    let mut out = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut out = chunks
+        .remainder()
+        .iter()
+        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     for v in m {
         out = out.max(v);
     }
@@ -82,7 +85,12 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
             acc[i] += x[i] * y[i];
         }
     }
-    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
+    let tail: f32 = ca
+        .remainder()
+        .iter()
+        .zip(cb.remainder())
+        .map(|(x, y)| x * y)
+        .sum();
     acc.iter().sum::<f32>() + tail
 }
 

@@ -51,7 +51,11 @@ impl<'a> F32View<'a> {
 }
 
 /// The contiguous f32 data of a custom op's input.
-pub(crate) fn input<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn input<'a>(
+    s: &'a CpuStorage,
+    l: &Layout,
+    what: &str,
+) -> candle_core::Result<&'a [f32]> {
     let v = s.as_slice::<f32>()?;
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&v[a..b]),
@@ -100,25 +104,37 @@ pub(crate) fn fused_loss(
     let seg_start = Arc::new(segment_starts(batch));
     let scale = model.lora.cfg.scale();
 
-    let linear = |x: &Tensor, li: usize, tg: Target, drop: Option<&mut Dropout>| -> Result<Tensor> {
-        let w = base.layers[li].weight(tg).clone();
-        let (n_in, n_out) = (cfg.in_features(tg), cfg.out_features(tg));
-        Ok(match model.lora.get(li, tg) {
-            None => x.apply_op1(linear::FrozenLinear { w, n_out, n_in })?,
-            Some(p) => {
-                let mask = drop.map(|d| Arc::new(d.mask(x.elem_count())));
-                let op = linear::LoraLinear { w, n_out, n_in, rank: model.lora.cfg.rank, scale, mask };
-                if eval {
-                    // Detached copies: evaluation builds no graph back to the variables.
-                    x.apply_op3(&p.a.as_tensor().detach(), &p.b.as_tensor().detach(), op)?
-                } else {
-                    x.apply_op3(p.a.as_tensor(), p.b.as_tensor(), op)?
+    let linear =
+        |x: &Tensor, li: usize, tg: Target, drop: Option<&mut Dropout>| -> Result<Tensor> {
+            let w = base.layers[li].weight(tg).clone();
+            let (n_in, n_out) = (cfg.in_features(tg), cfg.out_features(tg));
+            Ok(match model.lora.get(li, tg) {
+                None => x.apply_op1(linear::FrozenLinear { w, n_out, n_in })?,
+                Some(p) => {
+                    let mask = drop.map(|d| Arc::new(d.mask(x.elem_count())));
+                    let op = linear::LoraLinear {
+                        w,
+                        n_out,
+                        n_in,
+                        rank: model.lora.cfg.rank,
+                        scale,
+                        mask,
+                    };
+                    if eval {
+                        // Detached copies: evaluation builds no graph back to the variables.
+                        x.apply_op3(&p.a.as_tensor().detach(), &p.b.as_tensor().detach(), op)?
+                    } else {
+                        x.apply_op3(p.a.as_tensor(), p.b.as_tensor(), op)?
+                    }
                 }
-            }
-        })
-    };
+            })
+        };
     let rms = |x: &Tensor, g: &Tensor| -> Result<Tensor> {
-        Ok(x.apply_op1(norm::RmsNorm { g: g.clone(), dim: d, eps: cfg.rms_eps })?)
+        Ok(x.apply_op1(norm::RmsNorm {
+            g: g.clone(),
+            dim: d,
+            eps: cfg.rms_eps,
+        })?)
     };
 
     for (li, lw) in base.layers.iter().enumerate() {
@@ -168,8 +184,18 @@ pub mod profile {
     use std::time::Instant;
 
     /// Op categories that are timed.
-    pub const NAMES: [&str; 10] =
-        ["linear fwd", "linear bwd", "lora fwd", "lora bwd", "norm fwd", "norm bwd", "attn fwd", "attn bwd", "swiglu", "lm-head+ce"];
+    pub const NAMES: [&str; 10] = [
+        "linear fwd",
+        "linear bwd",
+        "lora fwd",
+        "lora bwd",
+        "norm fwd",
+        "norm bwd",
+        "attn fwd",
+        "attn bwd",
+        "swiglu",
+        "lm-head+ce",
+    ];
     static NS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 
     fn enabled() -> bool {
@@ -190,6 +216,10 @@ pub mod profile {
 
     /// Seconds per category since the last reset.
     pub fn take() -> Vec<(&'static str, f64)> {
-        NAMES.iter().zip(&NS).map(|(n, a)| (*n, a.swap(0, Ordering::Relaxed) as f64 * 1e-9)).collect()
+        NAMES
+            .iter()
+            .zip(&NS)
+            .map(|(n, a)| (*n, a.swap(0, Ordering::Relaxed) as f64 * 1e-9))
+            .collect()
     }
 }

@@ -40,14 +40,16 @@ impl CustomOp1 for RmsNorm {
             let gv = F32View::new(&self.g)?;
             let g = gv.as_slice();
             let mut y = vec![0.0f32; x.len()];
-            y.par_chunks_mut(d * ROWS_PER_TASK).zip(x.par_chunks(d * ROWS_PER_TASK)).for_each(|(yc, xc)| {
-                for (yr, xr) in yc.chunks_exact_mut(d).zip(xc.chunks_exact(d)) {
-                    let r = self.rstd(xr);
-                    for ((o, &xv), &gv) in yr.iter_mut().zip(xr).zip(g) {
-                        *o = (xv * r) * gv;
+            y.par_chunks_mut(d * ROWS_PER_TASK)
+                .zip(x.par_chunks(d * ROWS_PER_TASK))
+                .for_each(|(yc, xc)| {
+                    for (yr, xr) in yc.chunks_exact_mut(d).zip(xc.chunks_exact(d)) {
+                        let r = self.rstd(xr);
+                        for ((o, &xv), &gv) in yr.iter_mut().zip(xr).zip(g) {
+                            *o = (xv * r) * gv;
+                        }
                     }
-                }
-            });
+                });
             Ok((CpuStorage::F32(y), l.shape().clone()))
         })
     }
@@ -56,7 +58,11 @@ impl CustomOp1 for RmsNorm {
         super::profile::time(5, || {
             let d = self.dim;
             let (x, dy) = (x.contiguous()?, dy.contiguous()?);
-            let (xv, dyv, gv) = (F32View::new(&x)?, F32View::new(&dy)?, F32View::new(&self.g)?);
+            let (xv, dyv, gv) = (
+                F32View::new(&x)?,
+                F32View::new(&dy)?,
+                F32View::new(&self.g)?,
+            );
             let (xs, dys, g) = (xv.as_slice(), dyv.as_slice(), gv.as_slice());
             let mut dx = vec![0.0f32; xs.len()];
             dx.par_chunks_mut(d * ROWS_PER_TASK)
@@ -64,7 +70,11 @@ impl CustomOp1 for RmsNorm {
                 .zip(dys.par_chunks(d * ROWS_PER_TASK))
                 .for_each(|((dxc, xc), dyc)| {
                     let mut gy = vec![0.0f32; d];
-                    for ((dxr, xr), dyr) in dxc.chunks_exact_mut(d).zip(xc.chunks_exact(d)).zip(dyc.chunks_exact(d)) {
+                    for ((dxr, xr), dyr) in dxc
+                        .chunks_exact_mut(d)
+                        .zip(xc.chunks_exact(d))
+                        .zip(dyc.chunks_exact(d))
+                    {
                         let r = self.rstd(xr);
                         for ((o, &a), &b) in gy.iter_mut().zip(dyr).zip(g) {
                             *o = a * b;
@@ -92,7 +102,13 @@ impl CustomOp2 for SwiGlu {
         "quill-swiglu"
     }
 
-    fn cpu_fwd(&self, s1: &CpuStorage, l1: &Layout, s2: &CpuStorage, l2: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        s1: &CpuStorage,
+        l1: &Layout,
+        s2: &CpuStorage,
+        l2: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         super::profile::time(8, || {
             let g = input(s1, l1, "swiglu gate")?;
             let u = input(s2, l2, "swiglu up")?;
@@ -100,18 +116,25 @@ impl CustomOp2 for SwiGlu {
                 candle_core::bail!("swiglu: gate and up differ in size");
             }
             let mut y = vec![0.0f32; g.len()];
-            y.par_chunks_mut(ELEMS_PER_TASK).zip(g.par_chunks(ELEMS_PER_TASK)).zip(u.par_chunks(ELEMS_PER_TASK)).for_each(
-                |((yc, gc), uc)| {
+            y.par_chunks_mut(ELEMS_PER_TASK)
+                .zip(g.par_chunks(ELEMS_PER_TASK))
+                .zip(u.par_chunks(ELEMS_PER_TASK))
+                .for_each(|((yc, gc), uc)| {
                     for ((o, &gv), &uv) in yc.iter_mut().zip(gc).zip(uc) {
                         *o = gv / (1.0 + exp(-gv)) * uv;
                     }
-                },
-            );
+                });
             Ok((CpuStorage::F32(y), l1.shape().clone()))
         })
     }
 
-    fn bwd(&self, g: &Tensor, u: &Tensor, _res: &Tensor, dy: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        g: &Tensor,
+        u: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         super::profile::time(8, || {
             let (g, u, dy) = (g.contiguous()?, u.contiguous()?, dy.contiguous()?);
             let (gv, uv, dyv) = (F32View::new(&g)?, F32View::new(&u)?, F32View::new(&dy)?);
@@ -124,14 +147,19 @@ impl CustomOp2 for SwiGlu {
                 .zip(us.par_chunks(ELEMS_PER_TASK))
                 .zip(dys.par_chunks(ELEMS_PER_TASK))
                 .for_each(|((((dgc, duc), gc), uc), dyc)| {
-                    for ((((dgv, duv), &x), &uu), &d) in dgc.iter_mut().zip(duc.iter_mut()).zip(gc).zip(uc).zip(dyc) {
+                    for ((((dgv, duv), &x), &uu), &d) in
+                        dgc.iter_mut().zip(duc.iter_mut()).zip(gc).zip(uc).zip(dyc)
+                    {
                         let s = 1.0 / (1.0 + exp(-x));
                         *duv = d * x * s;
                         *dgv = d * uu * s * (1.0 + x * (1.0 - s));
                     }
                 });
             let shape = g.shape().clone();
-            Ok((Some(out_tensor(dg, shape.clone())?), Some(out_tensor(du, shape)?)))
+            Ok((
+                Some(out_tensor(dg, shape.clone())?),
+                Some(out_tensor(du, shape)?),
+            ))
         })
     }
 }

@@ -35,7 +35,9 @@ impl Length {
             "words" => Unit::Words,
             "lines" => Unit::Lines,
             "sentences" => Unit::Sentences,
-            other => return Err(f.err(format!("unknown 'unit: {other}'; use characters, x_characters, words, lines or sentences"))),
+            other => return Err(f.err(format!(
+                "unknown 'unit: {other}'; use characters, x_characters, words, lines or sentences"
+            ))),
         };
         let max = f.number("max")?.map(|n| n.max(0.0) as usize);
         let min = f.number("min")?.map(|n| n.max(0.0) as usize);
@@ -50,7 +52,10 @@ impl Length {
         let s = &text[span.clone()];
         let base = span.start;
         match self.unit {
-            Unit::Characters => s.char_indices().map(|(i, c)| base + i + c.len_utf8()).collect(),
+            Unit::Characters => s
+                .char_indices()
+                .map(|(i, c)| base + i + c.len_utf8())
+                .collect(),
             Unit::XCharacters => x_weighted_ends(s).into_iter().map(|e| base + e).collect(),
             Unit::Words => word_ranges(s).into_iter().map(|r| base + r.end).collect(),
             Unit::Lines => {
@@ -136,7 +141,11 @@ fn x_weighted_ends(s: &str) -> Vec<usize> {
         let cp = c as u32;
         let weight = if matches!(cp, 0x200D | 0xFE0E | 0xFE0F | 0x1F3FB..=0x1F3FF) {
             0
-        } else if cp <= 0x10FF || (0x2000..=0x200D).contains(&cp) || (0x2010..=0x201F).contains(&cp) || (0x2032..=0x2037).contains(&cp) {
+        } else if cp <= 0x10FF
+            || (0x2000..=0x200D).contains(&cp)
+            || (0x2010..=0x201F).contains(&cp)
+            || (0x2032..=0x2037).contains(&cp)
+        {
             1
         } else {
             2 // emoji, CJK and everything else X weighs double
@@ -156,7 +165,10 @@ mod tests {
     #[test]
     fn x_weighting() {
         assert_eq!(x_weighted_ends("abc").len(), 3);
-        assert_eq!(x_weighted_ends("see https://example.com/a/very/long/path ok").len(), 4 + 23 + 3);
+        assert_eq!(
+            x_weighted_ends("see https://example.com/a/very/long/path ok").len(),
+            4 + 23 + 3
+        );
         assert_eq!(x_weighted_ends("🚀").len(), 2);
         assert_eq!(x_weighted_ends("日本").len(), 4);
     }

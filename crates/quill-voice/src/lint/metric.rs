@@ -9,7 +9,13 @@ use crate::Result;
 use crate::text::{BlockKind, TextCounts};
 
 /// Readability formulas Vale knows.
-pub const READABILITY_METRICS: &[&str] = &["Flesch-Kincaid", "Gunning Fog", "Coleman-Liau", "SMOG", "Automated Readability"];
+pub const READABILITY_METRICS: &[&str] = &[
+    "Flesch-Kincaid",
+    "Gunning Fog",
+    "Coleman-Liau",
+    "SMOG",
+    "Automated Readability",
+];
 
 #[derive(Debug)]
 enum Kind {
@@ -25,27 +31,47 @@ pub(crate) struct Metric {
 
 impl Metric {
     pub(crate) fn compile_metric(f: &Fields<'_>) -> Result<Self> {
-        let formula = f.string("formula")?.ok_or_else(|| f.err("a metric rule needs 'formula', e.g. `words / sentences`"))?;
-        let condition = f.string("condition")?.ok_or_else(|| f.err("a metric rule needs 'condition', e.g. `> 20`"))?;
+        let formula = f
+            .string("formula")?
+            .ok_or_else(|| f.err("a metric rule needs 'formula', e.g. `words / sentences`"))?;
+        let condition = f
+            .string("condition")?
+            .ok_or_else(|| f.err("a metric rule needs 'condition', e.g. `> 20`"))?;
         let formula = Expr::parse(&formula).map_err(|e| f.err(format!("in 'formula': {e}")))?;
         let c = condition.trim();
-        let (op, rest) = CmpOp::split(c).ok_or_else(|| f.err(format!("'condition' must start with >, >=, <, <=, == or !=, not '{c}'")))?;
+        let (op, rest) = CmpOp::split(c).ok_or_else(|| {
+            f.err(format!(
+                "'condition' must start with >, >=, <, <=, == or !=, not '{c}'"
+            ))
+        })?;
         let rhs = Expr::parse(rest).map_err(|e| f.err(format!("in 'condition': {e}")))?;
-        Ok(Self { kind: Kind::Formula { formula, op, rhs } })
+        Ok(Self {
+            kind: Kind::Formula { formula, op, rhs },
+        })
     }
 
     pub(crate) fn compile_readability(f: &Fields<'_>) -> Result<Self> {
         let metrics = f.strings("metrics")?;
         if metrics.is_empty() {
-            return Err(f.err(format!("a readability rule needs 'metrics': one or more of {}", READABILITY_METRICS.join(", "))));
+            return Err(f.err(format!(
+                "a readability rule needs 'metrics': one or more of {}",
+                READABILITY_METRICS.join(", ")
+            )));
         }
         for m in &metrics {
             if !READABILITY_METRICS.contains(&m.as_str()) {
-                return Err(f.err(format!("unknown readability metric '{m}'; use {}", READABILITY_METRICS.join(", "))));
+                return Err(f.err(format!(
+                    "unknown readability metric '{m}'; use {}",
+                    READABILITY_METRICS.join(", ")
+                )));
             }
         }
-        let grade = f.number("grade")?.ok_or_else(|| f.err("a readability rule needs 'grade': the highest acceptable grade"))?;
-        Ok(Self { kind: Kind::Readability { metrics, grade } })
+        let grade = f.number("grade")?.ok_or_else(|| {
+            f.err("a readability rule needs 'grade': the highest acceptable grade")
+        })?;
+        Ok(Self {
+            kind: Kind::Readability { metrics, grade },
+        })
     }
 
     pub(crate) fn run(&self, ctx: &RunCtx<'_, '_>, meta: &RuleMeta, out: &mut Vec<Hit>) {
@@ -56,7 +82,9 @@ impl Metric {
         let value = match &self.kind {
             Kind::Formula { formula, op, rhs } => {
                 let vars = variables(ctx, &counts);
-                let (Some(v), Some(r)) = (formula.eval(&vars), rhs.eval(&vars)) else { return };
+                let (Some(v), Some(r)) = (formula.eval(&vars), rhs.eval(&vars)) else {
+                    return;
+                };
                 if !v.is_finite() || !op.holds(v, r) {
                     return;
                 }
@@ -82,7 +110,11 @@ impl Metric {
         };
         let at = ctx.spans.first().map(|s| s.start).unwrap_or(0);
         let shown = format!("{value:.2}");
-        out.push(Hit { range: at..at, message: format_message(&meta.message, &[&shown]), suggestion: meta.suggest.clone() });
+        out.push(Hit {
+            range: at..at,
+            message: format_message(&meta.message, &[&shown]),
+            suggestion: meta.suggest.clone(),
+        });
     }
 }
 
@@ -131,7 +163,14 @@ enum CmpOp {
 
 impl CmpOp {
     fn split(s: &str) -> Option<(Self, &str)> {
-        for (p, op) in [(">=", CmpOp::Ge), ("<=", CmpOp::Le), ("==", CmpOp::Eq), ("!=", CmpOp::Ne), (">", CmpOp::Gt), ("<", CmpOp::Lt)] {
+        for (p, op) in [
+            (">=", CmpOp::Ge),
+            ("<=", CmpOp::Le),
+            ("==", CmpOp::Eq),
+            ("!=", CmpOp::Ne),
+            (">", CmpOp::Gt),
+            ("<", CmpOp::Lt),
+        ] {
             if let Some(rest) = s.strip_prefix(p) {
                 return Some((op, rest));
             }
@@ -232,7 +271,11 @@ fn tokenize(s: &str) -> std::result::Result<Vec<String>, String> {
             }
             let id: String = cs[st..i].iter().collect();
             // Vale writes `heading.h1` in formulas and rewrites it to `heading_h1`.
-            out.push(if id.starts_with("math.") { id } else { id.replace('.', "_") });
+            out.push(if id.starts_with("math.") {
+                id
+            } else {
+                id.replace('.', "_")
+            });
         } else if "+-*/%(),".contains(c) {
             out.push(c.to_string());
             i += 1;
@@ -274,7 +317,10 @@ impl Parser {
     }
 
     fn factor(&mut self) -> std::result::Result<Expr, String> {
-        let t = self.peek().ok_or("the expression ends too early")?.to_string();
+        let t = self
+            .peek()
+            .ok_or("the expression ends too early")?
+            .to_string();
         self.i += 1;
         if t == "-" {
             return Ok(Expr::Neg(Box::new(self.factor()?)));
@@ -290,7 +336,10 @@ impl Parser {
         if let Ok(n) = t.parse::<f64>() {
             return Ok(Expr::Num(n));
         }
-        if t.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
+        if t.chars()
+            .next()
+            .is_some_and(|c| c.is_alphabetic() || c == '_')
+        {
             if self.peek() == Some("(") {
                 self.i += 1;
                 let mut args = Vec::new();
@@ -319,10 +368,20 @@ mod tests {
 
     #[test]
     fn expressions_evaluate() {
-        let vars: HashMap<String, f64> = [("words".to_string(), 100.0), ("sentences".to_string(), 4.0), ("heading_h1".to_string(), 1.0)].into();
+        let vars: HashMap<String, f64> = [
+            ("words".to_string(), 100.0),
+            ("sentences".to_string(), 4.0),
+            ("heading_h1".to_string(), 1.0),
+        ]
+        .into();
         let e = Expr::parse("(words / sentences) * 2 - -1").unwrap();
         assert_eq!(e.eval(&vars), Some(51.0));
-        assert_eq!(Expr::parse("math.sqrt(words) + heading.h1").unwrap().eval(&vars), Some(11.0));
+        assert_eq!(
+            Expr::parse("math.sqrt(words) + heading.h1")
+                .unwrap()
+                .eval(&vars),
+            Some(11.0)
+        );
         assert!(Expr::parse("words $ 2").is_err());
         assert_eq!(Expr::parse("nope + 1").unwrap().eval(&vars), None);
     }

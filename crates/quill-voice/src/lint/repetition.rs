@@ -22,7 +22,11 @@ impl Repetition {
             return Err(f.err(r"a repetition rule needs 'tokens', e.g. ['[^\s]+']"));
         }
         let ignorecase = f.bool("ignorecase")?;
-        let regex = format!("{}({})", if ignorecase { "(?i)" } else { "" }, tokens.join("|"));
+        let regex = format!(
+            "{}({})",
+            if ignorecase { "(?i)" } else { "" },
+            tokens.join("|")
+        );
         Ok(Self {
             pattern: Pattern::new(&regex).map_err(|e| f.err(e))?,
             max: f.number("max")?.unwrap_or(0.0).max(0.0) as usize,
@@ -40,7 +44,11 @@ impl Repetition {
                 let curr = ctx.text[m.clone()].trim();
                 let hit = match &prev {
                     Some((_, p)) if !curr.is_empty() => {
-                        let same = if self.ignorecase { p.to_lowercase() == curr.to_lowercase() } else { *p == curr };
+                        let same = if self.ignorecase {
+                            p.to_lowercase() == curr.to_lowercase()
+                        } else {
+                            *p == curr
+                        };
                         same && (!self.alpha || curr.chars().all(char::is_alphabetic))
                     }
                     _ => false,
@@ -55,7 +63,9 @@ impl Repetition {
                     let between = &ctx.text[ploc.end..m.start];
                     // "That is important. That is…" spans two sentences: not a typo.
                     let both = &ctx.text[ploc.start..m.end];
-                    if !between.contains(['.', '!', '?', '\n']) && !self.exceptions.as_ref().is_some_and(|e| e.is_match(both)) {
+                    if !between.contains(['.', '!', '?', '\n'])
+                        && !self.exceptions.as_ref().is_some_and(|e| e.is_match(both))
+                    {
                         out.push(Hit {
                             range: ploc.start..m.end,
                             message: format_message(&meta.message, &[curr]),

@@ -16,12 +16,20 @@ pub struct Post {
 
 pub fn examples_dir() -> PathBuf {
     let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-    assert!(p.is_dir(), "examples/ is missing at {}: the measurement tests read the sample creator and authors from it", p.display());
+    assert!(
+        p.is_dir(),
+        "examples/ is missing at {}: the measurement tests read the sample creator and authors from it",
+        p.display()
+    );
     p
 }
 
 fn field<'a>(fm: &'a str, key: &str) -> Option<&'a str> {
-    fm.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().trim_matches('"')))
+    fm.lines().find_map(|l| {
+        l.strip_prefix(key)
+            .and_then(|r| r.strip_prefix(':'))
+            .map(|v| v.trim().trim_matches('"'))
+    })
 }
 
 /// Every `*.md` post in a folder, oldest first.
@@ -33,7 +41,8 @@ pub fn load_dir(dir: &Path) -> Vec<Post> {
         if path.extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path)
+            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let (fm, body) = split_front_matter(&text);
         let fm = fm.unwrap_or("");
         out.push(Post {
@@ -57,7 +66,13 @@ pub fn authors() -> Vec<(String, Vec<Post>)> {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     names.sort();
-    names.into_iter().map(|n| { let posts = load_dir(&root.join(&n)); (n, posts) }).collect()
+    names
+        .into_iter()
+        .map(|n| {
+            let posts = load_dir(&root.join(&n));
+            (n, posts)
+        })
+        .collect()
 }
 
 /// The sample creator's published library posts (LinkedIn and newsletter), oldest first.
