@@ -47,7 +47,10 @@ pub fn venv_dir() -> PathBuf {
 }
 
 fn has_tiktoken(py: &Path) -> bool {
-    Command::new(py).args(["-c", "import tiktoken, numpy"]).output().is_ok_and(|o| o.status.success())
+    Command::new(py)
+        .args(["-c", "import tiktoken, numpy"])
+        .output()
+        .is_ok_and(|o| o.status.success())
 }
 
 /// The first interpreter with tiktoken and numpy among: `explicit`, `$QUILL_PYTHON`, the
@@ -65,14 +68,28 @@ pub fn find_python(explicit: Option<&Path>) -> Option<PathBuf> {
 pub fn setup() -> Result<PathBuf> {
     let v = venv_dir();
     let fail = |m: String| Error::Invalid(m);
-    let st = Command::new("python3").arg("-m").arg("venv").arg(&v).status().map_err(|e| fail(format!("python3 -m venv: {e}")))?;
+    let st = Command::new("python3")
+        .arg("-m")
+        .arg("venv")
+        .arg(&v)
+        .status()
+        .map_err(|e| fail(format!("python3 -m venv: {e}")))?;
     if !st.success() {
-        return Err(fail(format!("python3 -m venv {} failed (install python3-venv)", v.display())));
+        return Err(fail(format!(
+            "python3 -m venv {} failed (install python3-venv)",
+            v.display()
+        )));
     }
     let py = v.join("bin/python");
-    let st = Command::new(&py).args(["-m", "pip", "install", "--quiet", "tiktoken", "numpy"]).status().map_err(|e| fail(format!("pip: {e}")))?;
+    let st = Command::new(&py)
+        .args(["-m", "pip", "install", "--quiet", "tiktoken", "numpy"])
+        .status()
+        .map_err(|e| fail(format!("pip: {e}")))?;
     if !st.success() {
-        return Err(fail(format!("pip could not install tiktoken and numpy into {}", v.display())));
+        return Err(fail(format!(
+            "pip could not install tiktoken and numpy into {}",
+            v.display()
+        )));
     }
     Ok(py)
 }
@@ -98,17 +115,29 @@ pub fn run(lines: usize, runs: usize, python: Option<&Path>) -> Result<BenchResu
     let mut peer = None;
     if let Some(py) = python {
         let script = tmp.path().join("notebook.py");
-        std::fs::write(&script, crate::py::NOTEBOOK_PY).map_err(|e| Error::io("writing", &script, e))?;
+        std::fs::write(&script, crate::py::NOTEBOOK_PY)
+            .map_err(|e| Error::io("writing", &script, e))?;
         let bpe = tmp.path().join("bpe");
         crate::py::write_bpe_files(&bpe)?;
         let t = Instant::now();
-        let out = Command::new(py).arg(&script).arg("--bpe-dir").arg(&bpe).arg(&file).output().map_err(|e| Error::io("running", py, e))?;
+        let out = Command::new(py)
+            .arg(&script)
+            .arg("--bpe-dir")
+            .arg(&bpe)
+            .arg(&file)
+            .output()
+            .map_err(|e| Error::io("running", py, e))?;
         let secs = t.elapsed().as_secs_f64();
         if !out.status.success() {
-            return Err(Error::Invalid(format!("the notebook's Python failed: {}", String::from_utf8_lossy(&out.stderr))));
+            return Err(Error::Invalid(format!(
+                "the notebook's Python failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )));
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        let same = report.notebook.cost.ok().is_some_and(|c| v["cost"]["value"]["charged_tokens"].as_u64() == Some(c.charged_tokens));
+        let same = report.notebook.cost.ok().is_some_and(|c| {
+            v["cost"]["value"]["charged_tokens"].as_u64() == Some(c.charged_tokens)
+        });
         let versions = format!(
             "python {}, tiktoken {}, numpy {}",
             v["versions"]["python"].as_str().unwrap_or("?"),

@@ -17,8 +17,14 @@ pub const NOTEBOOK_PY: &str = include_str!("../tests/notebook/notebook.py");
 
 /// The SHA-256 tiktoken expects for each file (from `tiktoken_ext/openai_public.py`).
 pub const BPE_FILES: &[(&str, &str)] = &[
-    ("cl100k_base", "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
-    ("o200k_base", "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
+    (
+        "cl100k_base",
+        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+    ),
+    (
+        "o200k_base",
+        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    ),
 ];
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -26,7 +32,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -49,7 +59,9 @@ pub fn bpe_file(name: &str) -> Result<Vec<u8>> {
     let specials = bpe.special_tokens();
     let mut out = String::new();
     for rank in 0u32.. {
-        let Ok(bytes) = bpe.decode_bytes(&[rank]) else { break };
+        let Ok(bytes) = bpe.decode_bytes(&[rank]) else {
+            break;
+        };
         if std::str::from_utf8(&bytes).is_ok_and(|s| specials.contains(s)) {
             break;
         }
@@ -65,7 +77,9 @@ pub fn write_bpe_files(dir: &Path) -> Result<()> {
         let bytes = bpe_file(name)?;
         let got = sha256_hex(&bytes);
         if got != *want {
-            return Err(Error::Invalid(format!("rebuilt {name}.tiktoken has SHA-256 {got}, tiktoken expects {want}")));
+            return Err(Error::Invalid(format!(
+                "rebuilt {name}.tiktoken has SHA-256 {got}, tiktoken expects {want}"
+            )));
         }
         quill_store::atomic_write(&dir.join(format!("{name}.tiktoken")), &bytes)?;
     }
@@ -76,10 +90,54 @@ pub fn write_bpe_files(dir: &Path) -> Result<()> {
 /// some multi-turn, no weights (so the notebook runs every cell).
 pub fn synthetic_chat_jsonl(n: usize) -> String {
     const WORDS: &[&str] = &[
-        "onboarding", "client", "calendar", "margin", "handoff", "boring", "system", "kickoff", "invoice", "scope",
-        "meeting", "budget", "friday", "email", "capacity", "hire", "checklist", "owner", "deadline", "retainer",
-        "the", "a", "to", "and", "of", "in", "is", "it", "you", "that", "for", "on", "with", "your", "not", "3",
-        "12", "48-hour", "don't", "here's", "→", "✅", "agency", "team", "week", "hours", "days", "plainly",
+        "onboarding",
+        "client",
+        "calendar",
+        "margin",
+        "handoff",
+        "boring",
+        "system",
+        "kickoff",
+        "invoice",
+        "scope",
+        "meeting",
+        "budget",
+        "friday",
+        "email",
+        "capacity",
+        "hire",
+        "checklist",
+        "owner",
+        "deadline",
+        "retainer",
+        "the",
+        "a",
+        "to",
+        "and",
+        "of",
+        "in",
+        "is",
+        "it",
+        "you",
+        "that",
+        "for",
+        "on",
+        "with",
+        "your",
+        "not",
+        "3",
+        "12",
+        "48-hour",
+        "don't",
+        "here's",
+        "→",
+        "✅",
+        "agency",
+        "team",
+        "week",
+        "hours",
+        "days",
+        "plainly",
     ];
     let mut state: u64 = 0x2545_F491_4F6C_DD1D;
     let mut next = move || {
@@ -102,7 +160,9 @@ pub fn synthetic_chat_jsonl(n: usize) -> String {
     let mut out = String::with_capacity(n * 900);
     for _ in 0..n {
         let turns = 1 + (next() % 4 == 0) as usize;
-        let mut msgs = vec![serde_json::json!({"role": "system", "content": "You are Maya's writing assistant. Write in Maya's own voice."})];
+        let mut msgs = vec![
+            serde_json::json!({"role": "system", "content": "You are Maya's writing assistant. Write in Maya's own voice."}),
+        ];
         for _ in 0..turns {
             let ulen = 8 + (next() % 40) as usize;
             let alen = 20 + (next() % 220) as usize;

@@ -16,12 +16,22 @@ fn creator_library() -> PathBuf {
 fn workspace(dir: &Path) -> Workspace {
     let ws = Workspace::init(dir, Some("Maya Okafor")).unwrap();
     let mut db = ws.open_db().unwrap();
-    quill_library::import(&mut db, &[creator_library()], &quill_library::ImportOptions::default(), &mut |_, _| {}).unwrap();
+    quill_library::import(
+        &mut db,
+        &[creator_library()],
+        &quill_library::ImportOptions::default(),
+        &mut |_, _| {},
+    )
+    .unwrap();
     ws
 }
 
 fn opts(out: &Path) -> Options {
-    Options { formats: Format::ALL.to_vec(), out: out.to_path_buf(), ..Options::default() }
+    Options {
+        formats: Format::ALL.to_vec(),
+        out: out.to_path_buf(),
+        ..Options::default()
+    }
 }
 
 fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
@@ -32,7 +42,10 @@ fn read_tree(dir: &Path) -> Vec<(String, Vec<u8>)> {
             out.push((format!("{f}/{s}"), std::fs::read(&p).unwrap()));
         }
     }
-    out.push(("manifest".into(), std::fs::read(dir.join("manifest.json")).unwrap()));
+    out.push((
+        "manifest".into(),
+        std::fs::read(dir.join("manifest.json")).unwrap(),
+    ));
     out
 }
 
@@ -50,14 +63,30 @@ fn sample_library_builds_into_every_format_deterministically() {
 
     // Same seed, same library: byte-identical, also in a fresh workspace with other entry ids.
     build::build(Some(&ws), &opts(&tmp.path().join("b"))).unwrap();
-    assert_eq!(read_tree(&tmp.path().join("a")), read_tree(&tmp.path().join("b")));
+    assert_eq!(
+        read_tree(&tmp.path().join("a")),
+        read_tree(&tmp.path().join("b"))
+    );
     let ws2 = workspace(&tmp.path().join("ws2"));
     build::build(Some(&ws2), &opts(&tmp.path().join("c"))).unwrap();
-    assert_eq!(read_tree(&tmp.path().join("a")), read_tree(&tmp.path().join("c")));
+    assert_eq!(
+        read_tree(&tmp.path().join("a")),
+        read_tree(&tmp.path().join("c"))
+    );
     // Another seed gives another split.
     let ws3 = workspace(&tmp.path().join("ws3"));
-    build::build(Some(&ws3), &Options { seed: 7, ..opts(&tmp.path().join("d")) }).unwrap();
-    assert_ne!(read_tree(&tmp.path().join("a"))[2], read_tree(&tmp.path().join("d"))[2]);
+    build::build(
+        Some(&ws3),
+        &Options {
+            seed: 7,
+            ..opts(&tmp.path().join("d"))
+        },
+    )
+    .unwrap();
+    assert_ne!(
+        read_tree(&tmp.path().join("a"))[2],
+        read_tree(&tmp.path().join("d"))[2]
+    );
 
     // Every file of every format reads back, with the same targets in the same order.
     for s in ["train", "validation", "test"] {
@@ -78,16 +107,33 @@ fn no_brief_leaks_its_post_and_splits_are_disjoint_and_stored() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = workspace(&tmp.path().join("ws"));
     let out = tmp.path().join("ds");
-    build::build(Some(&ws), &Options { formats: vec![Format::Openai], out: out.clone(), ..Options::default() }).unwrap();
+    build::build(
+        Some(&ws),
+        &Options {
+            formats: vec![Format::Openai],
+            out: out.clone(),
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let mut all_targets = Vec::new();
     let mut briefs = 0;
     for s in ["train", "validation", "test"] {
         for (_, ex) in formats::read_file(&out.join("openai").join(format!("{s}.jsonl"))).unwrap() {
-            let user = &ex.messages.iter().find(|m| m.role == "user").unwrap().content;
+            let user = &ex
+                .messages
+                .iter()
+                .find(|m| m.role == "user")
+                .unwrap()
+                .content;
             if !user.starts_with("Rewrite this in my voice.") {
                 briefs += 1;
                 let leaked = shared_ngrams(ex.target(), &ex.prompt_text(), 6);
-                assert!(leaked.is_empty(), "{s}: brief repeats {leaked:?} of its post\n{}", ex.prompt_text());
+                assert!(
+                    leaked.is_empty(),
+                    "{s}: brief repeats {leaked:?} of its post\n{}",
+                    ex.prompt_text()
+                );
             }
             all_targets.push((s, words(ex.target()).join(" ")));
         }
@@ -102,41 +148,121 @@ fn no_brief_leaks_its_post_and_splits_are_disjoint_and_stored() {
     }
     // The workspace holds the split; the test split is what test.jsonl holds.
     let db = ws.open_db().unwrap();
-    let n_test: i64 = db.conn().query_row("SELECT count(*) FROM entry_splits WHERE split = 'test'", [], |r| r.get(0)).unwrap();
-    let test_lines = std::fs::read_to_string(out.join("openai/test.jsonl")).unwrap().lines().count();
+    let n_test: i64 = db
+        .conn()
+        .query_row(
+            "SELECT count(*) FROM entry_splits WHERE split = 'test'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let test_lines = std::fs::read_to_string(out.join("openai/test.jsonl"))
+        .unwrap()
+        .lines()
+        .count();
     assert_eq!(n_test as usize, test_lines);
 
     // Sticky: another seed keeps every held-out entry held out.
     let before: Vec<i64> = ids(&db, "test");
-    build::build(Some(&ws), &Options { seed: 99, formats: vec![Format::Openai], out: tmp.path().join("ds2"), ..Options::default() }).unwrap();
+    build::build(
+        Some(&ws),
+        &Options {
+            seed: 99,
+            formats: vec![Format::Openai],
+            out: tmp.path().join("ds2"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let after = ids(&db, "test");
-    assert!(before.iter().all(|i| after.contains(i)), "{before:?} vs {after:?}");
+    assert!(
+        before.iter().all(|i| after.contains(i)),
+        "{before:?} vs {after:?}"
+    );
     // --resplit reassigns.
-    build::build(Some(&ws), &Options { seed: 99, resplit: true, formats: vec![Format::Openai], out: tmp.path().join("ds3"), ..Options::default() }).unwrap();
+    build::build(
+        Some(&ws),
+        &Options {
+            seed: 99,
+            resplit: true,
+            formats: vec![Format::Openai],
+            out: tmp.path().join("ds3"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert_ne!(ids(&db, "test"), before);
 }
 
 fn ids(db: &quill_store::Db, split: &str) -> Vec<i64> {
-    let mut st = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split = ?1 ORDER BY entry_id").unwrap();
-    st.query_map([split], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    let mut st = db
+        .conn()
+        .prepare("SELECT entry_id FROM entry_splits WHERE split = ?1 ORDER BY entry_id")
+        .unwrap();
+    st.query_map([split], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect()
 }
 
 #[test]
 fn rating_filter_weighting_and_the_verdict() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = workspace(&tmp.path().join("ws"));
-    let all = build::build(Some(&ws), &Options { out: tmp.path().join("all"), ..Options::default() }).unwrap();
-    let best = build::build(Some(&ws), &Options { min_rating: Some(4), out: tmp.path().join("best"), ..Options::default() }).unwrap();
+    let all = build::build(
+        Some(&ws),
+        &Options {
+            out: tmp.path().join("all"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let best = build::build(
+        Some(&ws),
+        &Options {
+            min_rating: Some(4),
+            out: tmp.path().join("best"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
     let n = |r: &build::Report| r.manifest.counts.examples.values().sum::<usize>();
     assert!(n(&best) < n(&all), "{} vs {}", n(&best), n(&all));
-    assert!(best.manifest.skipped.iter().any(|s| s.reason.contains("below --min-rating 4")));
-    let rep = build::build(Some(&ws), &Options { weighting: Weighting::Repeat, out: tmp.path().join("rep"), ..Options::default() }).unwrap();
-    let train = rep.manifest.files.iter().find(|f| f.split == "train").unwrap();
-    assert!(train.repeats > 0 && train.lines > n(&all) - all.manifest.counts.examples["test"] - all.manifest.counts.examples["validation"]);
+    assert!(
+        best.manifest
+            .skipped
+            .iter()
+            .any(|s| s.reason.contains("below --min-rating 4"))
+    );
+    let rep = build::build(
+        Some(&ws),
+        &Options {
+            weighting: Weighting::Repeat,
+            out: tmp.path().join("rep"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
+    let train = rep
+        .manifest
+        .files
+        .iter()
+        .find(|f| f.split == "train")
+        .unwrap();
+    assert!(
+        train.repeats > 0
+            && train.lines
+                > n(&all)
+                    - all.manifest.counts.examples["test"]
+                    - all.manifest.counts.examples["validation"]
+    );
 
     // Validation inside the workspace: the sample creator's set is usable, not strong (size).
     let data = quill_dataset::validate::leakage::load_workspace(&ws.open_db().unwrap()).unwrap();
-    let opts = validate::Options { workspace: Some(data.clone()), ..validate::Options::default() };
+    let opts = validate::Options {
+        workspace: Some(data.clone()),
+        ..validate::Options::default()
+    };
     let r = validate::validate_file(&tmp.path().join("all/openai/train.jsonl"), &opts).unwrap();
     assert_eq!(r.error_lines, 0);
     assert_eq!(r.verdict.level, Level::Usable, "{:#?}", r.verdict);
@@ -152,7 +278,11 @@ fn rating_filter_weighting_and_the_verdict() {
     let test_text = std::fs::read_to_string(tmp.path().join("all/openai/test.jsonl")).unwrap();
     let train_text = std::fs::read_to_string(tmp.path().join("all/openai/train.jsonl")).unwrap();
     let leaky = tmp.path().join("leaky.jsonl");
-    std::fs::write(&leaky, format!("{train_text}{}\n", test_text.lines().next().unwrap())).unwrap();
+    std::fs::write(
+        &leaky,
+        format!("{train_text}{}\n", test_text.lines().next().unwrap()),
+    )
+    .unwrap();
     let r = validate::validate_file(&leaky, &opts).unwrap();
     assert_eq!(r.leakage.as_ref().unwrap().train.leaked_examples, 1);
     assert_eq!(r.verdict.level, Level::NotYet);
@@ -162,7 +292,15 @@ fn rating_filter_weighting_and_the_verdict() {
 fn sources_without_data_say_so() {
     let tmp = tempfile::tempdir().unwrap();
     let ws = workspace(&tmp.path().join("ws"));
-    let err = build::build(Some(&ws), &Options { source: Source::Workflows, out: tmp.path().join("w"), ..Options::default() }).unwrap_err();
+    let err = build::build(
+        Some(&ws),
+        &Options {
+            source: Source::Workflows,
+            out: tmp.path().join("w"),
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
     assert!(err.to_string().contains("workflow"), "{err}");
     // A file source converts between formats without a workspace.
     // A file source converts between formats without a workspace; the format is detected per line.
@@ -177,16 +315,38 @@ fn sources_without_data_say_so() {
         ),
     )
     .unwrap();
-    let r = build::build(None, &Options { source: Source::File(src), formats: vec![Format::Sharegpt, Format::Alpaca], out: tmp.path().join("f"), ..Options::default() }).unwrap();
+    let r = build::build(
+        None,
+        &Options {
+            source: Source::File(src),
+            formats: vec![Format::Sharegpt, Format::Alpaca],
+            out: tmp.path().join("f"),
+            ..Options::default()
+        },
+    )
+    .unwrap();
     assert_eq!(r.manifest.counts.examples.values().sum::<usize>(), 4);
     let lines: usize = ["train", "validation", "test"]
         .iter()
-        .map(|s| std::fs::read_to_string(tmp.path().join(format!("f/alpaca/{s}.jsonl"))).unwrap().lines().count())
+        .map(|s| {
+            std::fs::read_to_string(tmp.path().join(format!("f/alpaca/{s}.jsonl")))
+                .unwrap()
+                .lines()
+                .count()
+        })
         .sum();
     assert_eq!(lines, 4);
     // Bad lines are listed with their numbers.
     let bad = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/broken_format.jsonl");
-    let err = build::build(None, &Options { source: Source::File(bad), out: tmp.path().join("g"), ..Options::default() }).unwrap_err();
+    let err = build::build(
+        None,
+        &Options {
+            source: Source::File(bad),
+            out: tmp.path().join("g"),
+            ..Options::default()
+        },
+    )
+    .unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("line 2:") && msg.contains("line 3:"), "{msg}");
 }

@@ -89,14 +89,52 @@ pub(crate) fn search(
         return Ok(Vec::new());
     };
     let (w0, w1, w2) = WEIGHTS;
-    let sql = format!(
+    // Fast path: FTS5 ranks on its own (`ORDER BY rank LIMIT n` keeps only the best n while
+    // scoring), and the scope is checked on those few rows afterwards. Joining first would make
+    // SQLite score, join and sort every matching chunk: ~7x slower at 100k chunks.
+    let over = if scope == SearchScope::All {
+        limit
+    } else {
+        limit.saturating_mul(4)
+    };
+    let fast = format!(
+        "SELECT rowid, rank FROM kb_fts WHERE kb_fts MATCH ?1 AND rank MATCH 'bm25({w0}, {w1}, {w2})'
+         ORDER BY rank LIMIT ?2"
+    );
+    let mut stmt = conn.prepare_cached(&fast)?;
+    let rows = stmt.query_map(rusqlite::params![expr, over as i64], |r| {
+        Ok((r.get::<_, i64>(0)?, -r.get::<_, f64>(1)?))
+    })?;
+    let ranked: Vec<(i64, f64)> = rows.collect::<std::result::Result<_, _>>()?;
+    let Some(want) = scope.as_db() else {
+        return Ok(ranked);
+    };
+    let fetched = ranked.len();
+    let mut scope_of = conn.prepare_cached(
+        "SELECT d.scope FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id WHERE c.id = ?1",
+    )?;
+    let mut kept = Vec::with_capacity(limit);
+    for (id, s) in ranked {
+        let sc: Option<String> = scope_of.query_row([id], |r| r.get(0)).ok();
+        if sc.as_deref() == Some(want) {
+            kept.push((id, s));
+            if kept.len() == limit {
+                return Ok(kept);
+            }
+        }
+    }
+    if fetched < over {
+        return Ok(kept); // every match was seen
+    }
+    // The other scope crowds the top of the list: filter while ranking instead.
+    let slow = format!(
         "SELECT f.rowid, bm25(kb_fts, {w0}, {w1}, {w2}) AS s
          FROM kb_fts f JOIN kb_chunks c ON c.id = f.rowid JOIN kb_documents d ON d.id = c.document_id
-         WHERE kb_fts MATCH ?1 AND (?2 IS NULL OR d.scope = ?2)
+         WHERE kb_fts MATCH ?1 AND d.scope = ?2
          ORDER BY s LIMIT ?3"
     );
-    let mut stmt = conn.prepare_cached(&sql)?;
-    let rows = stmt.query_map(rusqlite::params![expr, scope.as_db(), limit as i64], |r| {
+    let mut stmt = conn.prepare_cached(&slow)?;
+    let rows = stmt.query_map(rusqlite::params![expr, want, limit as i64], |r| {
         Ok((r.get::<_, i64>(0)?, -r.get::<_, f64>(1)?))
     })?;
     Ok(rows.collect::<std::result::Result<Vec<_>, _>>()?)

@@ -457,3 +457,46 @@ fn chunk_size_comes_from_the_knowledge_section() {
     let err = Knowledge::open(&quill_store::Workspace::open(ws.root()).unwrap()).unwrap_err();
     assert!(err.to_string().contains("chunk_tokens"), "{err}");
 }
+
+#[test]
+fn keyword_scope_filter_survives_a_crowd_from_the_other_scope() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut kb = kb_in(tmp.path());
+    kb.add_text(
+        "/d/zebra.md",
+        "Zebra",
+        "A single document about a zebra crossing.",
+        quill_knowledge::Format::Text,
+    )
+    .unwrap();
+    let items: Vec<quill_knowledge::LibraryItem> = (1..=230)
+        .map(|i| quill_knowledge::LibraryItem {
+            id: i,
+            kind: "post".into(),
+            platform: "x".into(),
+            title: None,
+            text: format!("zebra zebra zebra number {i}"),
+        })
+        .collect();
+    kb.sync_library(&items, &mut NoProgress).unwrap();
+    // 230 library chunks outrank the one document for "zebra"; the docs scope must still find it.
+    let opts = SearchOptions {
+        k: 1,
+        mode: Mode::Bm25,
+        candidates: 50,
+        ..SearchOptions::default()
+    };
+    let hits = kb.search("zebra", &opts).unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(hits[0].source, "/d/zebra.md");
+    let lib = kb
+        .search(
+            "zebra",
+            &SearchOptions {
+                scope: SearchScope::Library,
+                ..opts.clone()
+            },
+        )
+        .unwrap();
+    assert!(lib[0].source.starts_with("library:"));
+}

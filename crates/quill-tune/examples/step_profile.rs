@@ -10,6 +10,15 @@ use quill_tune::step::Stepper;
 use quill_tune::weights::BaseWeights;
 use quill_tune::{LoraConfig, LoraParams, Target};
 
+/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
+fn cpu_s() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
+    (tick(11) + tick(12)) / 100.0
+}
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps: usize = std::env::args()
         .nth(1)
@@ -34,12 +43,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let b = Batch::plain_lm(&rows);
         let _ = quill_tune::ops::profile::take();
         let t = Instant::now();
+        let c0 = cpu_s();
         let stats = st.step(&[b], 2e-4, None, None)?;
         let el = t.elapsed().as_secs_f64();
+        let cpu = cpu_s() - c0;
         println!(
-            "step {s}: loss {:.4} {:.2}s {:.1} tok/s",
+            "step {s}: loss {:.4} {el:.2}s wall {cpu:.2}s cpu {:.1} tok/s",
             stats.loss,
-            el,
             1024.0 / el
         );
         let prof = quill_tune::ops::profile::take();

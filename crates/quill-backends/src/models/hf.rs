@@ -251,8 +251,14 @@ pub fn relative_blob_link(file: &str, etag: &str) -> PathBuf {
     p.join("blobs").join(etag)
 }
 
-/// Downloads a hub file into the cache (or, when cached, verifies an LFS file's SHA-256).
+/// Downloads a hub file into the cache (or, when cached, verifies an LFS file's SHA-256), from
+/// [`endpoint`].
 pub fn pull(cache: &Path, f: &HfFile, progress: &dyn Progress) -> Result<PathBuf> {
+    pull_from(cache, f, &endpoint(), progress)
+}
+
+/// [`pull`] from an explicit endpoint (a mirror, or a test server).
+pub fn pull_from(cache: &Path, f: &HfFile, endpoint: &str, progress: &dyn Progress) -> Result<PathBuf> {
     if let Ok(p) = resolve(cache, f) {
         // LFS blobs are named by their SHA-256: check the content still matches.
         if let Some(name) = blob_name_of(&p)
@@ -263,7 +269,7 @@ pub fn pull(cache: &Path, f: &HfFile, progress: &dyn Progress) -> Result<PathBuf
         }
         return Ok(p);
     }
-    let url = f.url(&endpoint());
+    let url = f.url(endpoint);
     let meta = head(&url)?;
     let commit = meta.commit.clone().unwrap_or_else(|| f.revision.clone());
     let etag = meta.etag.clone().ok_or_else(|| ModelError::Download {

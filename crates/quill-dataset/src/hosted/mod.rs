@@ -19,7 +19,9 @@ use crate::error::{Error, Result};
 #[non_exhaustive]
 pub enum HostedError {
     /// No API key in the environment.
-    #[error("no API key: ${var} is not set\n  hint: export {var}=sk-… (or name another variable with --api-key-env)")]
+    #[error(
+        "no API key: ${var} is not set\n  hint: export {var}=sk-… (or name another variable with --api-key-env)"
+    )]
     NoKey {
         /// The variable looked at.
         var: String,
@@ -86,15 +88,28 @@ pub struct DataFiles {
 /// a folder with `train.jsonl`, or a single JSONL file.
 pub fn find_data(data: &Path) -> Result<DataFiles> {
     if data.is_file() {
-        return Ok(DataFiles { train: data.to_path_buf(), validation: None, manifest: None });
+        return Ok(DataFiles {
+            train: data.to_path_buf(),
+            validation: None,
+            manifest: None,
+        });
     }
     for dir in [data.join("openai"), data.to_path_buf()] {
         let train = dir.join("train.jsonl");
         if train.is_file() {
             let val = dir.join("validation.jsonl");
-            let validation = std::fs::metadata(&val).ok().filter(|m| m.len() > 0).map(|_| val);
-            let manifest = [data.join("manifest.json")].into_iter().find(|p| p.is_file());
-            return Ok(DataFiles { train, validation, manifest });
+            let validation = std::fs::metadata(&val)
+                .ok()
+                .filter(|m| m.len() > 0)
+                .map(|_| val);
+            let manifest = [data.join("manifest.json")]
+                .into_iter()
+                .find(|p| p.is_file());
+            return Ok(DataFiles {
+                train,
+                validation,
+                manifest,
+            });
         }
     }
     Err(Error::Invalid(format!(
@@ -122,11 +137,19 @@ pub struct StartOptions {
 }
 
 /// Uploads the files and creates the job. `progress` gets one line per step.
-pub fn start(client: &Client, files: &DataFiles, opts: &StartOptions, progress: &mut dyn FnMut(&str)) -> Result<(Job, String, Option<String>)> {
+pub fn start(
+    client: &Client,
+    files: &DataFiles,
+    opts: &StartOptions,
+    progress: &mut dyn FnMut(&str),
+) -> Result<(Job, String, Option<String>)> {
     if let Some(s) = &opts.suffix
         && s.chars().count() > 64
     {
-        return Err(Error::Invalid(format!("--suffix is {} characters; the service allows at most 64", s.chars().count())));
+        return Err(Error::Invalid(format!(
+            "--suffix is {} characters; the service allows at most 64",
+            s.chars().count()
+        )));
     }
     progress(&format!("uploading {}", files.train.display()));
     let train = client.upload_file(&files.train)?;
@@ -148,7 +171,12 @@ pub fn start(client: &Client, files: &DataFiles, opts: &StartOptions, progress: 
         validation_file: validation.clone(),
         suffix: opts.suffix.clone(),
         seed: opts.seed,
-        method: Method { kind: "supervised".into(), supervised: Some(Supervised { hyperparameters: hp }) },
+        method: Method {
+            kind: "supervised".into(),
+            supervised: Some(Supervised {
+                hyperparameters: hp,
+            }),
+        },
     };
     progress("creating the fine-tuning job");
     let job = client.create_job(&req)?;
@@ -157,13 +185,23 @@ pub fn start(client: &Client, files: &DataFiles, opts: &StartOptions, progress: 
 
 /// Polls a job until it ends, passing every new event and each status to `on_update`.
 /// `interval` is the pause between polls; `max_polls` bounds the loop (None = until terminal).
-pub fn follow(client: &Client, id: &str, interval: Duration, max_polls: Option<u64>, on_update: &mut dyn FnMut(&Job, &[Event])) -> Result<Job> {
+pub fn follow(
+    client: &Client,
+    id: &str,
+    interval: Duration,
+    max_polls: Option<u64>,
+    on_update: &mut dyn FnMut(&Job, &[Event]),
+) -> Result<Job> {
     let mut seen: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut polls = 0u64;
     loop {
         let job = client.retrieve_job(id)?;
         let page = client.list_events(id, None, 100)?;
-        let mut fresh: Vec<Event> = page.data.into_iter().filter(|e| seen.insert(e.id.clone())).collect();
+        let mut fresh: Vec<Event> = page
+            .data
+            .into_iter()
+            .filter(|e| seen.insert(e.id.clone()))
+            .collect();
         // The API lists newest first; show oldest first.
         fresh.sort_by_key(|e| e.created_at.unwrap_or(0));
         on_update(&job, &fresh);
@@ -201,16 +239,32 @@ pub struct Recorded {
 }
 
 /// Records a new job (or refreshes a known one) in `hosted_jobs`.
-pub fn record(db: &mut quill_store::Db, base_url: &str, job: &Job, files: Option<(&DataFiles, &str, Option<&str>)>) -> Result<()> {
+pub fn record(
+    db: &mut quill_store::Db,
+    base_url: &str,
+    job: &Job,
+    files: Option<(&DataFiles, &str, Option<&str>)>,
+) -> Result<()> {
     let now = quill_store::now_rfc3339();
     let (dataset_dir, manifest_sha, training_file, validation_file) = match files {
         Some((f, t, v)) => (
-            f.manifest.as_ref().and_then(|m| m.parent()).map(|d| d.display().to_string()),
-            f.manifest.as_ref().and_then(|m| std::fs::read(m).ok()).map(|b| crate::text::sha256_hex(&b)),
+            f.manifest
+                .as_ref()
+                .and_then(|m| m.parent())
+                .map(|d| d.display().to_string()),
+            f.manifest
+                .as_ref()
+                .and_then(|m| std::fs::read(m).ok())
+                .map(|b| crate::text::sha256_hex(&b)),
             t.to_string(),
             v.map(str::to_string),
         ),
-        None => (None, None, job.training_file.clone().unwrap_or_default(), job.validation_file.clone()),
+        None => (
+            None,
+            None,
+            job.training_file.clone().unwrap_or_default(),
+            job.validation_file.clone(),
+        ),
     };
     let err = job.error.as_ref().and_then(|e| e.message.clone());
     db.write(|tx| -> Result<()> {
@@ -267,21 +321,44 @@ pub fn recorded(db: &quill_store::Db) -> Result<Vec<Recorded>> {
 pub fn backend_name(job: &Job) -> String {
     let tail: String = match &job.suffix {
         Some(s) if !s.is_empty() => s.clone(),
-        _ => job.id.trim_start_matches("ftjob-").chars().take(8).collect(),
+        _ => job
+            .id
+            .trim_start_matches("ftjob-")
+            .chars()
+            .take(8)
+            .collect(),
     };
-    let clean: String = tail.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' }).collect();
+    let clean: String = tail
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                c.to_ascii_lowercase()
+            } else {
+                '-'
+            }
+        })
+        .collect();
     format!("openai-ft-{clean}")
 }
 
 /// Adds `[backends.NAME]` for a succeeded job's model to quill.toml (appended as text, so the
 /// creator's comments survive; atomic) and notes it on the job. Returns the name, or None when
 /// the job has no model yet. An existing section of that name is left alone.
-pub fn add_backend(ws: &quill_store::Workspace, db: &mut quill_store::Db, base_url: &str, key_env: &str, job: &Job) -> Result<Option<String>> {
-    let Some(model) = &job.fine_tuned_model else { return Ok(None) };
+pub fn add_backend(
+    ws: &quill_store::Workspace,
+    db: &mut quill_store::Db,
+    base_url: &str,
+    key_env: &str,
+    job: &Job,
+) -> Result<Option<String>> {
+    let Some(model) = &job.fine_tuned_model else {
+        return Ok(None);
+    };
     let name = backend_name(job);
     if !ws.config().backends.contains_key(&name) {
         let path = ws.config_path();
-        let mut text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let mut text =
+            std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -297,7 +374,10 @@ pub fn add_backend(ws: &quill_store::Workspace, db: &mut quill_store::Db, base_u
         quill_store::atomic_write(&path, text.as_bytes())?;
     }
     db.write(|tx| -> Result<()> {
-        tx.execute("UPDATE hosted_jobs SET backend_name = ?1 WHERE job_id = ?2", rusqlite::params![name, job.id])?;
+        tx.execute(
+            "UPDATE hosted_jobs SET backend_name = ?1 WHERE job_id = ?2",
+            rusqlite::params![name, job.id],
+        )?;
         Ok(())
     })?;
     Ok(Some(name))

@@ -1,4 +1,5 @@
-//! Exact and near-duplicate detection: MinHash signatures over word 3-gram shingles, with LSH
+//! Exact and near-duplicate detection: MinHash signatures (one-permutation hashing) over word
+//! 3-gram shingles, with LSH
 //! banding to find candidate pairs in linear time, and the exact Jaccard similarity of the
 //! shingle sets to confirm each candidate (so the LSH only decides what to compare, never what
 //! to report).
@@ -52,16 +53,37 @@ fn fnv1a(s: &str) -> u64 {
     h
 }
 
-/// Per-function constants (odd multipliers), fixed so signatures are comparable across runs.
-fn constants() -> &'static [(u64, u64); NUM_HASHES] {
-    static C: std::sync::OnceLock<[(u64, u64); NUM_HASHES]> = std::sync::OnceLock::new();
-    C.get_or_init(|| {
-        let mut c = [(0u64, 0u64); NUM_HASHES];
-        for (i, slot) in c.iter_mut().enumerate() {
-            *slot = (splitmix(i as u64 * 2 + 1) | 1, splitmix(i as u64 * 2 + 2));
+/// One-permutation MinHash with rotation densification (Shrivastava & Li, 2014/2017): each
+/// shingle is hashed once and lands in one of [`NUM_HASHES`] bins, which keeps the minimum; an
+/// empty bin borrows the next non-empty bin's value, salted by the distance. O(shingles) per
+/// text instead of O(shingles × hashes), with the same collision probability per bin.
+fn signature(shingles: &[u64]) -> [u64; NUM_HASHES] {
+    const BITS: u32 = NUM_HASHES.trailing_zeros();
+    let mut sig = [u64::MAX; NUM_HASHES];
+    for &s in shingles {
+        let h = splitmix(s ^ 0x0DD5_EED5);
+        let bin = (h >> (64 - BITS)) as usize;
+        let v = h & (u64::MAX >> BITS);
+        if v < sig[bin] {
+            sig[bin] = v;
         }
-        c
-    })
+    }
+    if shingles.is_empty() {
+        return sig;
+    }
+    let filled = sig;
+    for i in 0..NUM_HASHES {
+        if filled[i] == u64::MAX {
+            let mut d = 1;
+            while filled[(i + d) % NUM_HASHES] == u64::MAX {
+                d += 1;
+            }
+            sig[i] = splitmix(
+                filled[(i + d) % NUM_HASHES] ^ (d as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            );
+        }
+    }
+    sig
 }
 
 impl Doc {
@@ -70,22 +92,25 @@ impl Doc {
         let mut hashes: Vec<u64> = Vec::new();
         for_each_word(text, |x| hashes.push(fnv1a(x)));
         let mut shingles: Vec<u64> = if hashes.len() < SHINGLE {
-            if hashes.is_empty() { Vec::new() } else { vec![splitmix(hashes.iter().fold(0, |a, &h| a.rotate_left(21) ^ h))] }
+            if hashes.is_empty() {
+                Vec::new()
+            } else {
+                vec![splitmix(
+                    hashes.iter().fold(0, |a, &h| a.rotate_left(21) ^ h),
+                )]
+            }
         } else {
-            hashes.windows(SHINGLE).map(|g| splitmix(g[0] ^ g[1].rotate_left(21) ^ g[2].rotate_left(42))).collect()
+            hashes
+                .windows(SHINGLE)
+                .map(|g| splitmix(g[0] ^ g[1].rotate_left(21) ^ g[2].rotate_left(42)))
+                .collect()
         };
         shingles.sort_unstable();
         shingles.dedup();
-        let mut sig = [u64::MAX; NUM_HASHES];
-        for (slot, &(a, b)) in sig.iter_mut().zip(constants().iter()) {
-            for &s in &shingles {
-                let h = (s ^ b).wrapping_mul(a);
-                if h < *slot {
-                    *slot = h;
-                }
-            }
+        Self {
+            sig: signature(&shingles),
+            shingles,
         }
-        Self { shingles, sig }
     }
 
     /// Whether the text had no words.
@@ -106,7 +131,11 @@ impl Doc {
 pub fn jaccard(a: &Doc, b: &Doc) -> f64 {
     let inter = intersection(&a.shingles, &b.shingles);
     let union = a.shingles.len() + b.shingles.len() - inter;
-    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
+    if union == 0 {
+        0.0
+    } else {
+        inter as f64 / union as f64
+    }
 }
 
 /// Share of `part`'s shingles found in `whole` (a passage copied into a longer text).
@@ -192,7 +221,9 @@ impl<'a> Index<'a> {
             for x in 0..b.len() {
                 for y in x + 1..b.len() {
                     let (i, j) = (b[x].min(b[y]), b[x].max(b[y]));
-                    if !skip.get(i as usize).copied().unwrap_or(false) && !skip.get(j as usize).copied().unwrap_or(false) {
+                    if !skip.get(i as usize).copied().unwrap_or(false)
+                        && !skip.get(j as usize).copied().unwrap_or(false)
+                    {
                         cand.push((i, j));
                     }
                 }
@@ -202,10 +233,16 @@ impl<'a> Index<'a> {
         cand.dedup();
         let mut out: Vec<(usize, usize, f64)> = cand
             .par_iter()
-            .map(|&(i, j)| (i as usize, j as usize, jaccard(&self.docs[i as usize], &self.docs[j as usize])))
+            .map(|&(i, j)| {
+                (
+                    i as usize,
+                    j as usize,
+                    jaccard(&self.docs[i as usize], &self.docs[j as usize]),
+                )
+            })
             .filter(|&(_, _, s)| s >= threshold)
             .collect();
-        out.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        out.sort_by_key(|a| (a.0, a.1));
         out
     }
 }
@@ -223,15 +260,26 @@ mod tests {
         let s = jaccard(&d[0], &d[1]);
         assert!(s > 0.8, "{s}");
         let idx = Index::new(&d);
-        assert_eq!(idx.pairs_within(NEAR_THRESHOLD, &[false; 3]), vec![(0, 1, s)]);
-        assert_eq!(idx.query(&Doc::new(edited), NEAR_THRESHOLD).first().map(|x| x.0), Some(1));
+        assert_eq!(
+            idx.pairs_within(NEAR_THRESHOLD, &[false; 3]),
+            vec![(0, 1, s)]
+        );
+        assert_eq!(
+            idx.query(&Doc::new(edited), NEAR_THRESHOLD)
+                .first()
+                .map(|x| x.0),
+            Some(1)
+        );
         assert!(jaccard(&d[0], &d[2]) < 0.05);
     }
 
     #[test]
     fn containment_sees_a_passage_inside_a_longer_text() {
-        let passage = Doc::new("Book the kickoff before you hang up the sales call and send the calendar.");
-        let whole = Doc::new("Quick one. Book the kickoff before you hang up the sales call and send the calendar. Then wait for nothing and nobody.");
+        let passage =
+            Doc::new("Book the kickoff before you hang up the sales call and send the calendar.");
+        let whole = Doc::new(
+            "Quick one. Book the kickoff before you hang up the sales call and send the calendar. Then wait for nothing and nobody.",
+        );
         assert!(containment(&passage, &whole) > 0.99);
         assert!(jaccard(&passage, &whole) < 0.7);
     }

@@ -47,9 +47,15 @@ pub struct WorkspaceData {
 /// validation does not need the embedding model.
 pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
     let phrases = quill_library::phrases(db)?;
-    let banned = phrases.banned.into_iter().map(|p| (p.text, p.replacement)).collect();
+    let banned = phrases
+        .banned
+        .into_iter()
+        .map(|p| (p.text, p.replacement))
+        .collect();
     let test_ids: std::collections::HashSet<i64> = {
-        let mut st = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
+        let mut st = db
+            .conn()
+            .prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
         let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
@@ -61,7 +67,11 @@ pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
             continue;
         }
         if test_ids.contains(&e.id) {
-            test_entries.push((e.id, format!("entry {} ({} {})", e.id, e.platform, e.kind), e.text));
+            test_entries.push((
+                e.id,
+                format!("entry {} ({} {})", e.id, e.platform, e.kind),
+                e.text,
+            ));
         } else {
             pool.push((e.id, e.text));
         }
@@ -70,10 +80,20 @@ pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
         let mut st = db.conn().prepare(
             "SELECT d.source, c.ord, c.text FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id ORDER BY c.id",
         )?;
-        let rows = st.query_map([], |r| Ok((format!("{} #{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?), r.get::<_, String>(2)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                format!("{} #{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?),
+                r.get::<_, String>(2)?,
+            ))
+        })?;
         rows.collect::<std::result::Result<Vec<_>, _>>()?
     };
-    Ok(WorkspaceData { banned, pool, kb, test_entries })
+    Ok(WorkspaceData {
+        banned,
+        pool,
+        kb,
+        test_entries,
+    })
 }
 
 /// One leaked test example.
@@ -118,7 +138,10 @@ impl LeakageReport {
     pub fn total(&self) -> usize {
         self.train.leaked_examples
             + self.few_shot_pool.as_ref().map_or(0, |c| c.leaked_examples)
-            + self.knowledge_base.as_ref().map_or(0, |c| c.leaked_examples)
+            + self
+                .knowledge_base
+                .as_ref()
+                .map_or(0, |c| c.leaked_examples)
     }
 }
 
@@ -128,11 +151,20 @@ fn finish(mut leaks: Vec<Leak>) -> LeakCheck {
     tests.dedup();
     let leaked_examples = tests.len();
     leaks.truncate(50);
-    LeakCheck { leaked_examples, leaks }
+    LeakCheck {
+        leaked_examples,
+        leaks,
+    }
 }
 
 /// Test texts found in a set of (label, text) targets, exactly or nearly (LSH + Jaccard).
-pub fn against_texts(test: &TestSet, test_docs: &[Doc], labels: &[String], texts: &[String], docs: &[Doc]) -> LeakCheck {
+pub fn against_texts(
+    test: &TestSet,
+    test_docs: &[Doc],
+    labels: &[String],
+    texts: &[String],
+    docs: &[Doc],
+) -> LeakCheck {
     let mut by_norm: HashMap<String, usize> = HashMap::new();
     for (i, t) in texts.iter().enumerate() {
         by_norm.entry(normalize(t)).or_insert(i);
@@ -145,11 +177,21 @@ pub fn against_texts(test: &TestSet, test_docs: &[Doc], labels: &[String], texts
             continue;
         }
         if let Some(&i) = by_norm.get(&n) {
-            leaks.push(Leak { test: label.clone(), found_in: labels[i].clone(), kind: "exact", similarity: 1.0 });
+            leaks.push(Leak {
+                test: label.clone(),
+                found_in: labels[i].clone(),
+                kind: "exact",
+                similarity: 1.0,
+            });
             continue;
         }
         if let Some(&(i, s)) = index.query(qd, NEAR_THRESHOLD).first() {
-            leaks.push(Leak { test: label.clone(), found_in: labels[i].clone(), kind: "near", similarity: s });
+            leaks.push(Leak {
+                test: label.clone(),
+                found_in: labels[i].clone(),
+                kind: "near",
+                similarity: s,
+            });
         }
     }
     finish(leaks)
@@ -168,12 +210,29 @@ pub fn against_pool(test: &TestSet, test_docs: &[Doc], pool: &[(i64, String)]) -
     for ((label, id, text), qd) in test.items.iter().zip(test_docs) {
         let not_self = |i: &usize| Some(pool[*i].0) != *id;
         let n = normalize(text);
-        if let Some(i) = by_norm.get(&n).and_then(|v| v.iter().copied().find(not_self)) {
-            leaks.push(Leak { test: label.clone(), found_in: format!("entry {}", pool[i].0), kind: "exact", similarity: 1.0 });
+        if let Some(i) = by_norm
+            .get(&n)
+            .and_then(|v| v.iter().copied().find(not_self))
+        {
+            leaks.push(Leak {
+                test: label.clone(),
+                found_in: format!("entry {}", pool[i].0),
+                kind: "exact",
+                similarity: 1.0,
+            });
             continue;
         }
-        if let Some((i, s)) = index.query(qd, NEAR_THRESHOLD).into_iter().find(|(i, _)| not_self(i)) {
-            leaks.push(Leak { test: label.clone(), found_in: format!("entry {}", pool[i].0), kind: "near", similarity: s });
+        if let Some((i, s)) = index
+            .query(qd, NEAR_THRESHOLD)
+            .into_iter()
+            .find(|(i, _)| not_self(i))
+        {
+            leaks.push(Leak {
+                test: label.clone(),
+                found_in: format!("entry {}", pool[i].0),
+                kind: "near",
+                similarity: s,
+            });
         }
     }
     finish(leaks)
@@ -196,7 +255,12 @@ pub fn against_kb(test: &TestSet, test_docs: &[Doc], kb: &[(String, String)]) ->
                     continue;
                 }
                 if norms[i] == n {
-                    return Some(Leak { test: label.clone(), found_in: kb[i].0.clone(), kind: "exact", similarity: 1.0 });
+                    return Some(Leak {
+                        test: label.clone(),
+                        found_in: kb[i].0.clone(),
+                        kind: "exact",
+                        similarity: 1.0,
+                    });
                 }
                 let j = dedup::jaccard(qd, cd);
                 let mut s = if j >= NEAR_THRESHOLD { j } else { 0.0 };
@@ -212,7 +276,12 @@ pub fn against_kb(test: &TestSet, test_docs: &[Doc], kb: &[(String, String)]) ->
                     best = Some((i, "near", s));
                 }
             }
-            best.map(|(i, kind, s)| Leak { test: label.clone(), found_in: kb[i].0.clone(), kind, similarity: s })
+            best.map(|(i, kind, s)| Leak {
+                test: label.clone(),
+                found_in: kb[i].0.clone(),
+                kind,
+                similarity: s,
+            })
         })
         .collect();
     finish(leaks)

@@ -204,7 +204,11 @@ pub fn truthy(v: &Value) -> bool {
 }
 
 fn crash(exception: &str, message: String, line: Option<usize>) -> Crash {
-    Crash { exception: exception.into(), message, line }
+    Crash {
+        exception: exception.into(),
+        message,
+        line,
+    }
 }
 
 /// `for x in v`: lists give elements, strings characters, dicts keys; anything else raises.
@@ -212,9 +216,19 @@ fn crash(exception: &str, message: String, line: Option<usize>) -> Crash {
 fn py_iter(v: &Value) -> Result<Vec<Cow<'_, Value>>, Crash> {
     match v {
         Value::Array(a) => Ok(a.iter().map(Cow::Borrowed).collect()),
-        Value::String(s) => Ok(s.chars().map(|c| Cow::Owned(Value::String(c.to_string()))).collect()),
-        Value::Object(o) => Ok(o.keys().map(|k| Cow::Owned(Value::String(k.clone()))).collect()),
-        other => Err(crash("TypeError", format!("'{}' object is not iterable", py_type(other)), None)),
+        Value::String(s) => Ok(s
+            .chars()
+            .map(|c| Cow::Owned(Value::String(c.to_string())))
+            .collect()),
+        Value::Object(o) => Ok(o
+            .keys()
+            .map(|k| Cow::Owned(Value::String(k.clone())))
+            .collect()),
+        other => Err(crash(
+            "TypeError",
+            format!("'{}' object is not iterable", py_type(other)),
+            None,
+        )),
     }
 }
 
@@ -224,7 +238,11 @@ fn py_len(v: &Value) -> Result<usize, Crash> {
         Value::Array(a) => Ok(a.len()),
         Value::String(s) => Ok(s.chars().count()),
         Value::Object(o) => Ok(o.len()),
-        other => Err(crash("TypeError", format!("object of type '{}' has no len()", py_type(other)), None)),
+        other => Err(crash(
+            "TypeError",
+            format!("object of type '{}' has no len()", py_type(other)),
+            None,
+        )),
     }
 }
 
@@ -234,17 +252,35 @@ fn py_contains(v: &Value, key: &str) -> Result<bool, Crash> {
         Value::Object(o) => Ok(o.contains_key(key)),
         Value::Array(a) => Ok(a.iter().any(|x| x.as_str() == Some(key))),
         Value::String(s) => Ok(s.contains(key)),
-        other => Err(crash("TypeError", format!("argument of type '{}' is not iterable", py_type(other)), None)),
+        other => Err(crash(
+            "TypeError",
+            format!("argument of type '{}' is not iterable", py_type(other)),
+            None,
+        )),
     }
 }
 
 /// `v["key"]` for a string key.
 fn py_getitem<'a>(v: &'a Value, key: &str) -> Result<&'a Value, Crash> {
     match v {
-        Value::Object(o) => o.get(key).ok_or_else(|| crash("KeyError", format!("'{key}'"), None)),
-        Value::Array(_) => Err(crash("TypeError", "list indices must be integers or slices, not str".into(), None)),
-        Value::String(_) => Err(crash("TypeError", "string indices must be integers, not 'str'".into(), None)),
-        other => Err(crash("TypeError", format!("'{}' object is not subscriptable", py_type(other)), None)),
+        Value::Object(o) => o
+            .get(key)
+            .ok_or_else(|| crash("KeyError", format!("'{key}'"), None)),
+        Value::Array(_) => Err(crash(
+            "TypeError",
+            "list indices must be integers or slices, not str".into(),
+            None,
+        )),
+        Value::String(_) => Err(crash(
+            "TypeError",
+            "string indices must be integers, not 'str'".into(),
+            None,
+        )),
+        other => Err(crash(
+            "TypeError",
+            format!("'{}' object is not subscriptable", py_type(other)),
+            None,
+        )),
     }
 }
 
@@ -252,7 +288,11 @@ fn py_getitem<'a>(v: &'a Value, key: &str) -> Result<&'a Value, Crash> {
 fn py_get<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, Crash> {
     match v {
         Value::Object(o) => Ok(o.get(key)),
-        other => Err(crash("AttributeError", format!("'{}' object has no attribute 'get'", py_type(other)), None)),
+        other => Err(crash(
+            "AttributeError",
+            format!("'{}' object has no attribute 'get'", py_type(other)),
+            None,
+        )),
     }
 }
 
@@ -269,13 +309,23 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
     let bad = lines.iter().position(|l| !matches!(l, Line::Json(_)));
     if let Some(i) = bad {
         let c = match &lines[i] {
-            Line::NotUtf8 => crash("UnicodeDecodeError", "'utf-8' codec can't decode the file".into(), Some(i + 1)),
-            Line::Blank => crash("JSONDecodeError", "Expecting value: line 1 column 1 (char 0)".into(), Some(i + 1)),
+            Line::NotUtf8 => crash(
+                "UnicodeDecodeError",
+                "'utf-8' codec can't decode the file".into(),
+                Some(i + 1),
+            ),
+            Line::Blank => crash(
+                "JSONDecodeError",
+                "Expecting value: line 1 column 1 (char 0)".into(),
+                Some(i + 1),
+            ),
             Line::Invalid(m) => crash("JSONDecodeError", m.clone(), Some(i + 1)),
             Line::Json(_) => unreachable_crash(),
         };
         fn skipped<T>() -> Cell<T> {
-            Cell::Skipped { reason: "the data loading cell crashed, so `dataset` is undefined".into() }
+            Cell::Skipped {
+                reason: "the data loading cell crashed, so `dataset` is undefined".into(),
+            }
         }
         return NotebookReport {
             encoding: "cl100k_base",
@@ -306,16 +356,29 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
     let cost = match (&warnings, convo_lens) {
         (Cell::Ok(_), Some(lens)) => {
             let c = cost_cell(dataset.len() as u64, &lens);
-            transcript.push(format!("Dataset has ~{} tokens that will be charged for during training", c.n_billing_tokens_in_dataset));
-            transcript.push(format!("By default, you'll train for {} epochs on this dataset", c.n_epochs));
-            transcript.push(format!("By default, you'll be charged for ~{} tokens", c.charged_tokens));
+            transcript.push(format!(
+                "Dataset has ~{} tokens that will be charged for during training",
+                c.n_billing_tokens_in_dataset
+            ));
+            transcript.push(format!(
+                "By default, you'll train for {} epochs on this dataset",
+                c.n_epochs
+            ));
+            transcript.push(format!(
+                "By default, you'll be charged for ~{} tokens",
+                c.charged_tokens
+            ));
             Cell::Ok(c)
         }
-        _ => Cell::Skipped { reason: "needs the token counts of the warnings cell, which crashed".into() },
+        _ => Cell::Skipped {
+            reason: "needs the token counts of the warnings cell, which crashed".into(),
+        },
     };
     NotebookReport {
         encoding: "cl100k_base",
-        load: Cell::Ok(Loaded { num_examples: dataset.len() }),
+        load: Cell::Ok(Loaded {
+            num_examples: dataset.len(),
+        }),
         first_example,
         format_errors,
         warnings,
@@ -325,7 +388,11 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
 }
 
 fn unreachable_crash() -> Crash {
-    crash("InternalError", "a parsed line was reported as bad".into(), None)
+    crash(
+        "InternalError",
+        "a parsed line was reported as bad".into(),
+        None,
+    )
 }
 
 /// The format checks cell, statement by statement.
@@ -355,7 +422,9 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
                 }
                 let unrecognized = match message {
                     Value::Object(o) => o.keys().any(|k| !KEYS.contains(&k.as_str())),
-                    Value::Array(a) => a.iter().any(|k| !k.as_str().is_some_and(|s| KEYS.contains(&s))),
+                    Value::Array(a) => a
+                        .iter()
+                        .any(|k| !k.as_str().is_some_and(|s| KEYS.contains(&s))),
                     Value::String(s) => !s.is_empty(),
                     _ => false,
                 };
@@ -363,7 +432,10 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
                     bump("message_unrecognized_key");
                 }
                 let role = py_get(message, "role")?;
-                if !role.and_then(Value::as_str).is_some_and(|r| matches!(r, "system" | "user" | "assistant" | "function")) {
+                if !role
+                    .and_then(Value::as_str)
+                    .is_some_and(|r| matches!(r, "system" | "user" | "assistant" | "function"))
+                {
                     bump("unrecognized_role");
                 }
                 let content = py_get(message, "content")?;
@@ -398,7 +470,12 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
             transcript.push(format!("{k}: {v}"));
         }
     }
-    Cell::Ok(FormatErrors { errors: errors.into_iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect() })
+    Cell::Ok(FormatErrors {
+        errors: errors
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), Value::from(v)))
+            .collect(),
+    })
 }
 
 /// `any(message["role"] == role for message in messages)`, short-circuiting like Python.
@@ -441,8 +518,12 @@ fn warnings_cell(
             return (Cell::Crashed(at(c, i + 1)), None);
         }
     }
-    transcript.push(format!("Num examples missing system message: {n_missing_system}"));
-    transcript.push(format!("Num examples missing user message: {n_missing_user}"));
+    transcript.push(format!(
+        "Num examples missing system message: {n_missing_system}"
+    ));
+    transcript.push(format!(
+        "Num examples missing user message: {n_missing_user}"
+    ));
     let empty = || crash("ValueError", "min() arg is an empty sequence".into(), None);
     let mut dists = Vec::new();
     for (values, name) in [
@@ -456,11 +537,22 @@ fn warnings_cell(
             return (Cell::Crashed(empty()), None);
         };
         transcript.push(format!("min / max: {}, {}", d.min, d.max));
-        transcript.push(format!("mean / median: {}, {}", py_float(d.mean), py_float(d.median)));
-        transcript.push(format!("p5 / p95: {}, {}", py_float(d.p10), py_float(d.p90)));
+        transcript.push(format!(
+            "mean / median: {}, {}",
+            py_float(d.mean),
+            py_float(d.median)
+        ));
+        transcript.push(format!(
+            "p5 / p95: {}, {}",
+            py_float(d.p10),
+            py_float(d.p90)
+        ));
         dists.push(d);
     }
-    let n_too_long = convo_lens.iter().filter(|&&l| l > MAX_TOKENS_PER_EXAMPLE).count() as u64;
+    let n_too_long = convo_lens
+        .iter()
+        .filter(|&&l| l > MAX_TOKENS_PER_EXAMPLE)
+        .count() as u64;
     transcript.push(String::new());
     transcript.push(format!("{n_too_long} examples may be over the 16,385 token limit, they will be truncated during fine-tuning"));
     let w = Warnings {
@@ -493,7 +585,11 @@ fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> R
         let m = m.as_ref();
         num += 3;
         let Value::Object(o) = m else {
-            return Err(crash("AttributeError", format!("'{}' object has no attribute 'items'", py_type(m)), None));
+            return Err(crash(
+                "AttributeError",
+                format!("'{}' object has no attribute 'items'", py_type(m)),
+                None,
+            ));
         };
         let mt = toks.and_then(|t| t.get(mi)).and_then(Option::as_ref);
         for (ki, key) in o.keys().enumerate() {
@@ -506,7 +602,10 @@ fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> R
     Ok(num + 3)
 }
 
-fn num_assistant_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> Result<u64, Crash> {
+fn num_assistant_tokens_from_messages(
+    messages: &Value,
+    toks: Option<&ExampleTokens>,
+) -> Result<u64, Crash> {
     let mut num = 0u64;
     for (mi, m) in py_iter(messages)?.iter().enumerate() {
         let m = m.as_ref();
@@ -529,15 +628,63 @@ pub fn cost_cell(n_train_examples: u64, convo_lens: &[u64]) -> Cost {
     } else if n_train_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES {
         n_epochs = MIN_DEFAULT_EPOCHS.max(MAX_TARGET_EXAMPLES / n_train_examples);
     }
-    let billing: u64 = convo_lens.iter().map(|&l| l.min(MAX_TOKENS_PER_EXAMPLE)).sum();
-    Cost { n_train_examples, n_epochs, n_billing_tokens_in_dataset: billing, charged_tokens: n_epochs * billing }
+    let billing: u64 = convo_lens
+        .iter()
+        .map(|&l| l.min(MAX_TOKENS_PER_EXAMPLE))
+        .sum();
+    Cost {
+        n_train_examples,
+        n_epochs,
+        n_billing_tokens_in_dataset: billing,
+        charged_tokens: n_epochs * billing,
+    }
 }
 
 /// Token counts (cl100k) for the values of every message of one line, when the line is an object
 /// whose `messages` is a list. Run in parallel before [`run`], which is sequential.
 pub fn example_tokens(line: &Line, bpe: &tiktoken_rs::CoreBPE) -> Option<ExampleTokens> {
-    let Line::Json(Value::Object(o)) = line else { return None };
-    let Some(Value::Array(msgs)) = o.get("messages") else { return None };
+    example_tokens_cached(line, bpe, &mut TokenCache::default())
+}
+
+/// Token counts of short strings seen before: fine-tuning files repeat the same system prompt
+/// and role names on every line, and counting them once per thread instead of once per line is
+/// a large share of the work saved.
+#[derive(Default)]
+pub struct TokenCache(std::collections::HashMap<String, usize>);
+
+impl TokenCache {
+    const MAX_LEN: usize = 4096;
+    const MAX_ENTRIES: usize = 4096;
+
+    /// Tokens of `s`, from the cache when possible.
+    pub fn count(&mut self, bpe: &tiktoken_rs::CoreBPE, s: &str) -> usize {
+        if s.len() > Self::MAX_LEN {
+            return super::tokens::count(bpe, s);
+        }
+        if let Some(&n) = self.0.get(s) {
+            return n;
+        }
+        let n = super::tokens::count(bpe, s);
+        if self.0.len() >= Self::MAX_ENTRIES {
+            self.0.clear();
+        }
+        self.0.insert(s.to_string(), n);
+        n
+    }
+}
+
+/// [`example_tokens`] with a caller-held cache (one per worker thread).
+pub fn example_tokens_cached(
+    line: &Line,
+    bpe: &tiktoken_rs::CoreBPE,
+    cache: &mut TokenCache,
+) -> Option<ExampleTokens> {
+    let Line::Json(Value::Object(o)) = line else {
+        return None;
+    };
+    let Some(Value::Array(msgs)) = o.get("messages") else {
+        return None;
+    };
     Some(
         msgs.iter()
             .map(|m| {
@@ -545,7 +692,7 @@ pub fn example_tokens(line: &Line, bpe: &tiktoken_rs::CoreBPE) -> Option<Example
                     mo.values()
                         .map(|v| match v {
                             Value::String(s) => ValTok::Str {
-                                n: super::tokens::count(bpe, s),
+                                n: cache.count(bpe, s),
                                 special: super::tokens::has_cl100k_special(s),
                             },
                             _ => ValTok::NotStr,
@@ -579,7 +726,11 @@ mod tests {
         let a = |t: &str| format!(r#"{{"role": "assistant", "content": "{t}"}}"#);
         let banana = "Eat a banana!".repeat(2000);
         [
-            format!(r#"{{"messages": [{sys}, {}, {}]}}"#, u("I fell off my bike today."), a("It's great that you're getting exercise outdoors!")),
+            format!(
+                r#"{{"messages": [{sys}, {}, {}]}}"#,
+                u("I fell off my bike today."),
+                a("It's great that you're getting exercise outdoors!")
+            ),
             format!(
                 r#"{{"messages": [{sys}, {}, {}, {}, {}, {}, {}, {}, {}]}}"#,
                 u("I lost my tennis match today."),
@@ -591,9 +742,17 @@ mod tests {
                 u("I don't even know how to play golf."),
                 a("It's easy to learn!")
             ),
-            format!(r#"{{"messages": [{}, {}]}}"#, u("I lost my book today."), a("You can read everything on ebooks these days!")),
+            format!(
+                r#"{{"messages": [{}, {}]}}"#,
+                u("I lost my book today."),
+                a("You can read everything on ebooks these days!")
+            ),
             format!(r#"{{"messages": [{sys}, {}]}}"#, a("You're great!")),
-            format!(r#"{{"messages": [{sys}, {}, {}]}}"#, u("I'm hungry."), a(&banana)),
+            format!(
+                r#"{{"messages": [{sys}, {}, {}]}}"#,
+                u("I'm hungry."),
+                a(&banana)
+            ),
         ]
         .join("\n")
     }
@@ -634,9 +793,13 @@ mod tests {
 
     #[test]
     fn integer_weight_crashes_the_token_cell_but_not_the_checks() {
-        let r = nb(r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":1}]}"#);
+        let r = nb(
+            r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":1}]}"#,
+        );
         assert_eq!(r.format_errors.ok().unwrap().errors.len(), 0);
-        let Cell::Crashed(c) = &r.warnings else { panic!("{:?}", r.warnings) };
+        let Cell::Crashed(c) = &r.warnings else {
+            panic!("{:?}", r.warnings)
+        };
         assert_eq!((c.exception.as_str(), c.line), ("TypeError", Some(1)));
         assert!(matches!(r.cost, Cell::Skipped { .. }));
     }
@@ -653,7 +816,10 @@ mod tests {
         .join("\n");
         let r = nb(&text);
         let errs = &r.format_errors.ok().unwrap().errors;
-        let got: Vec<(String, u64)> = errs.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
+        let got: Vec<(String, u64)> = errs
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+            .collect();
         let want = [
             ("data_type", 1),
             ("missing_messages_list", 1),
@@ -663,21 +829,36 @@ mod tests {
             ("unrecognized_role", 1),
             ("example_missing_assistant_message", 1),
         ];
-        assert_eq!(got, want.iter().map(|(k, v)| (k.to_string(), *v)).collect::<Vec<_>>());
+        assert_eq!(
+            got,
+            want.iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect::<Vec<_>>()
+        );
         // The token cell dies on the list example (line 1).
-        let Cell::Crashed(c) = &r.warnings else { panic!() };
+        let Cell::Crashed(c) = &r.warnings else {
+            panic!()
+        };
         assert_eq!((c.exception.as_str(), c.line), ("TypeError", Some(1)));
     }
 
     #[test]
     fn non_dict_message_crashes_the_format_cell_where_python_would() {
         let r = nb(r#"{"messages": ["role content"]}"#);
-        let Cell::Crashed(c) = &r.format_errors else { panic!("{:?}", r.format_errors) };
+        let Cell::Crashed(c) = &r.format_errors else {
+            panic!("{:?}", r.format_errors)
+        };
         assert_eq!(c.exception, "AttributeError");
         let r = nb("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n");
-        assert!(matches!(r.load, Cell::Ok(_)), "a final newline ends the last line");
+        assert!(
+            matches!(r.load, Cell::Ok(_)),
+            "a final newline ends the last line"
+        );
         let r = nb("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n\n");
-        assert!(matches!(r.load, Cell::Crashed(_)), "a blank line after it is a line json.loads refuses");
+        assert!(
+            matches!(r.load, Cell::Crashed(_)),
+            "a blank line after it is a line json.loads refuses"
+        );
         let r = nb("{\"messages\": 1}\n\n{}");
         let Cell::Crashed(c) = &r.load else { panic!() };
         assert_eq!((c.exception.as_str(), c.line), ("JSONDecodeError", Some(2)));

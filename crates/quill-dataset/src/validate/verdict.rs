@@ -93,26 +93,56 @@ pub struct Inputs {
 }
 
 fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 }
+    if b == 0 {
+        0.0
+    } else {
+        100.0 * a as f64 / b as f64
+    }
 }
 
 /// Grades a dataset.
 pub fn judge(x: &Inputs) -> Verdict {
     use checklist::*;
     let mut r = Vec::new();
-    let mut add = |area, allows, message: String, checklist| r.push(Reason { area, allows, message, checklist });
+    let mut add = |area, allows, message: String, checklist| {
+        r.push(Reason {
+            area,
+            allows,
+            message,
+            checklist,
+        })
+    };
     let n = x.examples;
 
     if x.format_error_lines > 0 {
-        add("format", Level::NotYet, format!("{} line(s) have format errors; the fine-tuning service would reject the file", x.format_error_lines), CURATED);
+        add(
+            "format",
+            Level::NotYet,
+            format!(
+                "{} line(s) have format errors; the fine-tuning service would reject the file",
+                x.format_error_lines
+            ),
+            CURATED,
+        );
     } else {
         add("format", Level::Strong, "no format errors".into(), CURATED);
     }
 
     let (lvl, msg) = match n {
-        0..=9 => (Level::NotYet, format!("{n} examples; hosted fine-tuning needs at least 10, and gains start around 50-100")),
-        10..=49 => (Level::NotYet, format!("{n} examples; gains from fine-tuning usually start at 50-100 good examples")),
-        50..=199 => (Level::Usable, format!("{n} examples: enough to try; 200+ of your best pieces makes a strong set")),
+        0..=9 => (
+            Level::NotYet,
+            format!(
+                "{n} examples; hosted fine-tuning needs at least 10, and gains start around 50-100"
+            ),
+        ),
+        10..=49 => (
+            Level::NotYet,
+            format!("{n} examples; gains from fine-tuning usually start at 50-100 good examples"),
+        ),
+        50..=199 => (
+            Level::Usable,
+            format!("{n} examples: enough to try; 200+ of your best pieces makes a strong set"),
+        ),
         _ => (Level::Strong, format!("{n} examples")),
     };
     add("size", lvl, msg, PROVEN);
@@ -139,10 +169,30 @@ pub fn judge(x: &Inputs) -> Verdict {
     } else {
         Level::Strong
     };
-    add("diversity", lvl, format!("{} exact duplicate(s) ({dup_share:.1}%)", x.exact_duplicates), NOT_PARODY);
+    add(
+        "diversity",
+        lvl,
+        format!(
+            "{} exact duplicate(s) ({dup_share:.1}%)",
+            x.exact_duplicates
+        ),
+        NOT_PARODY,
+    );
     let near_share = pct(x.near_duplicate_examples, n);
-    let lvl = if near_share > 10.0 { Level::Usable } else { Level::Strong };
-    add("diversity", lvl, format!("{} example(s) ({near_share:.1}%) have a near-duplicate target", x.near_duplicate_examples), NOT_PARODY);
+    let lvl = if near_share > 10.0 {
+        Level::Usable
+    } else {
+        Level::Strong
+    };
+    add(
+        "diversity",
+        lvl,
+        format!(
+            "{} example(s) ({near_share:.1}%) have a near-duplicate target",
+            x.near_duplicate_examples
+        ),
+        NOT_PARODY,
+    );
 
     match x.banned_examples {
         Some(b) => {
@@ -154,9 +204,21 @@ pub fn judge(x: &Inputs) -> Verdict {
             } else {
                 Level::NotYet
             };
-            add("quality", lvl, format!("{b} target(s) ({share:.1}%) use a banned phrase; the model would learn it"), CURATED);
+            add(
+                "quality",
+                lvl,
+                format!(
+                    "{b} target(s) ({share:.1}%) use a banned phrase; the model would learn it"
+                ),
+                CURATED,
+            );
         }
-        None => add("quality", Level::Strong, "no banned-phrase list to check against (validate inside a workspace)".into(), CURATED),
+        None => add(
+            "quality",
+            Level::Strong,
+            "no banned-phrase list to check against (validate inside a workspace)".into(),
+            CURATED,
+        ),
     }
     let bad = x.short + x.truncated;
     let share = pct(bad, n);
@@ -167,9 +229,25 @@ pub fn judge(x: &Inputs) -> Verdict {
     } else {
         Level::Strong
     };
-    add("quality", lvl, format!("{} very short and {} cut-off target(s) ({share:.1}%)", x.short, x.truncated), CURATED);
+    add(
+        "quality",
+        lvl,
+        format!(
+            "{} very short and {} cut-off target(s) ({share:.1}%)",
+            x.short, x.truncated
+        ),
+        CURATED,
+    );
     if x.over_limit > 0 {
-        add("quality", Level::Usable, format!("{} example(s) exceed 16,385 tokens and would be truncated", x.over_limit), CURATED);
+        add(
+            "quality",
+            Level::Usable,
+            format!(
+                "{} example(s) exceed 16,385 tokens and would be truncated",
+                x.over_limit
+            ),
+            CURATED,
+        );
     }
 
     match (x.test_examples, x.leaks) {
@@ -190,14 +268,26 @@ pub fn judge(x: &Inputs) -> Verdict {
 
     match &x.balance {
         Some((top, platforms, thin)) => {
-            let lvl = if *platforms > 1 && *top > 0.9 { Level::Usable } else { Level::Strong };
-            let mut msg = format!("{platforms} platform(s), the largest holds {:.0}%", top * 100.0);
+            let lvl = if *platforms > 1 && *top > 0.9 {
+                Level::Usable
+            } else {
+                Level::Strong
+            };
+            let mut msg = format!(
+                "{platforms} platform(s), the largest holds {:.0}%",
+                top * 100.0
+            );
             if !thin.is_empty() {
                 msg.push_str(&format!("; thin strata (<5 examples): {}", thin.join(", ")));
             }
             add("balance", lvl, msg, PLATFORMS);
         }
-        None => add("balance", Level::Strong, "platform/kind unknown for this file (no manifest, not Quill's prompt format)".into(), PLATFORMS),
+        None => add(
+            "balance",
+            Level::Strong,
+            "platform/kind unknown for this file (no manifest, not Quill's prompt format)".into(),
+            PLATFORMS,
+        ),
     }
 
     let level = r.iter().map(|x| x.allows).min().unwrap_or(Level::NotYet);
@@ -224,11 +314,43 @@ mod tests {
     #[test]
     fn grades_follow_the_worst_reason() {
         assert_eq!(judge(&strong()).level, Level::Strong);
-        assert_eq!(judge(&Inputs { examples: 120, ..strong() }).level, Level::Usable);
-        assert_eq!(judge(&Inputs { leaks: Some(2), ..strong() }).level, Level::NotYet);
-        assert_eq!(judge(&Inputs { format_error_lines: 1, ..strong() }).level, Level::NotYet);
-        assert_eq!(judge(&Inputs { test_examples: None, leaks: None, ..strong() }).level, Level::Usable);
-        let v = judge(&Inputs { examples: 30, ..strong() });
+        assert_eq!(
+            judge(&Inputs {
+                examples: 120,
+                ..strong()
+            })
+            .level,
+            Level::Usable
+        );
+        assert_eq!(
+            judge(&Inputs {
+                leaks: Some(2),
+                ..strong()
+            })
+            .level,
+            Level::NotYet
+        );
+        assert_eq!(
+            judge(&Inputs {
+                format_error_lines: 1,
+                ..strong()
+            })
+            .level,
+            Level::NotYet
+        );
+        assert_eq!(
+            judge(&Inputs {
+                test_examples: None,
+                leaks: None,
+                ..strong()
+            })
+            .level,
+            Level::Usable
+        );
+        let v = judge(&Inputs {
+            examples: 30,
+            ..strong()
+        });
         assert_eq!(v.level, Level::NotYet);
         assert_eq!(v.reasons[0].area, "size");
         assert_eq!(v.reasons[0].checklist, checklist::PROVEN);

@@ -154,7 +154,7 @@ impl Model {
         let rope = Rope::new(c);
         let kv = KvCache::new(opts.kv_type, c.n_layer, n_ctx, c.kv_dim());
         let group = c.n_head / c.n_head_kv;
-        let per_thread_stride = (ATTN_QBLOCK * n_ctx).max(group * n_ctx + 2 * c.head_dim);
+        let per_thread_stride = group * n_ctx + 2 * c.head_dim;
         let threads = pool.threads().max(1);
         let scratch = Scratch {
             x: vec![0.0; n_batch * c.n_embd],
@@ -487,15 +487,12 @@ impl Model {
     }
 }
 
-/// Query rows per attention task in the matrix-product path: bounds the score buffer to
-/// `ATTN_QBLOCK × n_ctx` floats per thread while keeping the products large enough to be fast.
-const ATTN_QBLOCK: usize = 32;
-/// Up to this many new tokens, attention runs per (token, KV head) instead (decode).
-const ATTN_SMALL_BATCH: usize = 4;
-
-/// Causal attention over an F32 cache as two small matrix products per (query head, block of
-/// query rows): `S = scale·Q·Kᵀ` (masked, softmaxed), then `O = S·V`. One task per (head, block);
-/// each thread uses its own score buffer.
+/// Causal attention over an F32 cache as two small matrix products per (token, KV head), with
+/// the group's query heads as rows: `S = scale·Q·Kᵀ`, softmax, `O = S·V`. Each token is computed
+/// with the same call shapes whether it arrives in a prompt batch or alone, so results are
+/// bit-identical across batch sizes and prompt-cache reuse (the int8 activation quantization
+/// would otherwise amplify summation-order differences into visibly different logits). Each
+/// thread uses its own score buffer.
 #[allow(clippy::too_many_arguments)]
 fn attention_gemm(
     pool: &Pool,
@@ -512,7 +509,6 @@ fn attention_gemm(
     let (hd, qd, kvd) = (c.head_dim, c.q_dim(), c.kv_dim());
     let group = c.n_head / c.n_head_kv;
     let scale = 1.0 / (hd as f32).sqrt();
-    let n_blocks = n.div_ceil(ATTN_QBLOCK);
     let out_ptr = SyncPtr(out.as_mut_ptr());
     let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
     let n_threads = per_thread.len() / stride.max(1);
@@ -522,10 +518,17 @@ fn attention_gemm(
         q.as_ptr() as usize,
     );
     let n_pos = pos0 + n;
-    debug_assert!(k_all.len() >= n_pos * kvd && v_all.len() >= n_pos * kvd && q.len() >= n * qd);
-    if n <= ATTN_SMALL_BATCH {
-        // Few tokens (decode): one task per (token, KV head), the group's query heads as the
-        // rows of one product. All rows see the same keys, so there is no mask.
+    // Memory safety of the raw products below rests on these bounds (guaranteed by `check`).
+    assert!(
+        k_all.len() >= n_pos * kvd
+            && v_all.len() >= n_pos * kvd
+            && q.len() >= n * qd
+            && out.len() >= n * qd
+            && stride >= group * n_pos
+            && per_thread.len() >= n_threads * stride,
+        "attention buffers too small"
+    );
+    {
         let nkv = c.n_head_kv;
         pool.run(n * nkv, |range, tid| {
             let tid = tid.min(n_threads.saturating_sub(1));
@@ -590,80 +593,7 @@ fn attention_gemm(
                 }
             }
         });
-        return;
     }
-    pool.run(c.n_head * n_blocks, |range, tid| {
-        let tid = tid.min(n_threads.saturating_sub(1));
-        for task in range {
-            let (h, b) = (task / n_blocks, task % n_blocks);
-            let g = h / group;
-            let i0 = b * ATTN_QBLOCK;
-            let rows = ATTN_QBLOCK.min(n - i0);
-            let len = pos0 + i0 + rows; // keys visible to the last row of the block
-            // SAFETY: thread `tid` owns `per_thread[tid·stride ..][.. stride]`, and
-            // `rows·len ≤ ATTN_QBLOCK·n_ctx ≤ stride`.
-            let s = unsafe {
-                std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), rows * len)
-            };
-            // SAFETY: all pointers and strides stay inside `q` (rows i0..i0+rows of head h),
-            // the cache (positions < n_pos, columns of KV head g) and `s` (rows × len), as
-            // checked above; `gemm` only reads lhs/rhs and writes dst.
-            unsafe {
-                gemm::gemm(
-                    rows,
-                    len,
-                    hd,
-                    s.as_mut_ptr(),
-                    1,
-                    len as isize,
-                    false,
-                    (qp as *const f32).add(i0 * qd + h * hd),
-                    1,
-                    qd as isize,
-                    (kp as *const f32).add(g * hd),
-                    kvd as isize,
-                    1,
-                    0.0,
-                    scale,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-            for r in 0..rows {
-                let valid = pos0 + i0 + r + 1;
-                let row = &mut s[r * len..(r + 1) * len];
-                softmax_inplace(&mut row[..valid]);
-                row[valid..].fill(0.0);
-            }
-            // SAFETY: output rows i0..i0+rows, columns of head h, belong to this task only;
-            // V is read for positions < len ≤ n_pos.
-            unsafe {
-                gemm::gemm(
-                    rows,
-                    hd,
-                    len,
-                    out_ptr.get().add(i0 * qd + h * hd),
-                    1,
-                    qd as isize,
-                    false,
-                    s.as_ptr(),
-                    1,
-                    len as isize,
-                    (vp as *const f32).add(g * hd),
-                    1,
-                    kvd as isize,
-                    0.0,
-                    1.0,
-                    false,
-                    false,
-                    false,
-                    gemm::Parallelism::None,
-                );
-            }
-        }
-    });
 }
 
 /// Causal attention for `n` new tokens at positions `pos0..pos0+n` over the cache, one task per
@@ -726,4 +656,92 @@ fn attention(
             }
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RopeScaling;
+
+    fn cfg() -> LlamaConfig {
+        LlamaConfig {
+            arch: "llama".into(),
+            n_embd: 64,
+            n_layer: 1,
+            n_head: 4,
+            n_head_kv: 2,
+            head_dim: 16,
+            n_ff: 32,
+            n_vocab: 10,
+            n_ctx_train: 128,
+            rope_dim: 16,
+            rope_freq_base: 10000.0,
+            rope_scaling: RopeScaling::None,
+            rms_eps: 1e-5,
+            tied_output: true,
+        }
+    }
+
+    fn rnd(n: usize, seed: u64) -> Vec<f32> {
+        let mut r = crate::sampling::Rng::new(seed);
+        (0..n).map(|_| r.next_f64() as f32 * 2.0 - 1.0).collect()
+    }
+
+    /// The matrix-product attention (both the decode and the block path) equals the simple
+    /// per-row reference, for batches that start mid-context and span several query blocks.
+    #[test]
+    fn gemm_attention_matches_reference() {
+        let small = cfg();
+        let smol = LlamaConfig {
+            n_embd: 576,
+            n_head: 9,
+            n_head_kv: 3,
+            head_dim: 64,
+            rope_dim: 64,
+            ..cfg()
+        };
+        for c in [small, smol] {
+            check_attention(&c, 128);
+            check_attention(&c, 8192);
+        }
+    }
+
+    fn check_attention(c: &LlamaConfig, n_ctx: usize) {
+        let c = c.clone();
+        let pool = Pool::new(2).unwrap();
+        let (qd, kvd) = (c.q_dim(), c.kv_dim());
+        for (pos0, n) in [
+            (0, 1),
+            (5, 1),
+            (0, 3),
+            (7, 4),
+            (0, 40),
+            (9, 70),
+            (3, 5),
+            (0, 52),
+            (45, 7),
+        ] {
+            let mut kv = KvCache::new(KvType::F32, 1, n_ctx, kvd);
+            let k = rnd((pos0 + n) * kvd, 1);
+            let v = rnd((pos0 + n) * kvd, 2);
+            kv.store(0, 0, &k, &v);
+            let q = rnd(n * qd, 3);
+            let group = c.n_head / c.n_head_kv;
+            let stride = group * n_ctx + 2 * c.head_dim;
+            let mut pt = vec![0.0; 2 * stride];
+            let mut want = vec![0.0; n * qd];
+            attention(
+                &pool, &kv, 0, &c, pos0, n, &q, &mut want, &mut pt, stride, n_ctx,
+            );
+            let mut got = vec![0.0; n * qd];
+            let (ka, va) = kv.f32_layer(0).unwrap();
+            attention_gemm(&pool, ka, va, &c, pos0, n, &q, &mut got, &mut pt, stride);
+            let max = want
+                .iter()
+                .zip(&got)
+                .map(|(a, b)| (a - b).abs())
+                .fold(0.0f32, f32::max);
+            assert!(max < 1e-5, "pos0 {pos0} n {n}: max |Δ| {max}");
+        }
+    }
 }
