@@ -19,11 +19,28 @@ pub(crate) fn load(path: &Path, opts: &LocalOptions) -> Result<Box<dyn EngineRun
     Ok(Box::new(engine))
 }
 
-fn attach_adapter(_engine: &mut Engine, adapter: &Path) -> Result<()> {
-    Err(BackendError::Engine(format!(
-        "cannot apply the adapter {}: this build's runtime cannot read adapter files yet",
-        adapter.display()
-    )))
+/// Applies a trained LoRA adapter: a run folder (`.quill/adapters/NAME/`, its
+/// `adapter.safetensors`, else its last checkpoint) or an adapter file written by `quill tune`.
+/// The runtime adds `scale·B(A·x)` to each adapted projection, which equals the merged weights.
+fn attach_adapter(engine: &mut Engine, adapter: &Path) -> Result<()> {
+    let file = if adapter.is_dir() {
+        let best = adapter.join("adapter.safetensors");
+        if best.is_file() { best } else { adapter.join("checkpoints").join(quill_tune::trainer::LAST) }
+    } else {
+        adapter.to_path_buf()
+    };
+    if !file.is_file() {
+        return Err(BackendError::Engine(format!(
+            "no adapter at {}: name a run from `quill tune list` or an adapter file",
+            adapter.display()
+        )));
+    }
+    let a = quill_tune::adapter::Adapter::load(&file)
+        .map_err(|e| BackendError::Engine(format!("loading the adapter {}: {e}", file.display())))?;
+    engine
+        .model_mut()
+        .set_adapter(Some(quill_tune::check::to_runtime(&a)))
+        .map_err(|e| BackendError::Engine(format!("the adapter {} does not fit this model: {e}", file.display())))
 }
 
 /// Maps engine errors: a full context becomes [`BackendError::ContextLength`] (the server turns

@@ -78,7 +78,8 @@ fn build_all_formats_then_validate() {
     let text = String::from_utf8_lossy(&o.stdout);
     for want in [
         "The cookbook notebook",
-        "p10 / p90",
+        "would crash at line 1: TypeError",
+        " p90 ",
         "test-split leakage",
         "into the few-shot pool: 0",
         "Verdict: USABLE",

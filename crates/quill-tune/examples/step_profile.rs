@@ -10,15 +10,6 @@ use quill_tune::step::Stepper;
 use quill_tune::weights::BaseWeights;
 use quill_tune::{LoraConfig, LoraParams, Target};
 
-/// User + system CPU seconds of this process so far (Linux `/proc/self/stat`).
-fn cpu_s() -> f64 {
-    let s = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
-    let rest = s.rsplit_once(')').map(|x| x.1).unwrap_or("");
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let tick = |i: usize| f.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    (tick(11) + tick(12)) / 100.0
-}
-
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let steps: usize = std::env::args()
         .nth(1)
@@ -43,10 +34,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let b = Batch::plain_lm(&rows);
         let _ = quill_tune::ops::profile::take();
         let t = Instant::now();
-        let c0 = cpu_s();
+        let c0 = quill_tune::ops::profile::cpu_ns() as f64 * 1e-9;
         let stats = st.step(&[b], 2e-4, None, None)?;
         let el = t.elapsed().as_secs_f64();
-        let cpu = cpu_s() - c0;
+        let cpu = quill_tune::ops::profile::cpu_ns() as f64 * 1e-9 - c0;
         println!(
             "step {s}: loss {:.4} {el:.2}s wall {cpu:.2}s cpu {:.1} tok/s",
             stats.loss,
@@ -58,7 +49,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             for (n, v) in prof {
                 println!("  {n:12} {v:.3}s");
             }
-            println!("  {:12} {:.3}s", "other", el - total);
+            let all = if std::env::var("QUILL_TUNE_PROFILE").as_deref() == Ok("cpu") { cpu } else { el };
+            println!("  {:12} {:.3}s", "other", all - total);
         }
     }
     Ok(())

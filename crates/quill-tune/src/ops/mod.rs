@@ -177,7 +177,8 @@ pub(crate) fn fused_loss(
     Ok(h.apply_op1(op)?)
 }
 
-/// Optional per-op timing (`QUILL_TUNE_PROFILE=1`), for finding where a step's time goes.
+/// Optional per-op timing (`QUILL_TUNE_PROFILE=1` for wall time, `=cpu` for CPU time of all
+/// threads, which stays meaningful on a busy machine), for finding where a step's time goes.
 pub mod profile {
     use std::sync::OnceLock;
     use std::sync::atomic::{AtomicU64, Ordering};
@@ -198,20 +199,48 @@ pub mod profile {
     ];
     static NS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
 
-    fn enabled() -> bool {
-        static ON: OnceLock<bool> = OnceLock::new();
-        *ON.get_or_init(|| std::env::var_os("QUILL_TUNE_PROFILE").is_some_and(|v| v != "0"))
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mode {
+        Off,
+        Wall,
+        Cpu,
+    }
+
+    fn mode() -> Mode {
+        static ON: OnceLock<Mode> = OnceLock::new();
+        *ON.get_or_init(|| match std::env::var("QUILL_TUNE_PROFILE").as_deref() {
+            Ok("cpu") => Mode::Cpu,
+            Ok(v) if !v.is_empty() && v != "0" => Mode::Wall,
+            _ => Mode::Off,
+        })
+    }
+
+    /// Nanoseconds all threads of this process have spent on a CPU (Linux schedstat).
+    pub fn cpu_ns() -> u64 {
+        let Ok(dir) = std::fs::read_dir("/proc/self/task") else { return 0 };
+        dir.filter_map(|e| e.ok())
+            .filter_map(|e| std::fs::read_to_string(e.path().join("schedstat")).ok())
+            .filter_map(|s| s.split_whitespace().next().and_then(|v| v.parse::<u64>().ok()))
+            .sum()
     }
 
     /// Times a closure under category `i` when profiling is on.
     pub fn time<R>(i: usize, f: impl FnOnce() -> R) -> R {
-        if !enabled() {
-            return f();
+        match mode() {
+            Mode::Off => f(),
+            Mode::Wall => {
+                let t = Instant::now();
+                let r = f();
+                NS[i].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
+                r
+            }
+            Mode::Cpu => {
+                let t = cpu_ns();
+                let r = f();
+                NS[i].fetch_add(cpu_ns().saturating_sub(t), Ordering::Relaxed);
+                r
+            }
         }
-        let t = Instant::now();
-        let r = f();
-        NS[i].fetch_add(t.elapsed().as_nanos() as u64, Ordering::Relaxed);
-        r
     }
 
     /// Seconds per category since the last reset.
