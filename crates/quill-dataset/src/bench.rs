@@ -47,10 +47,7 @@ pub fn venv_dir() -> PathBuf {
 }
 
 fn has_tiktoken(py: &Path) -> bool {
-    Command::new(py)
-        .args(["-c", "import tiktoken, numpy"])
-        .output()
-        .is_ok_and(|o| o.status.success())
+    Command::new(py).args(["-c", "import tiktoken, numpy"]).output().is_ok_and(|o| o.status.success())
 }
 
 /// The first interpreter with tiktoken and numpy among: `explicit`, `$QUILL_PYTHON`, the
@@ -75,10 +72,7 @@ pub fn setup() -> Result<PathBuf> {
         .status()
         .map_err(|e| fail(format!("python3 -m venv: {e}")))?;
     if !st.success() {
-        return Err(fail(format!(
-            "python3 -m venv {} failed (install python3-venv)",
-            v.display()
-        )));
+        return Err(fail(format!("python3 -m venv {} failed (install python3-venv)", v.display())));
     }
     let py = v.join("bin/python");
     let st = Command::new(&py)
@@ -86,10 +80,7 @@ pub fn setup() -> Result<PathBuf> {
         .status()
         .map_err(|e| fail(format!("pip: {e}")))?;
     if !st.success() {
-        return Err(fail(format!(
-            "pip could not install tiktoken and numpy into {}",
-            v.display()
-        )));
+        return Err(fail(format!("pip could not install tiktoken and numpy into {}", v.display())));
     }
     Ok(py)
 }
@@ -115,8 +106,7 @@ pub fn run(lines: usize, runs: usize, python: Option<&Path>) -> Result<BenchResu
     let mut peer = None;
     if let Some(py) = python {
         let script = tmp.path().join("notebook.py");
-        std::fs::write(&script, crate::py::NOTEBOOK_PY)
-            .map_err(|e| Error::io("writing", &script, e))?;
+        std::fs::write(&script, crate::py::NOTEBOOK_PY).map_err(|e| Error::io("writing", &script, e))?;
         let bpe = tmp.path().join("bpe");
         crate::py::write_bpe_files(&bpe)?;
         let t = Instant::now();
@@ -135,9 +125,11 @@ pub fn run(lines: usize, runs: usize, python: Option<&Path>) -> Result<BenchResu
             )));
         }
         let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
-        let same = report.notebook.cost.ok().is_some_and(|c| {
-            v["cost"]["value"]["charged_tokens"].as_u64() == Some(c.charged_tokens)
-        });
+        let same = report
+            .notebook
+            .cost
+            .ok()
+            .is_some_and(|c| v["cost"]["value"]["charged_tokens"].as_u64() == Some(c.charged_tokens));
         let versions = format!(
             "python {}, tiktoken {}, numpy {}",
             v["versions"]["python"].as_str().unwrap_or("?"),

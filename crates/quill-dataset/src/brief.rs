@@ -45,17 +45,8 @@ impl Context {
                 *last_lines.entry(l.to_string()).or_insert(0) += 1;
             }
         }
-        let signoffs = last_lines
-            .into_iter()
-            .filter(|(l, n)| *n >= 2 && words(l).len() <= 8)
-            .map(|(l, _)| l)
-            .collect();
-        Self {
-            df,
-            n_docs,
-            signoffs,
-            audience,
-        }
+        let signoffs = last_lines.into_iter().filter(|(l, n)| *n >= 2 && words(l).len() <= 8).map(|(l, _)| l).collect();
+        Self { df, n_docs, signoffs, audience }
     }
 }
 
@@ -71,11 +62,7 @@ pub struct Brief {
 impl Brief {
     /// The brief body (the Alpaca `input`).
     pub fn render(&self) -> String {
-        self.fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("\n")
+        self.fields.iter().map(|(k, v)| format!("{k}: {v}")).collect::<Vec<_>>().join("\n")
     }
 }
 
@@ -115,29 +102,19 @@ fn article(word: &str) -> &'static str {
     if matches!(word, "X" | "SMS" | "FAQ") {
         return "an";
     }
-    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) {
-        "an"
-    } else {
-        "a"
-    }
+    if word.starts_with(['a', 'e', 'i', 'o', 'u', 'A', 'E', 'I', 'O', 'U']) { "an" } else { "a" }
 }
 
 /// Rounds a word count the way a creator states a length.
 fn length_phrase(n: usize) -> String {
-    let r = if n < 40 {
-        (n + 2) / 5 * 5
-    } else {
-        (n + 5) / 10 * 10
-    };
+    let r = if n < 40 { (n + 2) / 5 * 5 } else { (n + 5) / 10 * 10 };
     format!("about {} words", r.max(5))
 }
 
 /// Key terms of `body`: (keywords, content-word pairs), best first.
 fn key_terms(body: &str, ctx: &Context) -> (Vec<String>, Vec<String>) {
     let w = words(body);
-    let idf = |x: &str| {
-        ((ctx.n_docs as f64 + 1.0) / (*ctx.df.get(x).unwrap_or(&0) as f64 + 1.0)).ln() + 0.1
-    };
+    let idf = |x: &str| ((ctx.n_docs as f64 + 1.0) / (*ctx.df.get(x).unwrap_or(&0) as f64 + 1.0)).ln() + 0.1;
     let mut tf: BTreeMap<&str, usize> = BTreeMap::new();
     for x in w.iter().filter(|x| is_content_word(x)) {
         *tf.entry(x.as_str()).or_insert(0) += 1;
@@ -149,8 +126,7 @@ fn key_terms(body: &str, ctx: &Context) -> (Vec<String>, Vec<String>) {
     let mut pairs: BTreeMap<String, f64> = BTreeMap::new();
     for g in w.windows(2) {
         if is_content_word(&g[0]) && is_content_word(&g[1]) && g[0] != g[1] {
-            let s =
-                score.get(g[0].as_str()).unwrap_or(&0.0) + score.get(g[1].as_str()).unwrap_or(&0.0);
+            let s = score.get(g[0].as_str()).unwrap_or(&0.0) + score.get(g[1].as_str()).unwrap_or(&0.0);
             *pairs.entry(format!("{} {}", g[0], g[1])).or_insert(0.0) += s;
         }
     }
@@ -161,11 +137,7 @@ fn key_terms(body: &str, ctx: &Context) -> (Vec<String>, Vec<String>) {
 
 /// Must-include cues read off the post's shape.
 fn cues(body: &str, ctx: &Context) -> Vec<String> {
-    let lines: Vec<&str> = body
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = body.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let mut out = Vec::new();
     let mut markers: BTreeMap<&str, usize> = BTreeMap::new();
     for l in &lines {
@@ -179,16 +151,8 @@ fn cues(body: &str, ctx: &Context) -> Vec<String> {
             *markers.entry("1.").or_insert(0) += 1;
         }
     }
-    if let Some((m, _)) = markers
-        .iter()
-        .filter(|(_, n)| **n >= 2)
-        .max_by_key(|(_, n)| **n)
-    {
-        out.push(if *m == "1." {
-            "a numbered list".to_string()
-        } else {
-            format!("a list using {m}")
-        });
+    if let Some((m, _)) = markers.iter().filter(|(_, n)| **n >= 2).max_by_key(|(_, n)| **n) {
+        out.push(if *m == "1." { "a numbered list".to_string() } else { format!("a list using {m}") });
     }
     if lines.iter().filter(|l| l.starts_with('#')).count() >= 2 {
         out.push("## section headings".into());
@@ -197,11 +161,7 @@ fn cues(body: &str, ctx: &Context) -> Vec<String> {
         out.push("at least 1 specific number".into());
     }
     let signoff = lines.last().filter(|l| ctx.signoffs.contains(**l));
-    let last_body = if signoff.is_some() {
-        lines.iter().rev().nth(1)
-    } else {
-        lines.last()
-    };
+    let last_body = if signoff.is_some() { lines.iter().rev().nth(1) } else { lines.last() };
     if last_body.is_some_and(|l| l.ends_with('?')) {
         out.push("end with a question to the reader".into());
     }
@@ -227,24 +187,14 @@ pub fn derive(e: &Entry, ctx: &Context, system: Option<&str>) -> Result<Derived,
     let platform = platform_name(e.platform);
     let instruction = match e.platform {
         Platform::Other => format!("Write {} {piece} from this brief.", article(piece)),
-        _ => format!(
-            "Write {} {platform} {piece} from this brief.",
-            article(platform)
-        ),
+        _ => format!("Write {} {platform} {piece} from this brief.", article(platform)),
     };
     let (keywords, pairs) = key_terms(&e.text, ctx);
-    let mut fields: Vec<(String, String)> = vec![
-        ("Platform".into(), platform.into()),
-        ("Piece".into(), piece.into()),
-    ];
+    let mut fields: Vec<(String, String)> = vec![("Platform".into(), platform.into()), ("Piece".into(), piece.into())];
     if let Some(a) = &ctx.audience {
         fields.push(("Audience".into(), a.clone()));
     }
-    let topic = if e.tags.is_empty() {
-        keywords.iter().take(3).cloned().collect::<Vec<_>>()
-    } else {
-        e.tags.clone()
-    };
+    let topic = if e.tags.is_empty() { keywords.iter().take(3).cloned().collect::<Vec<_>>() } else { e.tags.clone() };
     if !topic.is_empty() {
         fields.push(("Topic".into(), topic.join(", ")));
     }
@@ -252,10 +202,7 @@ pub fn derive(e: &Entry, ctx: &Context, system: Option<&str>) -> Result<Derived,
         fields.push(("Title".into(), t.trim().to_string()));
     }
     if !keywords.is_empty() {
-        let mut mp = format!(
-            "about {}",
-            join_and(&keywords.iter().take(3).cloned().collect::<Vec<_>>())
-        );
+        let mut mp = format!("about {}", join_and(&keywords.iter().take(3).cloned().collect::<Vec<_>>()));
         if !pairs.is_empty() {
             mp.push_str(&format!(" (key terms: {})", pairs.join(", ")));
         }
@@ -266,24 +213,17 @@ pub fn derive(e: &Entry, ctx: &Context, system: Option<&str>) -> Result<Derived,
         fields.push(("Must include".into(), c.join("; ")));
     }
     fields.push(("Length".into(), length_phrase(words(&e.text).len())));
-    let mut brief = Brief {
-        instruction,
-        fields,
-    };
+    let mut brief = Brief { instruction, fields };
     let mut dropped = 0;
     loop {
-        let prompt = format!(
-            "{}\n\n{}\n\n{}",
-            system.unwrap_or(""),
-            brief.instruction,
-            brief.render()
-        );
+        let prompt = format!("{}\n\n{}\n\n{}", system.unwrap_or(""), brief.instruction, brief.render());
         let shared = text::shared_ngrams(&e.text, &prompt, LEAK_NGRAM);
         let Some(gram) = shared.first() else { break };
         // Drop the field holding the shared run (a must-include cue on its own when possible).
-        let pos = brief.fields.iter().position(|(k, v)| {
-            text::ngrams(&words(&format!("{k}: {v}")), LEAK_NGRAM).contains(gram)
-        });
+        let pos = brief
+            .fields
+            .iter()
+            .position(|(k, v)| text::ngrams(&words(&format!("{k}: {v}")), LEAK_NGRAM).contains(gram));
         match pos {
             Some(i) if brief.fields[i].0 == "Must include" && brief.fields[i].1.contains("; ") => {
                 let kept: Vec<&str> = brief.fields[i]
@@ -300,9 +240,7 @@ pub fn derive(e: &Entry, ctx: &Context, system: Option<&str>) -> Result<Derived,
                 brief.fields.remove(i);
             }
             _ => {
-                return Err(format!(
-                    "the prompt repeats \"{gram}\" from the post outside the brief (system prompt?)"
-                ));
+                return Err(format!("the prompt repeats \"{gram}\" from the post outside the brief (system prompt?)"));
             }
         }
         dropped += 1;
@@ -340,23 +278,11 @@ mod tests {
     fn brief_has_cues_and_no_six_gram_of_the_post() {
         let other = "Meetings eat the calendar.\nRun lean. — M.";
         let ctx = Context::new([BODY, other], Some("agency founders".into()));
-        let d = derive(
-            &post(BODY, Some("Onboarding starts before the contract")),
-            &ctx,
-            Some("You are Maya."),
-        )
-        .unwrap();
+        let d =
+            derive(&post(BODY, Some("Onboarding starts before the contract")), &ctx, Some("You are Maya.")).unwrap();
         let r = d.brief.render();
-        assert_eq!(
-            d.brief.instruction,
-            "Write a LinkedIn post from this brief."
-        );
-        assert!(
-            r.contains(
-                "Platform: LinkedIn\nPiece: post\nAudience: agency founders\nTopic: onboarding"
-            ),
-            "{r}"
-        );
+        assert_eq!(d.brief.instruction, "Write a LinkedIn post from this brief.");
+        assert!(r.contains("Platform: LinkedIn\nPiece: post\nAudience: agency founders\nTopic: onboarding"), "{r}");
         assert!(r.contains("a list using →"), "{r}");
         assert!(r.contains("at least 1 specific number"), "{r}");
         assert!(r.contains("end with a question to the reader"), "{r}");
@@ -368,12 +294,7 @@ mod tests {
     #[test]
     fn a_title_copied_from_the_post_is_dropped() {
         let ctx = Context::new([BODY], None);
-        let d = derive(
-            &post(BODY, Some("It starts the minute the client says yes")),
-            &ctx,
-            None,
-        )
-        .unwrap();
+        let d = derive(&post(BODY, Some("It starts the minute the client says yes")), &ctx, None).unwrap();
         assert_eq!(d.dropped, 1);
         assert!(!d.brief.render().contains("Title:"));
     }
@@ -381,12 +302,8 @@ mod tests {
     #[test]
     fn a_leaking_system_prompt_is_refused() {
         let ctx = Context::new([BODY], None);
-        let err = derive(
-            &post(BODY, None),
-            &ctx,
-            Some("most agencies think onboarding starts at the kickoff"),
-        )
-        .unwrap_err();
+        let err =
+            derive(&post(BODY, None), &ctx, Some("most agencies think onboarding starts at the kickoff")).unwrap_err();
         assert!(err.contains("system prompt"), "{err}");
     }
 }

@@ -124,9 +124,7 @@ struct Candidate {
 }
 
 fn default_system(ws: Option<&Workspace>) -> String {
-    let name = ws
-        .map(|w| w.config().workspace.name.clone())
-        .filter(|n| !n.trim().is_empty());
+    let name = ws.map(|w| w.config().workspace.name.clone()).filter(|n| !n.trim().is_empty());
     match name {
         Some(n) => format!("You are {n}'s writing assistant. Write in {n}'s own voice."),
         None => "You are the creator's writing assistant. Write in the creator's own voice.".into(),
@@ -147,10 +145,7 @@ fn entry_key(e: &Entry) -> String {
 }
 
 fn is_true(e: &Entry, key: &str) -> bool {
-    e.extra
-        .get(key)
-        .and_then(serde_json::Value::as_bool)
-        .unwrap_or(false)
+    e.extra.get(key).and_then(serde_json::Value::as_bool).unwrap_or(false)
 }
 
 /// Library entries → candidates (and skipped entries with reasons).
@@ -166,20 +161,12 @@ fn from_library(
     // Content order, not id order: the same library imported elsewhere gives the same build.
     entries.sort_by_cached_key(entry_key);
     let scores = quill_library::performance_scores(&entries);
-    let ctx = brief::Context::new(
-        entries
-            .iter()
-            .filter(|e| e.kind != Kind::Rewrite)
-            .map(|e| e.text.as_str()),
-        audience,
-    );
+    let ctx =
+        brief::Context::new(entries.iter().filter(|e| e.kind != Kind::Rewrite).map(|e| e.text.as_str()), audience);
     let mut out = Vec::new();
     let mut skipped = Vec::new();
     for (e, score) in entries.iter().zip(scores) {
-        let skip = |reason: String| Skipped {
-            entry_id: Some(e.id),
-            reason,
-        };
+        let skip = |reason: String| Skipped { entry_id: Some(e.id), reason };
         if e.text.trim().is_empty() {
             skipped.push(skip("empty text".into()));
             continue;
@@ -200,9 +187,7 @@ fn from_library(
                 }
                 (Kind::Rewrite, None) => {}
                 (_, None) => {
-                    skipped.push(skip(format!(
-                        "unrated (--min-rating {min} keeps rated entries only)"
-                    )));
+                    skipped.push(skip(format!("unrated (--min-rating {min} keeps rated entries only)")));
                     continue;
                 }
                 _ => {}
@@ -228,13 +213,7 @@ fn from_library(
             match brief::derive(e, &ctx, system) {
                 Ok(d) => {
                     leak.fields_dropped += d.dropped;
-                    Example::single_turn(
-                        system,
-                        &d.brief.instruction,
-                        &d.brief.render(),
-                        &e.text,
-                        origin,
-                    )
+                    Example::single_turn(system, &d.brief.instruction, &d.brief.render(), &e.text, origin)
                 }
                 Err(why) => {
                     skipped.push(skip(format!("no leak-free brief: {why}")));
@@ -245,8 +224,7 @@ fn from_library(
         let copies = match opts.weighting {
             Weighting::None => 1,
             Weighting::Repeat => {
-                (1 + u32::from(e.rating == Some(5)) + u32::from(score.is_some_and(|s| s >= 1.5)))
-                    .min(3)
+                (1 + u32::from(e.rating == Some(5)) + u32::from(score.is_some_and(|s| s >= 1.5))).min(3)
             }
         };
         out.push(Candidate { example, copies });
@@ -263,23 +241,17 @@ fn from_file(path: &Path, system: Option<&str>, explicit_system: bool) -> Result
             if explicit_system {
                 ex.messages.retain(|m| m.role != "system");
                 if let Some(s) = system {
-                    ex.messages
-                        .insert(0, crate::example::Message::new("system", s));
+                    ex.messages.insert(0, crate::example::Message::new("system", s));
                 }
             }
-            Candidate {
-                example: ex,
-                copies: 1,
-            }
+            Candidate { example: ex, copies: 1 }
         })
         .collect())
 }
 
 fn check_share(name: &str, v: f64) -> Result<()> {
     if !(0.0..0.5).contains(&v) {
-        return Err(Error::Invalid(format!(
-            "--{name} {v} is out of range; use a share between 0 and 0.5 (e.g. 0.1)"
-        )));
+        return Err(Error::Invalid(format!("--{name} {v} is out of range; use a share between 0 and 0.5 (e.g. 0.1)")));
     }
     Ok(())
 }
@@ -304,16 +276,10 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
     let explicit_system = opts.system.is_some();
     let system_text = match &opts.system {
         Some(s) => s.clone(),
-        None => cfg_settings
-            .system
-            .clone()
-            .unwrap_or_else(|| default_system(ws)),
+        None => cfg_settings.system.clone().unwrap_or_else(|| default_system(ws)),
     };
     let system = Some(system_text.as_str()).filter(|s| !s.trim().is_empty());
-    let mut leak = manifest::LeakCheck {
-        ngram: brief::LEAK_NGRAM,
-        ..Default::default()
-    };
+    let mut leak = manifest::LeakCheck { ngram: brief::LEAK_NGRAM, ..Default::default() };
     let mut db = ws.map(Workspace::open_db).transpose()?;
     let (candidates, skipped, source_name) = match &opts.source {
         Source::Workflows => {
@@ -324,27 +290,20 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
         }
         Source::Library => {
             let db = db.as_ref().ok_or_else(|| {
-                Error::Invalid(
-                    "--from library needs a workspace (run inside one or pass -C DIR)".into(),
-                )
+                Error::Invalid("--from library needs a workspace (run inside one or pass -C DIR)".into())
             })?;
             let (c, s) = from_library(db, system, opts, cfg_settings.audience.clone(), &mut leak)?;
             (c, s, "library".to_string())
         }
         Source::File(p) => {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            (
-                from_file(p, system, explicit_system)?,
-                Vec::new(),
-                format!("file:{name}"),
-            )
+            let name = p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            (from_file(p, system, explicit_system)?, Vec::new(), format!("file:{name}"))
         }
     };
     if candidates.is_empty() {
-        return Err(Error::Invalid("no examples to write: the source is empty or every entry was skipped (see --min-rating)".into()));
+        return Err(Error::Invalid(
+            "no examples to write: the source is empty or every entry was skipped (see --min-rating)".into(),
+        ));
     }
 
     // Split, with the stored test split kept.
@@ -358,18 +317,10 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
         .map(|c| split::Item {
             stratum: stratum(&c.example.origin),
             key: c.example.origin.key.clone(),
-            sticky_test: c
-                .example
-                .origin
-                .entry_id
-                .is_some_and(|id| sticky.contains(&id)),
+            sticky_test: c.example.origin.entry_id.is_some_and(|id| sticky.contains(&id)),
         })
         .collect();
-    let cfg = split::Config {
-        seed: opts.seed,
-        validation: opts.validation,
-        test: opts.test,
-    };
+    let cfg = split::Config { seed: opts.seed, validation: opts.validation, test: opts.test };
     let splits = split::assign(&items, cfg);
 
     // Lines per split: (order key, candidate, copy), repeats in train only.
@@ -377,10 +328,7 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
     for (i, (c, s)) in candidates.iter().zip(&splits).enumerate() {
         let copies = if *s == Split::Train { c.copies } else { 1 };
         for copy in 0..copies {
-            per_split
-                .entry(*s)
-                .or_default()
-                .push((split::order_key(opts.seed, &c.example.origin.key, copy), i));
+            per_split.entry(*s).or_default().push((split::order_key(opts.seed, &c.example.origin.key, copy), i));
         }
     }
     for v in per_split.values_mut() {
@@ -404,10 +352,7 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
                         buf.push_str(&line);
                         buf.push('\n');
                     }
-                    Err(m) => problems.push(LineProblem {
-                        line: ex.origin.line.unwrap_or(0),
-                        message: m,
-                    }),
+                    Err(m) => problems.push(LineProblem { line: ex.origin.line.unwrap_or(0), message: m }),
                 }
                 *strata.entry(stratum(&ex.origin)).or_insert(0) += 1;
                 let o = &ex.origin;
@@ -445,29 +390,17 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
 
     // Store the library splits.
     if let (Some(d), Source::Library) = (db.as_mut(), &opts.source) {
-        let map: HashMap<i64, Split> = candidates
-            .iter()
-            .zip(&splits)
-            .filter_map(|(c, s)| c.example.origin.entry_id.map(|id| (id, *s)))
-            .collect();
+        let map: HashMap<i64, Split> =
+            candidates.iter().zip(&splits).filter_map(|(c, s)| c.example.origin.entry_id.map(|id| (id, *s))).collect();
         split::store(d, &map, opts.resplit)?;
     }
 
-    let mut keys: Vec<&str> = candidates
-        .iter()
-        .map(|c| c.example.origin.key.as_str())
-        .collect();
+    let mut keys: Vec<&str> = candidates.iter().map(|c| c.example.origin.key.as_str()).collect();
     keys.sort_unstable();
-    let mut counts = manifest::Counts {
-        skipped: skipped.len(),
-        ..Default::default()
-    };
+    let mut counts = manifest::Counts { skipped: skipped.len(), ..Default::default() };
     for (c, s) in candidates.iter().zip(&splits) {
         *counts.examples.entry(s.as_str().into()).or_insert(0) += 1;
-        *counts
-            .by_source
-            .entry(c.example.origin.kind.clone())
-            .or_insert(0) += 1;
+        *counts.by_source.entry(c.example.origin.kind.clone()).or_insert(0) += 1;
     }
     let manifest = Manifest {
         version: manifest::MANIFEST_VERSION,
@@ -491,17 +424,9 @@ pub fn build(ws: Option<&Workspace>, opts: &Options) -> Result<Report> {
         files,
         brief_leak_check: leak,
         skipped,
-        unavailable_sources: vec![
-            "workflows: accepted workflow outputs (no workflows in this build)".into(),
-        ],
+        unavailable_sources: vec!["workflows: accepted workflow outputs (no workflows in this build)".into()],
     };
     let json = serde_json::to_string_pretty(&manifest)?;
-    quill_store::atomic_write(
-        &opts.out.join("manifest.json"),
-        format!("{json}\n").as_bytes(),
-    )?;
-    Ok(Report {
-        out: opts.out.clone(),
-        manifest,
-    })
+    quill_store::atomic_write(&opts.out.join("manifest.json"), format!("{json}\n").as_bytes())?;
+    Ok(Report { out: opts.out.clone(), manifest })
 }

@@ -18,11 +18,7 @@ pub struct Message {
 impl Message {
     /// A turn with no explicit weight.
     pub fn new(role: &str, content: impl Into<String>) -> Self {
-        Self {
-            role: role.to_string(),
-            content: content.into(),
-            weight: None,
-        }
+        Self { role: role.to_string(), content: content.into(), weight: None }
     }
 }
 
@@ -62,73 +58,35 @@ pub struct Example {
 
 impl Example {
     /// A single-turn example: `[system], user = instruction + "\n\n" + input, assistant = target`.
-    pub fn single_turn(
-        system: Option<&str>,
-        instruction: &str,
-        input: &str,
-        target: &str,
-        origin: Origin,
-    ) -> Self {
+    pub fn single_turn(system: Option<&str>, instruction: &str, input: &str, target: &str, origin: Origin) -> Self {
         let mut messages = Vec::with_capacity(3);
         if let Some(s) = system.filter(|s| !s.trim().is_empty()) {
             messages.push(Message::new("system", s));
         }
-        let user = if input.is_empty() {
-            instruction.to_string()
-        } else {
-            format!("{instruction}\n\n{input}")
-        };
+        let user = if input.is_empty() { instruction.to_string() } else { format!("{instruction}\n\n{input}") };
         messages.push(Message::new("user", user));
-        messages.push(Message {
-            role: "assistant".into(),
-            content: target.to_string(),
-            weight: Some(1),
-        });
-        Self {
-            messages,
-            instruction: Some(instruction.to_string()),
-            input: Some(input.to_string()),
-            origin,
-        }
+        messages.push(Message { role: "assistant".into(), content: target.to_string(), weight: Some(1) });
+        Self { messages, instruction: Some(instruction.to_string()), input: Some(input.to_string()), origin }
     }
 
     /// The system prompt, if any.
     pub fn system(&self) -> Option<&str> {
-        self.messages
-            .iter()
-            .find(|m| m.role == "system")
-            .map(|m| m.content.as_str())
+        self.messages.iter().find(|m| m.role == "system").map(|m| m.content.as_str())
     }
 
     /// The final assistant turn: what the model is trained to write.
     pub fn target(&self) -> &str {
-        self.messages
-            .iter()
-            .rev()
-            .find(|m| m.role == "assistant")
-            .map(|m| m.content.as_str())
-            .unwrap_or("")
+        self.messages.iter().rev().find(|m| m.role == "assistant").map(|m| m.content.as_str()).unwrap_or("")
     }
 
     /// Everything the model sees before the target (system and earlier turns), for leak checks.
     pub fn prompt_text(&self) -> String {
-        let last = self
-            .messages
-            .iter()
-            .rposition(|m| m.role == "assistant")
-            .unwrap_or(self.messages.len());
-        self.messages[..last]
-            .iter()
-            .map(|m| m.content.as_str())
-            .collect::<Vec<_>>()
-            .join("\n\n")
+        let last = self.messages.iter().rposition(|m| m.role == "assistant").unwrap_or(self.messages.len());
+        self.messages[..last].iter().map(|m| m.content.as_str()).collect::<Vec<_>>().join("\n\n")
     }
 
     /// The number of user→assistant turns.
     pub fn turns(&self) -> usize {
-        self.messages
-            .iter()
-            .filter(|m| m.role == "assistant")
-            .count()
+        self.messages.iter().filter(|m| m.role == "assistant").count()
     }
 }

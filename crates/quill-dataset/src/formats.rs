@@ -17,9 +17,7 @@ use crate::example::{Example, Message, Origin};
 use crate::text::sha256_hex;
 
 /// A dataset file format.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Format {
     /// OpenAI chat fine-tuning JSONL.
@@ -34,12 +32,7 @@ pub enum Format {
 
 impl Format {
     /// Every format, in the order `--format all` writes them.
-    pub const ALL: &'static [Format] = &[
-        Format::Openai,
-        Format::Sharegpt,
-        Format::Alpaca,
-        Format::Completion,
-    ];
+    pub const ALL: &'static [Format] = &[Format::Openai, Format::Sharegpt, Format::Alpaca, Format::Completion];
 
     /// Lowercase name, also the folder name under the output directory.
     pub fn as_str(self) -> &'static str {
@@ -66,9 +59,9 @@ impl std::str::FromStr for Format {
             "sharegpt" => Ok(Format::Sharegpt),
             "alpaca" => Ok(Format::Alpaca),
             "completion" | "prompt-completion" => Ok(Format::Completion),
-            other => Err(Error::Invalid(format!(
-                "unknown format {other:?}; use openai, sharegpt, alpaca or completion"
-            ))),
+            other => {
+                Err(Error::Invalid(format!("unknown format {other:?}; use openai, sharegpt, alpaca or completion")))
+            }
         }
     }
 }
@@ -156,12 +149,7 @@ fn single_turn_parts(ex: &Example) -> std::result::Result<(String, String), Stri
     if let Some(i) = &ex.instruction {
         return Ok((i.clone(), ex.input.clone().unwrap_or_default()));
     }
-    let user = ex
-        .messages
-        .iter()
-        .find(|m| m.role == "user")
-        .map(|m| m.content.clone())
-        .unwrap_or_default();
+    let user = ex.messages.iter().find(|m| m.role == "user").map(|m| m.content.clone()).unwrap_or_default();
     Ok((user, String::new()))
 }
 
@@ -172,21 +160,13 @@ pub fn parse_line(line: &str, line_no: usize) -> std::result::Result<(Format, Ex
 }
 
 /// Like [`parse_line`] on an already parsed value; `key` becomes the example's content key.
-pub fn parse_value(
-    v: &Value,
-    line_no: usize,
-    key: String,
-) -> std::result::Result<(Format, Example), String> {
+pub fn parse_value(v: &Value, line_no: usize, key: String) -> std::result::Result<(Format, Example), String> {
     let Value::Object(obj) = v else {
         return Err("not a JSON object; each line must be one example object".into());
     };
     let origin = Origin {
         kind: "import".into(),
-        platform: obj
-            .get("platform")
-            .and_then(Value::as_str)
-            .unwrap_or("unknown")
-            .to_string(),
+        platform: obj.get("platform").and_then(Value::as_str).unwrap_or("unknown").to_string(),
         entry_id: None,
         line: Some(line_no),
         key,
@@ -194,22 +174,14 @@ pub fn parse_value(
         score: None,
     };
     if let Some(msgs) = obj.get("messages") {
-        let arr = msgs
-            .as_array()
-            .ok_or("\"messages\" must be a list of {role, content} objects")?;
+        let arr = msgs.as_array().ok_or("\"messages\" must be a list of {role, content} objects")?;
         let mut messages = Vec::with_capacity(arr.len());
         for (i, m) in arr.iter().enumerate() {
-            let m = m
-                .as_object()
-                .ok_or_else(|| format!("messages[{i}] is not an object"))?;
-            let role = m
-                .get("role")
-                .and_then(Value::as_str)
-                .ok_or_else(|| format!("messages[{i}] has no \"role\" string"))?;
+            let m = m.as_object().ok_or_else(|| format!("messages[{i}] is not an object"))?;
+            let role =
+                m.get("role").and_then(Value::as_str).ok_or_else(|| format!("messages[{i}] has no \"role\" string"))?;
             if !matches!(role, "system" | "user" | "assistant") {
-                return Err(format!(
-                    "messages[{i}] has role {role:?}; use system, user or assistant"
-                ));
+                return Err(format!("messages[{i}] has role {role:?}; use system, user or assistant"));
             }
             let content = m
                 .get("content")
@@ -224,36 +196,18 @@ pub fn parse_value(
                 },
             };
             if weight.is_some() && role != "assistant" {
-                return Err(format!(
-                    "messages[{i}] is a {role} turn with a weight; only assistant turns take one"
-                ));
+                return Err(format!("messages[{i}] is a {role} turn with a weight; only assistant turns take one"));
             }
-            messages.push(Message {
-                role: role.to_string(),
-                content: content.to_string(),
-                weight,
-            });
+            messages.push(Message { role: role.to_string(), content: content.to_string(), weight });
         }
         check_conversation(&messages)?;
-        return Ok((
-            Format::Openai,
-            Example {
-                messages,
-                instruction: None,
-                input: None,
-                origin,
-            },
-        ));
+        return Ok((Format::Openai, Example { messages, instruction: None, input: None, origin }));
     }
     if let Some(conv) = obj.get("conversations") {
-        let arr = conv
-            .as_array()
-            .ok_or("\"conversations\" must be a list of {from, value} objects")?;
+        let arr = conv.as_array().ok_or("\"conversations\" must be a list of {from, value} objects")?;
         let mut messages = Vec::with_capacity(arr.len());
         for (i, t) in arr.iter().enumerate() {
-            let t = t
-                .as_object()
-                .ok_or_else(|| format!("conversations[{i}] is not an object"))?;
+            let t = t.as_object().ok_or_else(|| format!("conversations[{i}] is not an object"))?;
             let from = t
                 .get("from")
                 .and_then(Value::as_str)
@@ -263,9 +217,7 @@ pub fn parse_value(
                 "human" | "user" => "user",
                 "gpt" | "assistant" | "bot" => "assistant",
                 other => {
-                    return Err(format!(
-                        "conversations[{i}] is from {other:?}; use system, human or gpt"
-                    ));
+                    return Err(format!("conversations[{i}] is from {other:?}; use system, human or gpt"));
                 }
             };
             let value = t
@@ -275,15 +227,7 @@ pub fn parse_value(
             messages.push(Message::new(role, value));
         }
         check_conversation(&messages)?;
-        return Ok((
-            Format::Sharegpt,
-            Example {
-                messages,
-                instruction: None,
-                input: None,
-                origin,
-            },
-        ));
+        return Ok((Format::Sharegpt, Example { messages, instruction: None, input: None, origin }));
     }
     let s = |k: &str| obj.get(k).and_then(Value::as_str);
     if obj.contains_key("instruction") && obj.contains_key("output") {
@@ -315,18 +259,10 @@ pub fn parse_value(
             return Err("\"completion\" is empty".into());
         }
         let trimmed = prompt.trim_end();
-        let messages = vec![
-            Message::new("user", trimmed),
-            Message::new("assistant", completion),
-        ];
+        let messages = vec![Message::new("user", trimmed), Message::new("assistant", completion)];
         return Ok((
             Format::Completion,
-            Example {
-                messages,
-                instruction: Some(trimmed.to_string()),
-                input: Some(String::new()),
-                origin,
-            },
+            Example { messages, instruction: Some(trimmed.to_string()), input: Some(String::new()), origin },
         ));
     }
     let keys: Vec<&str> = obj.keys().map(String::as_str).take(6).collect();
@@ -357,10 +293,7 @@ pub fn read_file(path: &Path) -> Result<Vec<(Format, Example)>> {
     for (i, raw) in crate::validate::split_lines(&bytes).into_iter().enumerate() {
         let line_no = i + 1;
         let Ok(line) = std::str::from_utf8(raw) else {
-            problems.push(LineProblem {
-                line: line_no,
-                message: "is not valid UTF-8".into(),
-            });
+            problems.push(LineProblem { line: line_no, message: "is not valid UTF-8".into() });
             continue;
         };
         if line.trim().is_empty() {
@@ -368,23 +301,14 @@ pub fn read_file(path: &Path) -> Result<Vec<(Format, Example)>> {
         }
         match parse_line(line, line_no) {
             Ok(x) => out.push(x),
-            Err(message) => problems.push(LineProblem {
-                line: line_no,
-                message,
-            }),
+            Err(message) => problems.push(LineProblem { line: line_no, message }),
         }
     }
     if !problems.is_empty() {
-        return Err(Error::BadLines {
-            path: path.to_path_buf(),
-            problems,
-        });
+        return Err(Error::BadLines { path: path.to_path_buf(), problems });
     }
     if out.is_empty() {
-        return Err(Error::Invalid(format!(
-            "{}: no examples found",
-            path.display()
-        )));
+        return Err(Error::Invalid(format!("{}: no examples found", path.display())));
     }
     Ok(out)
 }
@@ -420,54 +344,29 @@ mod tests {
             assert_eq!(got_f, f, "{line}");
             assert_eq!(back.target(), "Use 1 tool.", "{f}");
             // The completion format has no system turn: the system prompt opens the prompt text.
-            let want = if f == Format::Completion {
-                None
-            } else {
-                Some("You write as Maya.")
-            };
+            let want = if f == Format::Completion { None } else { Some("You write as Maya.") };
             assert_eq!(back.system(), want, "{f}");
             assert!(back.prompt_text().contains("You write as Maya."), "{f}");
-            assert!(
-                back.prompt_text().contains("We utilize synergy."),
-                "{f}: {}",
-                back.prompt_text()
-            );
+            assert!(back.prompt_text().contains("We utilize synergy."), "{f}: {}", back.prompt_text());
             assert_eq!(back.origin.line, Some(7));
         }
         let openai = render(&ex, Format::Openai).unwrap();
-        assert!(
-            openai.ends_with(r#""role":"assistant","content":"Use 1 tool.","weight":1}]}"#),
-            "{openai}"
-        );
+        assert!(openai.ends_with(r#""role":"assistant","content":"Use 1 tool.","weight":1}]}"#), "{openai}");
     }
 
     #[test]
     fn bad_lines_say_what_is_wrong() {
         assert!(
-            parse_line(
-                "{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}",
-                1
-            )
-            .unwrap_err()
-            .contains("role \"bot\"")
-        );
-        assert!(
-            parse_line("[1,2]", 1)
+            parse_line("{\"messages\": [{\"role\": \"bot\", \"content\": \"x\"}]}", 1)
                 .unwrap_err()
-                .contains("not a JSON object")
+                .contains("role \"bot\"")
         );
+        assert!(parse_line("[1,2]", 1).unwrap_err().contains("not a JSON object"));
+        assert!(parse_line("{\"text\": \"x\"}", 1).unwrap_err().contains("not a known format"));
         assert!(
-            parse_line("{\"text\": \"x\"}", 1)
+            parse_line("{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}", 1)
                 .unwrap_err()
-                .contains("not a known format")
-        );
-        assert!(
-            parse_line(
-                "{\"messages\": [{\"role\": \"user\", \"content\": \"x\"}]}",
-                1
-            )
-            .unwrap_err()
-            .contains("no assistant")
+                .contains("no assistant")
         );
         let w = r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":2}]}"#;
         assert!(parse_line(w, 1).unwrap_err().contains("weight 2"));
@@ -477,11 +376,7 @@ mod tests {
     fn multi_turn_refuses_single_turn_formats() {
         let line = r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":0},{"role":"user","content":"c"},{"role":"assistant","content":"d","weight":1}]}"#;
         let (_, ex) = parse_line(line, 1).unwrap();
-        assert!(
-            render(&ex, Format::Alpaca)
-                .unwrap_err()
-                .contains("2 assistant turns")
-        );
+        assert!(render(&ex, Format::Alpaca).unwrap_err().contains("2 assistant turns"));
         let again = render(&ex, Format::Openai).unwrap();
         assert!(again.contains(r#""weight":0"#));
     }

@@ -117,10 +117,7 @@ impl Manifest {
     /// with a file entry whose SHA-256 matches. Returns the manifest and that entry.
     pub fn for_file(file: &Path, sha256: &str) -> Option<(Manifest, FileEntry)> {
         let dir = file.parent()?;
-        for cand in [
-            dir.join("manifest.json"),
-            dir.parent()?.join("manifest.json"),
-        ] {
+        for cand in [dir.join("manifest.json"), dir.parent()?.join("manifest.json")] {
             let Ok(text) = std::fs::read_to_string(&cand) else {
                 continue;
             };

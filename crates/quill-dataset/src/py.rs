@@ -17,14 +17,8 @@ pub const NOTEBOOK_PY: &str = include_str!("../tests/notebook/notebook.py");
 
 /// The SHA-256 tiktoken expects for each file (from `tiktoken_ext/openai_public.py`).
 pub const BPE_FILES: &[(&str, &str)] = &[
-    (
-        "cl100k_base",
-        "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
-    ),
-    (
-        "o200k_base",
-        "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
-    ),
+    ("cl100k_base", "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7"),
+    ("o200k_base", "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d"),
 ];
 
 const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -32,11 +26,7 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 fn base64(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -77,9 +67,7 @@ pub fn write_bpe_files(dir: &Path) -> Result<()> {
         let bytes = bpe_file(name)?;
         let got = sha256_hex(&bytes);
         if got != *want {
-            return Err(Error::Invalid(format!(
-                "rebuilt {name}.tiktoken has SHA-256 {got}, tiktoken expects {want}"
-            )));
+            return Err(Error::Invalid(format!("rebuilt {name}.tiktoken has SHA-256 {got}, tiktoken expects {want}")));
         }
         quill_store::atomic_write(&dir.join(format!("{name}.tiktoken")), &bytes)?;
     }

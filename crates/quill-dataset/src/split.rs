@@ -81,10 +81,7 @@ pub fn assign(items: &[Item], cfg: Config) -> Vec<Split> {
     for (i, it) in items.iter().enumerate() {
         strata.entry(it.stratum.as_str()).or_default().push(i);
     }
-    let keys: Vec<[u8; 32]> = items
-        .iter()
-        .map(|it| order_key(cfg.seed, &it.key, 0))
-        .collect();
+    let keys: Vec<[u8; 32]> = items.iter().map(|it| order_key(cfg.seed, &it.key, 0)).collect();
     let mut out = vec![Split::Train; items.len()];
     let (mut seen, mut test_given, mut val_given) = (0usize, 0usize, 0usize);
     for idx in strata.values_mut() {
@@ -116,9 +113,7 @@ pub fn assign(items: &[Item], cfg: Config) -> Vec<Split> {
 
 /// Entries the workspace holds out as test.
 pub fn stored_test_ids(db: &quill_store::Db) -> Result<std::collections::HashSet<i64>> {
-    let mut st = db
-        .conn()
-        .prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
+    let mut st = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
     let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
     Ok(rows.collect::<std::result::Result<_, _>>()?)
 }
@@ -150,13 +145,7 @@ mod tests {
     use super::*;
 
     fn items(n: usize, stratum: &str) -> Vec<Item> {
-        (0..n)
-            .map(|i| Item {
-                stratum: stratum.into(),
-                key: format!("{stratum}-{i}"),
-                sticky_test: false,
-            })
-            .collect()
+        (0..n).map(|i| Item { stratum: stratum.into(), key: format!("{stratum}-{i}"), sticky_test: false }).collect()
     }
 
     #[test]
@@ -164,21 +153,13 @@ mod tests {
         let mut all = items(40, "linkedin/post");
         all.extend(items(20, "x/post"));
         all.extend(items(3, "linkedin/rewrite"));
-        let cfg = Config {
-            seed: 7,
-            validation: 0.1,
-            test: 0.1,
-        };
+        let cfg = Config { seed: 7, validation: 0.1, test: 0.1 };
         let a = assign(&all, cfg);
         assert_eq!(a, assign(&all, cfg));
         let count = |s: Split| a.iter().filter(|x| **x == s).count();
         assert_eq!((count(Split::Test), count(Split::Validation)), (6, 6));
         // Each large stratum gets its share.
-        let x_test = all
-            .iter()
-            .zip(&a)
-            .filter(|(i, s)| i.stratum == "x/post" && **s == Split::Test)
-            .count();
+        let x_test = all.iter().zip(&a).filter(|(i, s)| i.stratum == "x/post" && **s == Split::Test).count();
         assert_eq!(x_test, 2);
         let b = assign(&all, Config { seed: 8, ..cfg });
         assert_ne!(a, b);
@@ -189,14 +170,7 @@ mod tests {
         let mut all = items(20, "linkedin/post");
         all[3].sticky_test = true;
         all[4].sticky_test = true;
-        let a = assign(
-            &all,
-            Config {
-                seed: 1,
-                validation: 0.0,
-                test: 0.1,
-            },
-        );
+        let a = assign(&all, Config { seed: 1, validation: 0.0, test: 0.1 });
         assert_eq!(a[3], Split::Test);
         assert_eq!(a[4], Split::Test);
         assert_eq!(a.iter().filter(|s| **s == Split::Test).count(), 2);

@@ -26,10 +26,7 @@ pub fn for_each_word(text: &str, mut f: impl FnMut(&str)) {
             } else {
                 cur.extend(c.to_lowercase());
             }
-        } else if (c == '\'' || c == '’')
-            && !cur.is_empty()
-            && chars.peek().is_some_and(|n| n.is_alphanumeric())
-        {
+        } else if (c == '\'' || c == '’') && !cur.is_empty() && chars.peek().is_some_and(|n| n.is_alphanumeric()) {
             cur.push('\'');
         } else if !cur.is_empty() {
             f(&cur);
@@ -279,8 +276,7 @@ pub const STOPWORDS: &[&str] = &[
 /// Whether `w` (lowercase) is a function word.
 pub fn is_stopword(w: &str) -> bool {
     static SET: std::sync::OnceLock<HashSet<&'static str>> = std::sync::OnceLock::new();
-    SET.get_or_init(|| STOPWORDS.iter().copied().collect())
-        .contains(w)
+    SET.get_or_init(|| STOPWORDS.iter().copied().collect()).contains(w)
 }
 
 /// SHA-256 of `bytes` as lowercase hex.
@@ -307,10 +303,7 @@ mod tests {
         let t = "Send the welcome email within 4 hours of the contract.";
         assert_eq!(
             shared_ngrams(t, "please send the welcome email within 4 hours ok", 6),
-            [
-                "send the welcome email within 4",
-                "the welcome email within 4 hours"
-            ]
+            ["send the welcome email within 4", "the welcome email within 4 hours"]
         );
         assert!(shared_ngrams(t, "welcome email, contract, hours", 6).is_empty());
     }

@@ -56,117 +56,62 @@ fn job_life_cycle_and_the_model_is_recorded() {
     // One rate-limited create: the client waits and retries.
     mock_openai::lock_state(&server).rate_limit_creates = 1;
     let mut steps = Vec::new();
-    let (job, train_id, val_id) = hosted::start(&c, &files, &start_opts(), &mut |m| {
-        steps.push(m.to_string())
-    })
-    .unwrap();
+    let (job, train_id, val_id) = hosted::start(&c, &files, &start_opts(), &mut |m| steps.push(m.to_string())).unwrap();
     assert_eq!(job.status, "validating_files");
     assert!(train_id.starts_with("file-") && val_id.is_some());
     assert_eq!(steps.len(), 3, "{steps:?}");
     {
         let st = mock_openai::lock_state(&server);
-        let creates = st
-            .log
-            .iter()
-            .filter(|l| *l == "POST /v1/fine_tuning/jobs")
-            .count();
+        let creates = st.log.iter().filter(|l| *l == "POST /v1/fine_tuning/jobs").count();
         assert_eq!(creates, 2, "a 429, then the retry that created the job");
         assert_eq!(st.jobs.len(), 1);
         let job = &st.jobs[&job.id];
-        assert_eq!(
-            job["method"]["supervised"]["hyperparameters"]["n_epochs"],
-            3
-        );
-        assert_eq!(
-            job["method"]["supervised"]["hyperparameters"]["learning_rate_multiplier"],
-            1.8
-        );
+        assert_eq!(job["method"]["supervised"]["hyperparameters"]["n_epochs"], 3);
+        assert_eq!(job["method"]["supervised"]["hyperparameters"]["learning_rate_multiplier"], 1.8);
         let (name, bytes) = &st.files[&train_id];
         assert_eq!(name, "train.jsonl");
-        assert_eq!(
-            bytes.len(),
-            GOOD.len() * 12,
-            "the multipart upload carries the file unchanged"
-        );
+        assert_eq!(bytes.len(), GOOD.len() * 12, "the multipart upload carries the file unchanged");
     }
 
     let ws = quill_store::Workspace::init(&tmp.path().join("ws"), Some("Maya")).unwrap();
     let mut db = ws.open_db().unwrap();
-    hosted::record(
-        &mut db,
-        c.base_url(),
-        &job,
-        Some((&files, &train_id, val_id.as_deref())),
-    )
-    .unwrap();
+    hosted::record(&mut db, c.base_url(), &job, Some((&files, &train_id, val_id.as_deref()))).unwrap();
 
     let mut statuses = Vec::new();
     let mut messages = Vec::new();
-    let done = hosted::follow(
-        &c,
-        &job.id,
-        Duration::from_millis(1),
-        Some(50),
-        &mut |j, ev| {
-            statuses.push(j.status.clone());
-            messages.extend(ev.iter().map(|e| e.message.clone()));
-        },
-    )
+    let done = hosted::follow(&c, &job.id, Duration::from_millis(1), Some(50), &mut |j, ev| {
+        statuses.push(j.status.clone());
+        messages.extend(ev.iter().map(|e| e.message.clone()));
+    })
     .unwrap();
     assert_eq!(done.status, "succeeded");
     let mut order: Vec<String> = statuses.clone();
     order.dedup();
     assert_eq!(order, ["queued", "running", "succeeded"]);
-    assert_eq!(
-        messages.first().map(String::as_str),
-        Some(format!("Created fine-tuning job: {}", job.id).as_str())
-    );
-    assert_eq!(
-        messages.last().map(String::as_str),
-        Some("The job has successfully completed")
-    );
-    assert!(
-        messages.iter().any(|m| m.starts_with("Step 10/30")),
-        "{messages:?}"
-    );
+    assert_eq!(messages.first().map(String::as_str), Some(format!("Created fine-tuning job: {}", job.id).as_str()));
+    assert_eq!(messages.last().map(String::as_str), Some("The job has successfully completed"));
+    assert!(messages.iter().any(|m| m.starts_with("Step 10/30")), "{messages:?}");
     let model = done.fine_tuned_model.clone().unwrap();
-    assert!(
-        model.starts_with("ft:gpt-4o-mini-2024-07-18:org-test:maya:"),
-        "{model}"
-    );
+    assert!(model.starts_with("ft:gpt-4o-mini-2024-07-18:org-test:maya:"), "{model}");
 
     let cps = c.list_checkpoints(&job.id, None, 10).unwrap();
     assert!(cps.data.len() >= 2);
-    assert!(
-        cps.data[0].step_number > cps.data[1].step_number,
-        "newest first"
-    );
+    assert!(cps.data[0].step_number > cps.data[1].step_number, "newest first");
     let page = c.list_events(&job.id, None, 2).unwrap();
     assert_eq!(page.data.len(), 2);
     assert!(page.has_more);
     let after = c.list_events(&job.id, Some(&page.data[1].id), 100).unwrap();
-    assert!(
-        !after
-            .data
-            .iter()
-            .any(|e| e.id == page.data[0].id || e.id == page.data[1].id)
-    );
+    assert!(!after.data.iter().any(|e| e.id == page.data[0].id || e.id == page.data[1].id));
     assert_eq!(c.list_jobs(None, 10).unwrap().data.len(), 1);
 
     // Recorded: the job, its model, and a backend drafts can use.
     hosted::record(&mut db, c.base_url(), &done, None).unwrap();
-    let name = hosted::add_backend(&ws, &mut db, c.base_url(), "OPENAI_API_KEY", &done)
-        .unwrap()
-        .unwrap();
+    let name = hosted::add_backend(&ws, &mut db, c.base_url(), "OPENAI_API_KEY", &done).unwrap().unwrap();
     assert_eq!(name, "openai-ft-maya");
     let ws = quill_store::Workspace::open(ws.root()).unwrap();
     let b = &ws.config().backends["openai-ft-maya"];
     assert_eq!(
-        (
-            b.model.as_str(),
-            b.base_url.as_str(),
-            b.api_key_env.as_deref()
-        ),
+        (b.model.as_str(), b.base_url.as_str(), b.api_key_env.as_deref()),
         (model.as_str(), c.base_url(), Some("OPENAI_API_KEY"))
     );
     let rec = hosted::recorded(&db).unwrap();
@@ -189,14 +134,7 @@ fn cancel_stops_a_running_job() {
     let (job, _, _) = hosted::start(&c, &files, &start_opts(), &mut |_| {}).unwrap();
     let j = c.cancel_job(&job.id).unwrap();
     assert_eq!(j.status, "cancelled");
-    let done = hosted::follow(
-        &c,
-        &job.id,
-        Duration::from_millis(1),
-        Some(5),
-        &mut |_, _| {},
-    )
-    .unwrap();
+    let done = hosted::follow(&c, &job.id, Duration::from_millis(1), Some(5), &mut |_, _| {}).unwrap();
     assert_eq!(done.status, "cancelled");
     let e = c.cancel_job(&job.id).unwrap_err();
     assert!(matches!(e, HostedError::Api { status: 400, .. }), "{e}");
@@ -209,23 +147,8 @@ fn error_responses_come_back_with_the_apis_fields_and_a_hint() {
     let files = hosted::find_data(&dataset(tmp.path())).unwrap();
 
     // 401: wrong key.
-    let e = hosted::start(
-        &client(&server.base_url, "sk-wrong"),
-        &files,
-        &start_opts(),
-        &mut |_| {},
-    )
-    .unwrap_err();
-    let quill_dataset::Error::Hosted(HostedError::Api {
-        status,
-        code,
-        message,
-        hint,
-        ..
-    }) = &e
-    else {
-        panic!("{e}")
-    };
+    let e = hosted::start(&client(&server.base_url, "sk-wrong"), &files, &start_opts(), &mut |_| {}).unwrap_err();
+    let quill_dataset::Error::Hosted(HostedError::Api { status, code, message, hint, .. }) = &e else { panic!("{e}") };
     assert_eq!(*status, 401);
     assert_eq!(code.as_deref(), Some("invalid_api_key"));
     assert!(message.contains("Incorrect API key"));
@@ -236,21 +159,8 @@ fn error_responses_come_back_with_the_apis_fields_and_a_hint() {
     let bad = tmp.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"prompt\": \"x\"}\n").unwrap();
     let e = c.upload_file(&bad).unwrap_err();
-    let HostedError::Api {
-        status,
-        param,
-        code,
-        hint,
-        message,
-        ..
-    } = &e
-    else {
-        panic!("{e}")
-    };
-    assert_eq!(
-        (*status, param.as_deref(), code.as_deref()),
-        (400, Some("file"), Some("invalid_file_format"))
-    );
+    let HostedError::Api { status, param, code, hint, message, .. } = &e else { panic!("{e}") };
+    assert_eq!((*status, param.as_deref(), code.as_deref()), (400, Some("file"), Some("invalid_file_format")));
     assert!(message.contains("Line 1"), "{message}");
     assert!(hint.contains("quill dataset validate"), "{hint}");
 
@@ -261,31 +171,16 @@ fn error_responses_come_back_with_the_apis_fields_and_a_hint() {
         validation_file: None,
         suffix: None,
         seed: None,
-        method: hosted::types::Method {
-            kind: "supervised".into(),
-            supervised: None,
-        },
+        method: hosted::types::Method { kind: "supervised".into(), supervised: None },
     };
     let e = c.create_job(&req).unwrap_err();
-    assert!(
-        matches!(&e, HostedError::Api { status: 400, param: Some(p), .. } if p == "training_file"),
-        "{e}"
-    );
+    assert!(matches!(&e, HostedError::Api { status: 400, param: Some(p), .. } if p == "training_file"), "{e}");
 
     // 429 that does not go away: retried, then reported.
-    let e = hosted::start(
-        &c,
-        &files,
-        &StartOptions {
-            model: "rate-limited-model".into(),
-            ..start_opts()
-        },
-        &mut |_| {},
-    )
-    .unwrap_err();
-    let quill_dataset::Error::Hosted(HostedError::Api { status, hint, .. }) = &e else {
-        panic!("{e}")
-    };
+    let e =
+        hosted::start(&c, &files, &StartOptions { model: "rate-limited-model".into(), ..start_opts() }, &mut |_| {})
+            .unwrap_err();
+    let quill_dataset::Error::Hosted(HostedError::Api { status, hint, .. }) = &e else { panic!("{e}") };
     assert_eq!(*status, 429);
     assert!(hint.contains("after 2 retries"), "{hint}");
 
@@ -294,14 +189,10 @@ fn error_responses_come_back_with_the_apis_fields_and_a_hint() {
     assert!(matches!(e, HostedError::Api { status: 404, .. }));
 
     // An unreachable server is an Http error naming the URL.
-    let e = client("http://127.0.0.1:9/v1", KEY)
-        .retrieve_job("ftjob-1")
-        .unwrap_err();
+    let e = client("http://127.0.0.1:9/v1", KEY).retrieve_job("ftjob-1").unwrap_err();
     assert!(matches!(e, HostedError::Http { .. }), "{e}");
     // No key in the environment.
-    let e = ClientOptions::from_env(Some("QUILL_TEST_UNSET_KEY_VAR"), None)
-        .err()
-        .unwrap();
+    let e = ClientOptions::from_env(Some("QUILL_TEST_UNSET_KEY_VAR"), None).err().unwrap();
     assert!(e.to_string().contains("QUILL_TEST_UNSET_KEY_VAR"));
 }
 
@@ -313,6 +204,10 @@ fn multipart_body_is_well_formed() {
     assert!(text.starts_with(&format!(
         "--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
     )));
-    assert!(text.contains("name=\"file\"; filename=\"train.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n{\"a\":1}\n\r\n"));
+    assert!(
+        text.contains(
+            "name=\"file\"; filename=\"train.jsonl\"\r\nContent-Type: application/jsonl\r\n\r\n{\"a\":1}\n\r\n"
+        )
+    );
     assert!(text.ends_with(&format!("--{boundary}--\r\n")));
 }

@@ -57,58 +57,25 @@ fn python() -> &'static (PathBuf, PathBuf) {
 fn run_notebook(file: &Path) -> Value {
     let (py, bpe) = python();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/notebook/notebook.py");
-    let out = Command::new(py)
-        .arg(&script)
-        .arg("--bpe-dir")
-        .arg(bpe)
-        .arg(file)
-        .output()
-        .expect("running notebook.py");
-    assert!(
-        out.status.success(),
-        "notebook.py failed on {}: {}",
-        file.display(),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!(
-            "notebook.py output is not JSON ({e}): {}",
-            String::from_utf8_lossy(&out.stdout)
-        )
-    })
+    let out = Command::new(py).arg(&script).arg("--bpe-dir").arg(bpe).arg(file).output().expect("running notebook.py");
+    assert!(out.status.success(), "notebook.py failed on {}: {}", file.display(), String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("notebook.py output is not JSON ({e}): {}", String::from_utf8_lossy(&out.stdout)))
 }
 
 fn assert_dist(name: &str, ours: &Distribution, py: &Value) {
     assert_eq!(ours.min, py["min"].as_u64().unwrap(), "{name} min");
     assert_eq!(ours.max, py["max"].as_u64().unwrap(), "{name} max");
-    for (k, v) in [
-        ("mean", ours.mean),
-        ("median", ours.median),
-        ("p10", ours.p10),
-        ("p90", ours.p90),
-    ] {
+    for (k, v) in [("mean", ours.mean), ("median", ours.median), ("p10", ours.p10), ("p90", ours.p90)] {
         let p = py[k].as_f64().unwrap();
-        assert!(
-            v.to_bits() == p.to_bits(),
-            "{name} {k}: ours {v:?}, notebook {p:?}"
-        );
+        assert!(v.to_bits() == p.to_bits(), "{name} {k}: ours {v:?}, notebook {p:?}");
     }
 }
 
 fn assert_crash<T>(what: &str, ours: &Cell<T>, py: &Value) {
-    let Cell::Crashed(c) = ours else {
-        panic!("{what}: the notebook crashed ({py}), we predicted it runs")
-    };
-    assert_eq!(
-        c.exception,
-        py["exception"].as_str().unwrap(),
-        "{what}: exception ({py})"
-    );
-    assert_eq!(
-        c.line.map(|l| l as u64),
-        py["line"].as_u64(),
-        "{what}: line ({py})"
-    );
+    let Cell::Crashed(c) = ours else { panic!("{what}: the notebook crashed ({py}), we predicted it runs") };
+    assert_eq!(c.exception, py["exception"].as_str().unwrap(), "{what}: exception ({py})");
+    assert_eq!(c.line.map(|l| l as u64), py["line"].as_u64(), "{what}: line ({py})");
 }
 
 /// Compares our notebook emulation with the real notebook, cell by cell.
@@ -119,18 +86,10 @@ fn compare(file: &Path, ours: &NotebookReport, py: &Value) {
         assert_crash(&format!("{name} load"), &ours.load, load);
         return;
     }
-    assert_eq!(
-        ours.load.ok().unwrap().num_examples as u64,
-        load["num_examples"].as_u64().unwrap(),
-        "{name}"
-    );
+    assert_eq!(ours.load.ok().unwrap().num_examples as u64, load["num_examples"].as_u64().unwrap(), "{name}");
     match &py["first_example"]["status"] {
         v if v == "ok" => assert!(matches!(ours.first_example, Cell::Ok(())), "{name} preview"),
-        _ => assert_crash(
-            &format!("{name} preview"),
-            &ours.first_example,
-            &py["first_example"],
-        ),
+        _ => assert_crash(&format!("{name} preview"), &ours.first_example, &py["first_example"]),
     }
     let mut transcript: Vec<String> = Vec::new();
     let fmt = &py["format_errors"];
@@ -141,14 +100,11 @@ fn compare(file: &Path, ours: &NotebookReport, py: &Value) {
             .iter()
             .map(|kv| (kv[0].as_str().unwrap().to_string(), kv[1].as_u64().unwrap()))
             .collect();
-        let ours_fmt = ours.format_errors.ok().unwrap_or_else(|| {
-            panic!("{name}: format cell ran in the notebook, we predicted a crash")
-        });
-        let mine: Vec<(String, u64)> = ours_fmt
-            .errors
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-            .collect();
+        let ours_fmt = ours
+            .format_errors
+            .ok()
+            .unwrap_or_else(|| panic!("{name}: format cell ran in the notebook, we predicted a crash"));
+        let mine: Vec<(String, u64)> = ours_fmt.errors.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
         assert_eq!(mine, theirs, "{name}: format_errors (in print order)");
         transcript.extend(fmt["stdout"].as_str().unwrap().lines().map(str::to_string));
     } else {
@@ -156,28 +112,14 @@ fn compare(file: &Path, ours: &NotebookReport, py: &Value) {
     }
     let warn = &py["warnings"];
     if warn["status"] == "ok" {
-        let w = ours.warnings.ok().unwrap_or_else(|| {
-            panic!(
-                "{name}: warnings cell ran in the notebook, we predicted {:?}",
-                ours.warnings
-            )
-        });
+        let w = ours
+            .warnings
+            .ok()
+            .unwrap_or_else(|| panic!("{name}: warnings cell ran in the notebook, we predicted {:?}", ours.warnings));
         let v = &warn["value"];
-        assert_eq!(
-            w.n_missing_system,
-            v["n_missing_system"].as_u64().unwrap(),
-            "{name}"
-        );
-        assert_eq!(
-            w.n_missing_user,
-            v["n_missing_user"].as_u64().unwrap(),
-            "{name}"
-        );
-        assert_dist(
-            &format!("{name} messages"),
-            &w.num_messages_per_example,
-            &v["num_messages_per_example"],
-        );
+        assert_eq!(w.n_missing_system, v["n_missing_system"].as_u64().unwrap(), "{name}");
+        assert_eq!(w.n_missing_user, v["n_missing_user"].as_u64().unwrap(), "{name}");
+        assert_dist(&format!("{name} messages"), &w.num_messages_per_example, &v["num_messages_per_example"]);
         assert_dist(
             &format!("{name} total tokens"),
             &w.num_total_tokens_per_example,
@@ -192,29 +134,11 @@ fn compare(file: &Path, ours: &NotebookReport, py: &Value) {
         transcript.extend(warn["stdout"].as_str().unwrap().lines().map(str::to_string));
         let cost = &py["cost"]["value"];
         let c = ours.cost.ok().unwrap();
-        assert_eq!(
-            c.n_train_examples,
-            cost["n_train_examples"].as_u64().unwrap(),
-            "{name}"
-        );
+        assert_eq!(c.n_train_examples, cost["n_train_examples"].as_u64().unwrap(), "{name}");
         assert_eq!(c.n_epochs, cost["n_epochs"].as_u64().unwrap(), "{name}");
-        assert_eq!(
-            c.n_billing_tokens_in_dataset,
-            cost["n_billing_tokens_in_dataset"].as_u64().unwrap(),
-            "{name}"
-        );
-        assert_eq!(
-            c.charged_tokens,
-            cost["charged_tokens"].as_u64().unwrap(),
-            "{name}"
-        );
-        transcript.extend(
-            py["cost"]["stdout"]
-                .as_str()
-                .unwrap()
-                .lines()
-                .map(str::to_string),
-        );
+        assert_eq!(c.n_billing_tokens_in_dataset, cost["n_billing_tokens_in_dataset"].as_u64().unwrap(), "{name}");
+        assert_eq!(c.charged_tokens, cost["charged_tokens"].as_u64().unwrap(), "{name}");
+        transcript.extend(py["cost"]["stdout"].as_str().unwrap().lines().map(str::to_string));
         assert_eq!(ours.transcript, transcript, "{name}: printed output");
     } else {
         assert_crash(&format!("{name} warnings cell"), &ours.warnings, warn);
@@ -227,12 +151,8 @@ fn compare(file: &Path, ours: &NotebookReport, py: &Value) {
 /// notebook and count nothing for us), for comparing our own statistics with the notebook's.
 fn clean_copy(file: &Path, report: &validate::Report, dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(file).unwrap();
-    let bad: std::collections::HashSet<usize> = report
-        .issues
-        .iter()
-        .filter(|i| i.category != "special_token_text")
-        .map(|i| i.line)
-        .collect();
+    let bad: std::collections::HashSet<usize> =
+        report.issues.iter().filter(|i| i.category != "special_token_text").map(|i| i.line).collect();
     let mut out = String::new();
     for (i, l) in text.lines().enumerate() {
         if bad.contains(&(i + 1)) || l.trim().is_empty() {
@@ -245,10 +165,7 @@ fn clean_copy(file: &Path, report: &validate::Report, dir: &Path) -> PathBuf {
         out.push_str(&v.to_string());
         out.push('\n');
     }
-    let p = dir.join(format!(
-        "clean-{}",
-        file.file_name().unwrap().to_string_lossy()
-    ));
+    let p = dir.join(format!("clean-{}", file.file_name().unwrap().to_string_lossy()));
     std::fs::write(&p, out).unwrap();
     p
 }
@@ -267,14 +184,8 @@ fn good_file_matches_the_notebook_everywhere() {
     assert_eq!(r.error_lines, 0);
     // Our own statistics on a clean file are the notebook's.
     let w = r.notebook.warnings.ok().unwrap();
-    assert_eq!(
-        r.tokens.total_tokens_per_example.unwrap(),
-        w.num_total_tokens_per_example
-    );
-    assert_eq!(
-        r.tokens.assistant_tokens_per_example.unwrap(),
-        w.num_assistant_tokens_per_example
-    );
+    assert_eq!(r.tokens.total_tokens_per_example.unwrap(), w.num_total_tokens_per_example);
+    assert_eq!(r.tokens.assistant_tokens_per_example.unwrap(), w.num_assistant_tokens_per_example);
     assert_eq!(r.tokens.cost, *r.notebook.cost.ok().unwrap());
 }
 
@@ -308,16 +219,8 @@ fn broken_files_get_the_same_counts_and_the_same_crashes() {
                 r.tokens.assistant_tokens_per_example.as_ref().unwrap(),
                 &v["num_assistant_tokens_per_example"],
             );
-            assert_eq!(
-                r.missing_system as u64,
-                v["n_missing_system"].as_u64().unwrap(),
-                "{name}"
-            );
-            assert_eq!(
-                r.tokens.cost.charged_tokens,
-                py["cost"]["value"]["charged_tokens"].as_u64().unwrap(),
-                "{name}"
-            );
+            assert_eq!(r.missing_system as u64, v["n_missing_system"].as_u64().unwrap(), "{name}");
+            assert_eq!(r.tokens.cost.charged_tokens, py["cost"]["value"]["charged_tokens"].as_u64().unwrap(), "{name}");
         }
     }
 }
@@ -341,9 +244,7 @@ fn built_files_with_weights_crash_the_notebook_and_we_still_count_them() {
     let file = dir.path().join("weighted.jsonl");
     std::fs::write(&file, weighted).unwrap();
     let r = check_file(&file);
-    let Cell::Crashed(c) = &r.notebook.warnings else {
-        panic!()
-    };
+    let Cell::Crashed(c) = &r.notebook.warnings else { panic!() };
     assert_eq!(c.exception, "TypeError");
     assert_eq!(r.error_lines, 0, "weights are valid for the API");
     let clean = clean_copy(&file, &r, dir.path());
@@ -383,10 +284,7 @@ fn o200k_counts_match_tiktoken() {
     let file = fixtures().join("good_chat.jsonl");
     let r = validate::validate_file(
         &file,
-        &Options {
-            encoding: validate::tokens::Encoding::O200kBase,
-            ..Options::default()
-        },
+        &Options { encoding: validate::tokens::Encoding::O200kBase, ..Options::default() },
     )
     .unwrap();
     let code = r#"
@@ -408,18 +306,8 @@ for line in open(path, encoding="utf-8"):
     totals.append(n + 3)
 print(json.dumps(sorted(totals)))
 "#;
-    let out = Command::new(py)
-        .arg("-c")
-        .arg(code)
-        .arg(bpe)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = Command::new(py).arg("-c").arg(code).arg(bpe).arg(&file).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let totals: Vec<u64> = serde_json::from_slice(&out.stdout).unwrap();
     let d = Distribution::of(&totals).unwrap();
     assert_eq!(r.tokens.total_tokens_per_example.unwrap(), d);

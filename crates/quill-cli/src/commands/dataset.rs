@@ -151,12 +151,9 @@ fn run_build(a: BuildArgs, g: &Globals) -> Result<ExitCode> {
     };
     let system = match (&a.system, &a.system_file) {
         (Some(s), _) => Some(s.clone()),
-        (None, Some(f)) => Some(
-            std::fs::read_to_string(f)
-                .with_context(|| format!("reading {}", f.display()))?
-                .trim()
-                .to_string(),
-        ),
+        (None, Some(f)) => {
+            Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?.trim().to_string())
+        }
         (None, None) => None,
     };
     let formats = match a.format {
@@ -208,51 +205,27 @@ fn run_build(a: BuildArgs, g: &Globals) -> Result<ExitCode> {
         );
     }
     if !m.skipped.is_empty() {
-        println!(
-            "  skipped {} entr{}:",
-            m.skipped.len(),
-            if m.skipped.len() == 1 { "y" } else { "ies" }
-        );
+        println!("  skipped {} entr{}:", m.skipped.len(), if m.skipped.len() == 1 { "y" } else { "ies" });
         for s in m.skipped.iter().take(10) {
-            println!(
-                "    entry {}: {}",
-                s.entry_id.map_or("-".into(), |i| i.to_string()),
-                s.reason
-            );
+            println!("    entry {}: {}", s.entry_id.map_or("-".into(), |i| i.to_string()), s.reason);
         }
         if m.skipped.len() > 10 {
-            println!(
-                "    … and {} more (see manifest.json)",
-                m.skipped.len() - 10
-            );
+            println!("    … and {} more (see manifest.json)", m.skipped.len() - 10);
         }
     }
     for f in &m.files {
-        println!(
-            "  {:<28} {:>6} lines",
-            report.out.join(&f.path).display(),
-            f.lines
-        );
+        println!("  {:<28} {:>6} lines", report.out.join(&f.path).display(), f.lines);
     }
     println!("  {}", report.out.join("manifest.json").display());
-    if let Some(f) = m
-        .files
-        .iter()
-        .find(|f| f.format == Format::Openai && f.split == "train")
-    {
-        println!(
-            "Next: quill dataset validate {}",
-            report.out.join(&f.path).display()
-        );
+    if let Some(f) = m.files.iter().find(|f| f.format == Format::Openai && f.split == "train") {
+        println!("Next: quill dataset validate {}", report.out.join(&f.path).display());
     }
     Ok(ExitCode::SUCCESS)
 }
 
 fn run_validate(a: ValidateArgs, g: &Globals) -> Result<ExitCode> {
     let workspace = match g.workspace() {
-        Ok(ws) => Some(quill_dataset::validate::leakage::load_workspace(
-            &ws.open_db()?,
-        )?),
+        Ok(ws) => Some(quill_dataset::validate::leakage::load_workspace(&ws.open_db()?)?),
         Err(_) => None,
     };
     let opts = validate::Options {
@@ -269,11 +242,7 @@ fn run_validate(a: ValidateArgs, g: &Globals) -> Result<ExitCode> {
     let sp = g.spinner(format!("validating {}", a.file.display()));
     let r = validate::validate_file(&a.file, &opts)?;
     sp.finish_and_clear();
-    let code = if r.error_lines > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    };
+    let code = if r.error_lines > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS };
     if g.json {
         g.print_json(&r)?;
         return Ok(code);
@@ -303,11 +272,7 @@ fn print_report(r: &validate::Report, all: bool) {
         for (k, v) in &r.issue_counts {
             println!("  {k}: {v}");
         }
-        let shown = if all {
-            r.issues.len()
-        } else {
-            20.min(r.issues.len())
-        };
+        let shown = if all { r.issues.len() } else { 20.min(r.issues.len()) };
         for i in &r.issues[..shown] {
             println!("  line {}: {} ({})", i.line, i.message, i.category);
         }
@@ -315,10 +280,7 @@ fn print_report(r: &validate::Report, all: bool) {
             println!("  … {} more (--all, or --json)", r.issues.len() - shown);
         }
     }
-    println!(
-        "  examples missing a system message: {}, a user message: {}",
-        r.missing_system, r.missing_user
-    );
+    println!("  examples missing a system message: {}, a user message: {}", r.missing_system, r.missing_user);
 
     println!();
     println!(
@@ -352,25 +314,16 @@ fn print_report(r: &validate::Report, all: bool) {
     if let Cell::Crashed(c) = &r.notebook.warnings {
         crash("token counting", c);
         if c.exception == "TypeError" {
-            println!(
-                "    (it encodes every message value, so an integer \"weight\" — valid for the API — breaks it;"
-            );
+            println!("    (it encodes every message value, so an integer \"weight\" — valid for the API — breaks it;");
             println!("     our token statistics below count such files correctly)");
         }
     }
 
     println!();
     let t = &r.tokens;
-    println!(
-        "{} ({}, {} clean examples)",
-        bold.apply_to("Tokens"),
-        t.encoding,
-        t.examples
-    );
-    for (name, d) in [
-        ("per example", &t.total_tokens_per_example),
-        ("assistant only", &t.assistant_tokens_per_example),
-    ] {
+    println!("{} ({}, {} clean examples)", bold.apply_to("Tokens"), t.encoding, t.examples);
+    for (name, d) in [("per example", &t.total_tokens_per_example), ("assistant only", &t.assistant_tokens_per_example)]
+    {
         if let Some(d) = d {
             println!(
                 "  {name:<15} min {} max {} mean {:.1} median {} p10 {:.1} p90 {:.1}",
@@ -392,16 +345,8 @@ fn print_report(r: &validate::Report, all: bool) {
     println!(
         "  exact duplicates: {} extra cop{}{}; same target, different prompt: {} group(s); near-duplicate targets: {} pair(s)",
         d.exact_extra_copies,
-        if d.exact_extra_copies == 1 {
-            "y"
-        } else {
-            "ies"
-        },
-        if d.intentional_repeats {
-            " (intentional: --weighting repeat)"
-        } else {
-            ""
-        },
+        if d.exact_extra_copies == 1 { "y" } else { "ies" },
+        if d.intentional_repeats { " (intentional: --weighting repeat)" } else { "" },
         d.same_target_groups.len(),
         d.near_pair_count
     );
@@ -410,10 +355,7 @@ fn print_report(r: &validate::Report, all: bool) {
     }
     match &r.leakage {
         Some(l) => {
-            println!(
-                "  test-split leakage ({} test examples from {}):",
-                l.test_examples, l.test_source
-            );
+            println!("  test-split leakage ({} test examples from {}):", l.test_examples, l.test_source);
             println!("    into this file: {}", l.train.leaked_examples);
             if let Some(p) = &l.few_shot_pool {
                 println!("    into the few-shot pool: {}", p.leaked_examples);
@@ -429,47 +371,27 @@ fn print_report(r: &validate::Report, all: bool) {
                 .chain(l.knowledge_base.iter().flat_map(|k| &k.leaks))
                 .take(5)
             {
-                println!(
-                    "    {} → {} ({}, {:.2})",
-                    leak.test, leak.found_in, leak.kind, leak.similarity
-                );
+                println!("    {} → {} ({}, {:.2})", leak.test, leak.found_in, leak.kind, leak.similarity);
             }
         }
-        None => println!(
-            "  test-split leakage: no test split known (pass --test-split, or run inside the workspace)"
-        ),
+        None => println!("  test-split leakage: no test split known (pass --test-split, or run inside the workspace)"),
     }
     match &r.targets.banned {
         Some(hits) => {
-            println!(
-                "  banned phrases in targets: {} line(s)",
-                r.targets.banned_lines
-            );
+            println!("  banned phrases in targets: {} line(s)", r.targets.banned_lines);
             for h in hits.iter().take(5) {
-                let repl = h
-                    .replacement
-                    .as_ref()
-                    .map(|x| format!(" → {x}"))
-                    .unwrap_or_default();
+                let repl = h.replacement.as_ref().map(|x| format!(" → {x}")).unwrap_or_default();
                 println!("    line {}: {:?} ({}){repl}", h.line, h.found, h.phrase);
             }
         }
         None => println!("  banned phrases: no phrase list (validate inside a workspace)"),
     }
-    println!(
-        "  very short targets: {}; cut-off targets: {}",
-        r.targets.short_lines.len(),
-        r.targets.truncated.len()
-    );
+    println!("  very short targets: {}; cut-off targets: {}", r.targets.short_lines.len(), r.targets.truncated.len());
     for (l, why) in r.targets.truncated.iter().take(5) {
         println!("    line {l}: {why}");
     }
     if let Some(b) = &r.balance {
-        let p: Vec<String> = b
-            .by_platform
-            .iter()
-            .map(|(k, v)| format!("{k} {v}"))
-            .collect();
+        let p: Vec<String> = b.by_platform.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let k: Vec<String> = b.by_kind.iter().map(|(k, v)| format!("{k} {v}")).collect();
         println!(
             "  balance (from {}): platforms {}; kinds {}; evenness {:.2}",
@@ -487,11 +409,7 @@ fn print_report(r: &validate::Report, all: bool) {
         Level::Usable => console::Style::new().yellow().bold(),
         Level::NotYet => console::Style::new().red().bold(),
     };
-    println!(
-        "{} {}",
-        bold.apply_to("Verdict:"),
-        style.apply_to(v.level.to_string().to_uppercase())
-    );
+    println!("{} {}", bold.apply_to("Verdict:"), style.apply_to(v.level.to_string().to_uppercase()));
     for reason in &v.reasons {
         let mark = match reason.allows {
             Level::Strong => "✓",
@@ -500,8 +418,5 @@ fn print_report(r: &validate::Report, all: bool) {
         };
         println!("  {mark} {}: {}", reason.area, reason.message);
     }
-    println!(
-        "  (the seed's test: \"{}\")",
-        quill_dataset::validate::verdict::checklist::PROVEN
-    );
+    println!("  (the seed's test: \"{}\")", quill_dataset::validate::verdict::checklist::PROVEN);
 }

@@ -100,12 +100,7 @@ pub struct ConnArgs {
     #[arg(long, global = true, value_name = "URL")]
     pub base_url: Option<String>,
     /// Environment variable holding the API key.
-    #[arg(
-        long,
-        global = true,
-        default_value = "OPENAI_API_KEY",
-        value_name = "NAME"
-    )]
+    #[arg(long, global = true, default_value = "OPENAI_API_KEY", value_name = "NAME")]
     pub api_key_env: String,
     /// Seconds between status polls.
     #[arg(long, global = true, default_value_t = 10.0, value_name = "S")]
@@ -184,12 +179,7 @@ fn run_openai(a: OpenAiArgs, g: &Globals) -> Result<ExitCode> {
                 g.print_json(&page.data)?;
             } else {
                 for e in &page.data {
-                    println!(
-                        "{} [{}] {}",
-                        e.created_at.unwrap_or(0),
-                        e.level.as_deref().unwrap_or("info"),
-                        e.message
-                    );
+                    println!("{} [{}] {}", e.created_at.unwrap_or(0), e.level.as_deref().unwrap_or("info"), e.message);
                 }
             }
             Ok(ExitCode::SUCCESS)
@@ -203,12 +193,8 @@ fn run_openai(a: OpenAiArgs, g: &Globals) -> Result<ExitCode> {
             } else {
                 for c in &page.data {
                     let m = c.metrics.as_ref();
-                    let loss = m
-                        .and_then(|m| m.get("train_loss"))
-                        .and_then(serde_json::Value::as_f64);
-                    let vloss = m
-                        .and_then(|m| m.get("valid_loss"))
-                        .and_then(serde_json::Value::as_f64);
+                    let loss = m.and_then(|m| m.get("train_loss")).and_then(serde_json::Value::as_f64);
+                    let vloss = m.and_then(|m| m.get("valid_loss")).and_then(serde_json::Value::as_f64);
                     println!(
                         "step {:>5}  {}  train_loss {}  valid_loss {}",
                         c.step_number.unwrap_or(0),
@@ -254,10 +240,7 @@ fn run_openai(a: OpenAiArgs, g: &Globals) -> Result<ExitCode> {
                             r.job_id,
                             r.status,
                             r.fine_tuned_model.as_deref().unwrap_or("-"),
-                            r.backend_name
-                                .as_ref()
-                                .map(|b| format!("  (--backend {b})"))
-                                .unwrap_or_default()
+                            r.backend_name.as_ref().map(|b| format!("  (--backend {b})")).unwrap_or_default()
                         );
                     }
                 }
@@ -275,10 +258,7 @@ fn start(cl: &Client, s: StartArgs, conn: &ConnArgs, g: &Globals) -> Result<Exit
     };
     let files = hosted::find_data(&data)?;
     if !s.skip_validation {
-        let r = quill_dataset::validate::validate_file(
-            &files.train,
-            &quill_dataset::validate::Options::default(),
-        )?;
+        let r = quill_dataset::validate::validate_file(&files.train, &quill_dataset::validate::Options::default())?;
         if r.error_lines > 0 {
             bail!(
                 "{} has {} line(s) with format errors; the service would reject it\n  hint: quill dataset validate {} (or --skip-validation)",
@@ -297,37 +277,21 @@ fn start(cl: &Client, s: StartArgs, conn: &ConnArgs, g: &Globals) -> Result<Exit
         seed: s.seed,
     };
     let sp = g.spinner("starting");
-    let (job, train_id, val_id) =
-        hosted::start(cl, &files, &opts, &mut |m| sp.set_message(m.to_string()))?;
+    let (job, train_id, val_id) = hosted::start(cl, &files, &opts, &mut |m| sp.set_message(m.to_string()))?;
     sp.finish_and_clear();
     if let Ok(ws) = g.workspace() {
         let mut db = ws.open_db()?;
-        hosted::record(
-            &mut db,
-            cl.base_url(),
-            &job,
-            Some((&files, &train_id, val_id.as_deref())),
-        )?;
+        hosted::record(&mut db, cl.base_url(), &job, Some((&files, &train_id, val_id.as_deref())))?;
     } else if !g.json {
-        eprintln!(
-            "warning: not in a workspace; the job is not recorded (run inside one to keep track of its model)"
-        );
+        eprintln!("warning: not in a workspace; the job is not recorded (run inside one to keep track of its model)");
     }
     if !g.json {
-        eprintln!(
-            "created {} ({}, {})",
-            job.id,
-            job.model.as_deref().unwrap_or(&s.model),
-            job.status
-        );
+        eprintln!("created {} ({}, {})", job.id, job.model.as_deref().unwrap_or(&s.model), job.status);
     }
     if s.detach {
         print_job(&job, g)?;
         if !g.json {
-            println!(
-                "Follow it with: quill tune --hosted openai follow {}",
-                job.id
-            );
+            println!("Follow it with: quill tune --hosted openai follow {}", job.id);
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -341,9 +305,7 @@ fn follow(cl: &Client, id: &str, conn: &ConnArgs, g: &Globals) -> Result<ExitCod
     let job = hosted::follow(cl, id, interval, None, &mut |job, events| {
         for e in events {
             if !quiet {
-                pb.suspend(|| {
-                    eprintln!("  [{}] {}", e.level.as_deref().unwrap_or("info"), e.message)
-                });
+                pb.suspend(|| eprintln!("  [{}] {}", e.level.as_deref().unwrap_or("info"), e.message));
             }
         }
         let step = events.iter().rev().find_map(|e| {
@@ -352,9 +314,7 @@ fn follow(cl: &Client, id: &str, conn: &ConnArgs, g: &Globals) -> Result<ExitCod
                 " — step {}/{} train_loss {:.3}",
                 d.get("step")?.as_u64()?,
                 d.get("total_steps")?.as_u64()?,
-                d.get("train_loss")
-                    .and_then(serde_json::Value::as_f64)
-                    .unwrap_or(f64::NAN)
+                d.get("train_loss").and_then(serde_json::Value::as_f64).unwrap_or(f64::NAN)
             ))
         });
         pb.set_message(format!("{id}: {}{}", job.status, step.unwrap_or_default()));
@@ -362,11 +322,7 @@ fn follow(cl: &Client, id: &str, conn: &ConnArgs, g: &Globals) -> Result<ExitCod
     pb.finish_and_clear();
     record_quietly(cl, conn, &job, g);
     print_job(&job, g)?;
-    Ok(if job.status == "succeeded" {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if job.status == "succeeded" { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 /// Records the job's latest state and, once it has a model, the backend entry. Not being in a
@@ -379,13 +335,7 @@ fn record_quietly(cl: &Client, conn: &ConnArgs, job: &Job, g: &Globals) {
         if conn.no_backend || job.status != "succeeded" {
             return Ok(None);
         }
-        Ok(hosted::add_backend(
-            &ws,
-            &mut db,
-            cl.base_url(),
-            &conn.api_key_env,
-            job,
-        )?)
+        Ok(hosted::add_backend(&ws, &mut db, cl.base_url(), &conn.api_key_env, job)?)
     })();
     match result {
         Ok(Some(name)) if !g.json => {
@@ -413,11 +363,7 @@ fn print_job(j: &Job, g: &Globals) -> Result<()> {
     if let Some(e) = &j.error
         && e.message.is_some()
     {
-        println!(
-            "  error:            {} ({})",
-            e.message.as_deref().unwrap_or(""),
-            e.code.as_deref().unwrap_or("?")
-        );
+        println!("  error:            {} ({})", e.message.as_deref().unwrap_or(""), e.code.as_deref().unwrap_or("?"));
     }
     Ok(())
 }
@@ -443,36 +389,18 @@ mod tests {
 
     #[test]
     fn reads_like_a_flag() {
-        let t = Tune::try_parse_from([
-            "tune", "--hosted", "openai", "--data", "ds", "--epochs", "3", "--suffix", "maya",
-        ])
-        .unwrap();
-        let Sub::Hosted(HostedArgs {
-            provider: Provider::Openai(a),
-        }) = t.sub;
+        let t =
+            Tune::try_parse_from(["tune", "--hosted", "openai", "--data", "ds", "--epochs", "3", "--suffix", "maya"])
+                .unwrap();
+        let Sub::Hosted(HostedArgs { provider: Provider::Openai(a) }) = t.sub;
         assert!(a.action.is_none());
         assert_eq!(a.start.data.as_deref(), Some(std::path::Path::new("ds")));
         assert_eq!(a.start.epochs, Some(3));
-        let t = Tune::try_parse_from([
-            "tune",
-            "--hosted",
-            "openai",
-            "status",
-            "ftjob-1",
-            "--base-url",
-            "http://x/v1",
-        ])
-        .unwrap();
-        let Sub::Hosted(HostedArgs {
-            provider: Provider::Openai(a),
-        }) = t.sub;
+        let t = Tune::try_parse_from(["tune", "--hosted", "openai", "status", "ftjob-1", "--base-url", "http://x/v1"])
+            .unwrap();
+        let Sub::Hosted(HostedArgs { provider: Provider::Openai(a) }) = t.sub;
         assert!(matches!(a.action, Some(Action::Status { ref job }) if job == "ftjob-1"));
         assert_eq!(a.conn.base_url.as_deref(), Some("http://x/v1"));
-        assert!(
-            Tune::try_parse_from([
-                "tune", "--hosted", "openai", "status", "ftjob-1", "--data", "x"
-            ])
-            .is_err()
-        );
+        assert!(Tune::try_parse_from(["tune", "--hosted", "openai", "status", "ftjob-1", "--data", "x"]).is_err());
     }
 }

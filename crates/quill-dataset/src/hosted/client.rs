@@ -41,16 +41,10 @@ impl ClientOptions {
         let api_key = std::env::var(&key_env)
             .ok()
             .filter(|k| !k.trim().is_empty())
-            .ok_or_else(|| HostedError::NoKey {
-                var: key_env.clone(),
-            })?;
+            .ok_or_else(|| HostedError::NoKey { var: key_env.clone() })?;
         let base_url = base_url
             .map(str::to_string)
-            .or_else(|| {
-                std::env::var("OPENAI_BASE_URL")
-                    .ok()
-                    .filter(|u| !u.trim().is_empty())
-            })
+            .or_else(|| std::env::var("OPENAI_BASE_URL").ok().filter(|u| !u.trim().is_empty()))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_string());
         Ok(Self {
             base_url,
@@ -75,9 +69,7 @@ impl Client {
     pub fn new(opts: ClientOptions) -> Result<Self, HostedError> {
         let base = opts.base_url.trim().trim_end_matches('/').to_string();
         if !(base.starts_with("http://") || base.starts_with("https://")) {
-            return Err(HostedError::Config(format!(
-                "base URL {base:?} must start with http:// or https://"
-            )));
+            return Err(HostedError::Config(format!("base URL {base:?} must start with http:// or https://")));
         }
         // reqwest is built without a bundled crypto provider; install ring once (an error only
         // means another part of the process installed one first).
@@ -86,10 +78,7 @@ impl Client {
             .timeout(opts.timeout)
             .user_agent(concat!("quill/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| HostedError::Http {
-                url: base.clone(),
-                message: e.to_string(),
-            })?;
+            .map_err(|e| HostedError::Http { url: base.clone(), message: e.to_string() })?;
         Ok(Self { opts, base, http })
     }
 
@@ -115,10 +104,7 @@ impl Client {
             let resp = build(&self.http, &url)
                 .bearer_auth(&self.opts.api_key)
                 .send()
-                .map_err(|e| HostedError::Http {
-                    url: url.clone(),
-                    message: e.to_string(),
-                })?;
+                .map_err(|e| HostedError::Http { url: url.clone(), message: e.to_string() })?;
             let status = resp.status().as_u16();
             let retry_after = resp
                 .headers()
@@ -126,10 +112,7 @@ impl Client {
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<f64>().ok())
                 .map(Duration::from_secs_f64);
-            let body = resp.text().map_err(|e| HostedError::Http {
-                url: url.clone(),
-                message: e.to_string(),
-            })?;
+            let body = resp.text().map_err(|e| HostedError::Http { url: url.clone(), message: e.to_string() })?;
             if (200..300).contains(&status) {
                 return serde_json::from_str(&body).map_err(|e| HostedError::Decode {
                     url: url.clone(),
@@ -139,11 +122,7 @@ impl Client {
             let retryable = status == 429 || status >= 500;
             if retryable && attempt < self.opts.max_retries {
                 attempt += 1;
-                std::thread::sleep(
-                    retry_after
-                        .map_or(delay, |r| r.max(delay))
-                        .min(Duration::from_secs(60)),
-                );
+                std::thread::sleep(retry_after.map_or(delay, |r| r.max(delay)).min(Duration::from_secs(60)));
                 delay *= 2;
                 continue;
             }
@@ -152,28 +131,16 @@ impl Client {
     }
 
     fn api_error(&self, status: u16, url: &str, body: &str, retries: u32) -> HostedError {
-        let detail = serde_json::from_str::<ApiErrorBody>(body)
-            .ok()
-            .map(|b| b.error);
-        let message = detail
-            .as_ref()
-            .map(|d| d.message.clone())
-            .filter(|m| !m.is_empty())
-            .unwrap_or_else(|| preview(body));
+        let detail = serde_json::from_str::<ApiErrorBody>(body).ok().map(|b| b.error);
+        let message =
+            detail.as_ref().map(|d| d.message.clone()).filter(|m| !m.is_empty()).unwrap_or_else(|| preview(body));
         let hint = match status {
-            401 => format!(
-                "check the API key in ${} (or name another variable with --api-key-env)",
-                self.opts.key_env
-            ),
+            401 => format!("check the API key in ${} (or name another variable with --api-key-env)", self.opts.key_env),
             403 => "this key's organisation or project may not have fine-tuning access".into(),
-            404 => "no such file, job or model at this base URL (check the id and OPENAI_BASE_URL)"
-                .into(),
-            429 => format!(
-                "rate limited or out of quota after {retries} retries; wait and run the command again"
-            ),
+            404 => "no such file, job or model at this base URL (check the id and OPENAI_BASE_URL)".into(),
+            429 => format!("rate limited or out of quota after {retries} retries; wait and run the command again"),
             400 if detail.as_ref().is_some_and(|d| {
-                d.param.as_deref() == Some("training_file")
-                    || d.code.as_deref() == Some("invalid_file_format")
+                d.param.as_deref() == Some("training_file") || d.code.as_deref() == Some("invalid_file_format")
             }) =>
             {
                 "the service rejected the data; run `quill dataset validate FILE` to see why".into()
@@ -194,30 +161,17 @@ impl Client {
 
     /// `POST /files` (multipart `purpose=fine-tune`, `file=@…`).
     pub fn upload_file(&self, path: &Path) -> Result<FileObject, HostedError> {
-        let bytes = std::fs::read(path).map_err(|e| HostedError::Io {
-            path: path.to_path_buf(),
-            message: e.to_string(),
-        })?;
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "train.jsonl".into());
+        let bytes =
+            std::fs::read(path).map_err(|e| HostedError::Io { path: path.to_path_buf(), message: e.to_string() })?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "train.jsonl".into());
         let (content_type, body) = multipart(&name, &bytes);
-        self.send("/files", &|c, u| {
-            c.post(u)
-                .header("content-type", content_type.clone())
-                .body(body.clone())
-        })
+        self.send("/files", &|c, u| c.post(u).header("content-type", content_type.clone()).body(body.clone()))
     }
 
     /// `POST /fine_tuning/jobs`.
     pub fn create_job(&self, req: &CreateJob) -> Result<Job, HostedError> {
         let body = serde_json::to_vec(req).map_err(|e| HostedError::Config(e.to_string()))?;
-        self.send("/fine_tuning/jobs", &|c, u| {
-            c.post(u)
-                .header("content-type", "application/json")
-                .body(body.clone())
-        })
+        self.send("/fine_tuning/jobs", &|c, u| c.post(u).header("content-type", "application/json").body(body.clone()))
     }
 
     /// `GET /fine_tuning/jobs/{id}`.
@@ -227,51 +181,22 @@ impl Client {
 
     /// `GET /fine_tuning/jobs?after&limit`.
     pub fn list_jobs(&self, after: Option<&str>, limit: u32) -> Result<Page<Job>, HostedError> {
-        self.send(
-            &format!("/fine_tuning/jobs{}", query(after, limit)),
-            &|c, u| c.get(u),
-        )
+        self.send(&format!("/fine_tuning/jobs{}", query(after, limit)), &|c, u| c.get(u))
     }
 
     /// `GET /fine_tuning/jobs/{id}/events?after&limit`.
-    pub fn list_events(
-        &self,
-        id: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Event>, HostedError> {
-        self.send(
-            &format!(
-                "/fine_tuning/jobs/{}/events{}",
-                enc(id),
-                query(after, limit)
-            ),
-            &|c, u| c.get(u),
-        )
+    pub fn list_events(&self, id: &str, after: Option<&str>, limit: u32) -> Result<Page<Event>, HostedError> {
+        self.send(&format!("/fine_tuning/jobs/{}/events{}", enc(id), query(after, limit)), &|c, u| c.get(u))
     }
 
     /// `GET /fine_tuning/jobs/{id}/checkpoints?after&limit`.
-    pub fn list_checkpoints(
-        &self,
-        id: &str,
-        after: Option<&str>,
-        limit: u32,
-    ) -> Result<Page<Checkpoint>, HostedError> {
-        self.send(
-            &format!(
-                "/fine_tuning/jobs/{}/checkpoints{}",
-                enc(id),
-                query(after, limit)
-            ),
-            &|c, u| c.get(u),
-        )
+    pub fn list_checkpoints(&self, id: &str, after: Option<&str>, limit: u32) -> Result<Page<Checkpoint>, HostedError> {
+        self.send(&format!("/fine_tuning/jobs/{}/checkpoints{}", enc(id), query(after, limit)), &|c, u| c.get(u))
     }
 
     /// `POST /fine_tuning/jobs/{id}/cancel`.
     pub fn cancel_job(&self, id: &str) -> Result<Job, HostedError> {
-        self.send(&format!("/fine_tuning/jobs/{}/cancel", enc(id)), &|c, u| {
-            c.post(u)
-        })
+        self.send(&format!("/fine_tuning/jobs/{}/cancel", enc(id)), &|c, u| c.post(u))
     }
 }
 
@@ -286,9 +211,7 @@ fn query(after: Option<&str>, limit: u32) -> String {
 fn enc(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' | b':' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -296,27 +219,17 @@ fn enc(s: &str) -> String {
 
 fn preview(body: &str) -> String {
     let t: String = body.chars().take(300).collect();
-    if t.is_empty() {
-        "(empty body)".into()
-    } else {
-        t
-    }
+    if t.is_empty() { "(empty body)".into() } else { t }
 }
 
 /// A `multipart/form-data` body with `purpose=fine-tune` and the file. The boundary is derived
 /// from the file's hash, so it cannot occur in the file by accident.
 pub fn multipart(filename: &str, bytes: &[u8]) -> (String, Vec<u8>) {
     let boundary = format!("quill-{}", &crate::text::sha256_hex(bytes)[..32]);
-    let safe_name: String = filename
-        .chars()
-        .map(|c| if c == '"' || c.is_control() { '_' } else { c })
-        .collect();
+    let safe_name: String = filename.chars().map(|c| if c == '"' || c.is_control() { '_' } else { c }).collect();
     let mut body = Vec::with_capacity(bytes.len() + 512);
     body.extend_from_slice(
-        format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n"
-        )
-        .as_bytes(),
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"purpose\"\r\n\r\nfine-tune\r\n").as_bytes(),
     );
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{safe_name}\"\r\nContent-Type: application/jsonl\r\n\r\n")

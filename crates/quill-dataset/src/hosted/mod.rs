@@ -19,9 +19,7 @@ use crate::error::{Error, Result};
 #[non_exhaustive]
 pub enum HostedError {
     /// No API key in the environment.
-    #[error(
-        "no API key: ${var} is not set\n  hint: export {var}=sk-… (or name another variable with --api-key-env)"
-    )]
+    #[error("no API key: ${var} is not set\n  hint: export {var}=sk-… (or name another variable with --api-key-env)")]
     NoKey {
         /// The variable looked at.
         var: String,
@@ -88,28 +86,15 @@ pub struct DataFiles {
 /// a folder with `train.jsonl`, or a single JSONL file.
 pub fn find_data(data: &Path) -> Result<DataFiles> {
     if data.is_file() {
-        return Ok(DataFiles {
-            train: data.to_path_buf(),
-            validation: None,
-            manifest: None,
-        });
+        return Ok(DataFiles { train: data.to_path_buf(), validation: None, manifest: None });
     }
     for dir in [data.join("openai"), data.to_path_buf()] {
         let train = dir.join("train.jsonl");
         if train.is_file() {
             let val = dir.join("validation.jsonl");
-            let validation = std::fs::metadata(&val)
-                .ok()
-                .filter(|m| m.len() > 0)
-                .map(|_| val);
-            let manifest = [data.join("manifest.json")]
-                .into_iter()
-                .find(|p| p.is_file());
-            return Ok(DataFiles {
-                train,
-                validation,
-                manifest,
-            });
+            let validation = std::fs::metadata(&val).ok().filter(|m| m.len() > 0).map(|_| val);
+            let manifest = [data.join("manifest.json")].into_iter().find(|p| p.is_file());
+            return Ok(DataFiles { train, validation, manifest });
         }
     }
     Err(Error::Invalid(format!(
@@ -171,12 +156,7 @@ pub fn start(
         validation_file: validation.clone(),
         suffix: opts.suffix.clone(),
         seed: opts.seed,
-        method: Method {
-            kind: "supervised".into(),
-            supervised: Some(Supervised {
-                hyperparameters: hp,
-            }),
-        },
+        method: Method { kind: "supervised".into(), supervised: Some(Supervised { hyperparameters: hp }) },
     };
     progress("creating the fine-tuning job");
     let job = client.create_job(&req)?;
@@ -197,11 +177,7 @@ pub fn follow(
     loop {
         let job = client.retrieve_job(id)?;
         let page = client.list_events(id, None, 100)?;
-        let mut fresh: Vec<Event> = page
-            .data
-            .into_iter()
-            .filter(|e| seen.insert(e.id.clone()))
-            .collect();
+        let mut fresh: Vec<Event> = page.data.into_iter().filter(|e| seen.insert(e.id.clone())).collect();
         // The API lists newest first; show oldest first.
         fresh.sort_by_key(|e| e.created_at.unwrap_or(0));
         on_update(&job, &fresh);
@@ -248,23 +224,12 @@ pub fn record(
     let now = quill_store::now_rfc3339();
     let (dataset_dir, manifest_sha, training_file, validation_file) = match files {
         Some((f, t, v)) => (
-            f.manifest
-                .as_ref()
-                .and_then(|m| m.parent())
-                .map(|d| d.display().to_string()),
-            f.manifest
-                .as_ref()
-                .and_then(|m| std::fs::read(m).ok())
-                .map(|b| crate::text::sha256_hex(&b)),
+            f.manifest.as_ref().and_then(|m| m.parent()).map(|d| d.display().to_string()),
+            f.manifest.as_ref().and_then(|m| std::fs::read(m).ok()).map(|b| crate::text::sha256_hex(&b)),
             t.to_string(),
             v.map(str::to_string),
         ),
-        None => (
-            None,
-            None,
-            job.training_file.clone().unwrap_or_default(),
-            job.validation_file.clone(),
-        ),
+        None => (None, None, job.training_file.clone().unwrap_or_default(), job.validation_file.clone()),
     };
     let err = job.error.as_ref().and_then(|e| e.message.clone());
     db.write(|tx| -> Result<()> {
@@ -321,22 +286,11 @@ pub fn recorded(db: &quill_store::Db) -> Result<Vec<Recorded>> {
 pub fn backend_name(job: &Job) -> String {
     let tail: String = match &job.suffix {
         Some(s) if !s.is_empty() => s.clone(),
-        _ => job
-            .id
-            .trim_start_matches("ftjob-")
-            .chars()
-            .take(8)
-            .collect(),
+        _ => job.id.trim_start_matches("ftjob-").chars().take(8).collect(),
     };
     let clean: String = tail
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c.to_ascii_lowercase()
-            } else {
-                '-'
-            }
-        })
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c.to_ascii_lowercase() } else { '-' })
         .collect();
     format!("openai-ft-{clean}")
 }
@@ -357,8 +311,7 @@ pub fn add_backend(
     let name = backend_name(job);
     if !ws.config().backends.contains_key(&name) {
         let path = ws.config_path();
-        let mut text =
-            std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        let mut text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
         if !text.ends_with('\n') {
             text.push('\n');
         }
@@ -374,10 +327,7 @@ pub fn add_backend(
         quill_store::atomic_write(&path, text.as_bytes())?;
     }
     db.write(|tx| -> Result<()> {
-        tx.execute(
-            "UPDATE hosted_jobs SET backend_name = ?1 WHERE job_id = ?2",
-            rusqlite::params![name, job.id],
-        )?;
+        tx.execute("UPDATE hosted_jobs SET backend_name = ?1 WHERE job_id = ?2", rusqlite::params![name, job.id])?;
         Ok(())
     })?;
     Ok(Some(name))

@@ -78,9 +78,7 @@ fn signature(shingles: &[u64]) -> [u64; NUM_HASHES] {
             while filled[(i + d) % NUM_HASHES] == u64::MAX {
                 d += 1;
             }
-            sig[i] = splitmix(
-                filled[(i + d) % NUM_HASHES] ^ (d as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
-            );
+            sig[i] = splitmix(filled[(i + d) % NUM_HASHES] ^ (d as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15));
         }
     }
     sig
@@ -95,22 +93,14 @@ impl Doc {
             if hashes.is_empty() {
                 Vec::new()
             } else {
-                vec![splitmix(
-                    hashes.iter().fold(0, |a, &h| a.rotate_left(21) ^ h),
-                )]
+                vec![splitmix(hashes.iter().fold(0, |a, &h| a.rotate_left(21) ^ h))]
             }
         } else {
-            hashes
-                .windows(SHINGLE)
-                .map(|g| splitmix(g[0] ^ g[1].rotate_left(21) ^ g[2].rotate_left(42)))
-                .collect()
+            hashes.windows(SHINGLE).map(|g| splitmix(g[0] ^ g[1].rotate_left(21) ^ g[2].rotate_left(42))).collect()
         };
         shingles.sort_unstable();
         shingles.dedup();
-        Self {
-            sig: signature(&shingles),
-            shingles,
-        }
+        Self { sig: signature(&shingles), shingles }
     }
 
     /// Whether the text had no words.
@@ -131,11 +121,7 @@ impl Doc {
 pub fn jaccard(a: &Doc, b: &Doc) -> f64 {
     let inter = intersection(&a.shingles, &b.shingles);
     let union = a.shingles.len() + b.shingles.len() - inter;
-    if union == 0 {
-        0.0
-    } else {
-        inter as f64 / union as f64
-    }
+    if union == 0 { 0.0 } else { inter as f64 / union as f64 }
 }
 
 /// Share of `part`'s shingles found in `whole` (a passage copied into a longer text).
@@ -233,13 +219,7 @@ impl<'a> Index<'a> {
         cand.dedup();
         let mut out: Vec<(usize, usize, f64)> = cand
             .par_iter()
-            .map(|&(i, j)| {
-                (
-                    i as usize,
-                    j as usize,
-                    jaccard(&self.docs[i as usize], &self.docs[j as usize]),
-                )
-            })
+            .map(|&(i, j)| (i as usize, j as usize, jaccard(&self.docs[i as usize], &self.docs[j as usize])))
             .filter(|&(_, _, s)| s >= threshold)
             .collect();
         out.sort_by_key(|a| (a.0, a.1));
@@ -260,23 +240,14 @@ mod tests {
         let s = jaccard(&d[0], &d[1]);
         assert!(s > 0.8, "{s}");
         let idx = Index::new(&d);
-        assert_eq!(
-            idx.pairs_within(NEAR_THRESHOLD, &[false; 3]),
-            vec![(0, 1, s)]
-        );
-        assert_eq!(
-            idx.query(&Doc::new(edited), NEAR_THRESHOLD)
-                .first()
-                .map(|x| x.0),
-            Some(1)
-        );
+        assert_eq!(idx.pairs_within(NEAR_THRESHOLD, &[false; 3]), vec![(0, 1, s)]);
+        assert_eq!(idx.query(&Doc::new(edited), NEAR_THRESHOLD).first().map(|x| x.0), Some(1));
         assert!(jaccard(&d[0], &d[2]) < 0.05);
     }
 
     #[test]
     fn containment_sees_a_passage_inside_a_longer_text() {
-        let passage =
-            Doc::new("Book the kickoff before you hang up the sales call and send the calendar.");
+        let passage = Doc::new("Book the kickoff before you hang up the sales call and send the calendar.");
         let whole = Doc::new(
             "Quick one. Book the kickoff before you hang up the sales call and send the calendar. Then wait for nothing and nobody.",
         );

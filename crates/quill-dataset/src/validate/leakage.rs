@@ -47,15 +47,9 @@ pub struct WorkspaceData {
 /// validation does not need the embedding model.
 pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
     let phrases = quill_library::phrases(db)?;
-    let banned = phrases
-        .banned
-        .into_iter()
-        .map(|p| (p.text, p.replacement))
-        .collect();
+    let banned = phrases.banned.into_iter().map(|p| (p.text, p.replacement)).collect();
     let test_ids: std::collections::HashSet<i64> = {
-        let mut st = db
-            .conn()
-            .prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
+        let mut st = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
         let rows = st.query_map([], |r| r.get::<_, i64>(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
@@ -67,11 +61,7 @@ pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
             continue;
         }
         if test_ids.contains(&e.id) {
-            test_entries.push((
-                e.id,
-                format!("entry {} ({} {})", e.id, e.platform, e.kind),
-                e.text,
-            ));
+            test_entries.push((e.id, format!("entry {} ({} {})", e.id, e.platform, e.kind), e.text));
         } else {
             pool.push((e.id, e.text));
         }
@@ -81,19 +71,11 @@ pub fn load_workspace(db: &quill_store::Db) -> Result<WorkspaceData> {
             "SELECT d.source, c.ord, c.text FROM kb_chunks c JOIN kb_documents d ON d.id = c.document_id ORDER BY c.id",
         )?;
         let rows = st.query_map([], |r| {
-            Ok((
-                format!("{} #{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?),
-                r.get::<_, String>(2)?,
-            ))
+            Ok((format!("{} #{}", r.get::<_, String>(0)?, r.get::<_, i64>(1)?), r.get::<_, String>(2)?))
         })?;
         rows.collect::<std::result::Result<Vec<_>, _>>()?
     };
-    Ok(WorkspaceData {
-        banned,
-        pool,
-        kb,
-        test_entries,
-    })
+    Ok(WorkspaceData { banned, pool, kb, test_entries })
 }
 
 /// One leaked test example.
@@ -138,10 +120,7 @@ impl LeakageReport {
     pub fn total(&self) -> usize {
         self.train.leaked_examples
             + self.few_shot_pool.as_ref().map_or(0, |c| c.leaked_examples)
-            + self
-                .knowledge_base
-                .as_ref()
-                .map_or(0, |c| c.leaked_examples)
+            + self.knowledge_base.as_ref().map_or(0, |c| c.leaked_examples)
     }
 }
 
@@ -151,10 +130,7 @@ fn finish(mut leaks: Vec<Leak>) -> LeakCheck {
     tests.dedup();
     let leaked_examples = tests.len();
     leaks.truncate(50);
-    LeakCheck {
-        leaked_examples,
-        leaks,
-    }
+    LeakCheck { leaked_examples, leaks }
 }
 
 /// Test texts found in a set of (label, text) targets, exactly or nearly (LSH + Jaccard).
@@ -177,21 +153,11 @@ pub fn against_texts(
             continue;
         }
         if let Some(&i) = by_norm.get(&n) {
-            leaks.push(Leak {
-                test: label.clone(),
-                found_in: labels[i].clone(),
-                kind: "exact",
-                similarity: 1.0,
-            });
+            leaks.push(Leak { test: label.clone(), found_in: labels[i].clone(), kind: "exact", similarity: 1.0 });
             continue;
         }
         if let Some(&(i, s)) = index.query(qd, NEAR_THRESHOLD).first() {
-            leaks.push(Leak {
-                test: label.clone(),
-                found_in: labels[i].clone(),
-                kind: "near",
-                similarity: s,
-            });
+            leaks.push(Leak { test: label.clone(), found_in: labels[i].clone(), kind: "near", similarity: s });
         }
     }
     finish(leaks)
@@ -210,10 +176,7 @@ pub fn against_pool(test: &TestSet, test_docs: &[Doc], pool: &[(i64, String)]) -
     for ((label, id, text), qd) in test.items.iter().zip(test_docs) {
         let not_self = |i: &usize| Some(pool[*i].0) != *id;
         let n = normalize(text);
-        if let Some(i) = by_norm
-            .get(&n)
-            .and_then(|v| v.iter().copied().find(not_self))
-        {
+        if let Some(i) = by_norm.get(&n).and_then(|v| v.iter().copied().find(not_self)) {
             leaks.push(Leak {
                 test: label.clone(),
                 found_in: format!("entry {}", pool[i].0),
@@ -222,11 +185,7 @@ pub fn against_pool(test: &TestSet, test_docs: &[Doc], pool: &[(i64, String)]) -
             });
             continue;
         }
-        if let Some((i, s)) = index
-            .query(qd, NEAR_THRESHOLD)
-            .into_iter()
-            .find(|(i, _)| not_self(i))
-        {
+        if let Some((i, s)) = index.query(qd, NEAR_THRESHOLD).into_iter().find(|(i, _)| not_self(i)) {
             leaks.push(Leak {
                 test: label.clone(),
                 found_in: format!("entry {}", pool[i].0),
@@ -276,12 +235,7 @@ pub fn against_kb(test: &TestSet, test_docs: &[Doc], kb: &[(String, String)]) ->
                     best = Some((i, "near", s));
                 }
             }
-            best.map(|(i, kind, s)| Leak {
-                test: label.clone(),
-                found_in: kb[i].0.clone(),
-                kind,
-                similarity: s,
-            })
+            best.map(|(i, kind, s)| Leak { test: label.clone(), found_in: kb[i].0.clone(), kind, similarity: s })
         })
         .collect();
     finish(leaks)

@@ -45,11 +45,7 @@ pub fn split_lines(bytes: &[u8]) -> Vec<&[u8]> {
             }
             b'\r' => {
                 out.push(&bytes[start..i]);
-                i += if bytes.get(i + 1) == Some(&b'\n') {
-                    2
-                } else {
-                    1
-                };
+                i += if bytes.get(i + 1) == Some(&b'\n') { 2 } else { 1 };
                 start = i;
             }
             _ => i += 1,
@@ -68,9 +64,7 @@ pub fn parse_lines(bytes: &[u8]) -> Vec<Line> {
         .map(|raw| match std::str::from_utf8(raw) {
             Err(_) => Line::NotUtf8,
             Ok(s) if s.trim().is_empty() => Line::Blank,
-            Ok(s) => serde_json::from_str::<Value>(s)
-                .map(Line::Json)
-                .unwrap_or_else(|e| Line::Invalid(e.to_string())),
+            Ok(s) => serde_json::from_str::<Value>(s).map(Line::Json).unwrap_or_else(|e| Line::Invalid(e.to_string())),
         })
         .collect()
 }
@@ -116,13 +110,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self {
-            encoding: Encoding::Cl100kBase,
-            local_model: None,
-            test_split: None,
-            workspace: None,
-            max_issues: 1000,
-        }
+        Self { encoding: Encoding::Cl100kBase, local_model: None, test_split: None, workspace: None, max_issues: 1000 }
     }
 }
 
@@ -234,13 +222,7 @@ struct Clean<'a> {
 
 /// Checks one parsed line with the notebook's categories (never crashing) plus ours.
 fn check_value(v: &Value, line: usize, out: &mut Vec<Issue>) {
-    let mut push = |category, message: String| {
-        out.push(Issue {
-            line,
-            category,
-            message,
-        })
-    };
+    let mut push = |category, message: String| out.push(Issue { line, category, message });
     let Value::Object(obj) = v else {
         push("data_type", "the line is not a JSON object".into());
         return;
@@ -262,39 +244,24 @@ fn check_value(v: &Value, line: usize, out: &mut Vec<Issue>) {
     let mut has_assistant = false;
     for (i, m) in msgs.iter().enumerate() {
         let Value::Object(m) = m else {
-            push(
-                "message_not_object",
-                format!("messages[{i}] is not an object"),
-            );
+            push("message_not_object", format!("messages[{i}] is not an object"));
             continue;
         };
         if !m.contains_key("role") || !m.contains_key("content") {
-            let missing = if m.contains_key("role") {
-                "content"
-            } else {
-                "role"
-            };
-            push(
-                "message_missing_key",
-                format!("messages[{i}] has no \"{missing}\""),
-            );
+            let missing = if m.contains_key("role") { "content" } else { "role" };
+            push("message_missing_key", format!("messages[{i}] has no \"{missing}\""));
         }
         if let Some(k) = m.keys().find(|k| !KEYS.contains(&k.as_str())) {
             push(
                 "message_unrecognized_key",
-                format!(
-                    "messages[{i}] has key {k:?} (allowed: role, content, name, function_call, weight)"
-                ),
+                format!("messages[{i}] has key {k:?} (allowed: role, content, name, function_call, weight)"),
             );
         }
         let role = m.get("role").and_then(Value::as_str);
         if !role.is_some_and(|r| matches!(r, "system" | "user" | "assistant" | "function")) {
             push(
                 "unrecognized_role",
-                format!(
-                    "messages[{i}] has role {}",
-                    m.get("role").map_or("(none)".into(), |r| r.to_string())
-                ),
+                format!("messages[{i}] has role {}", m.get("role").map_or("(none)".into(), |r| r.to_string())),
             );
         }
         has_assistant |= role == Some("assistant");
@@ -303,17 +270,11 @@ fn check_value(v: &Value, line: usize, out: &mut Vec<Issue>) {
         if (!content.is_some_and(notebook::truthy) && !fc.is_some_and(notebook::truthy))
             || !content.is_some_and(Value::is_string)
         {
-            push(
-                "missing_content",
-                format!("messages[{i}] has no text content"),
-            );
+            push("missing_content", format!("messages[{i}] has no text content"));
         }
         if let Some(w) = m.get("weight") {
             if !matches!(w.as_u64(), Some(0 | 1)) {
-                push(
-                    "invalid_weight",
-                    format!("messages[{i}] has weight {w}; use 0 or 1"),
-                );
+                push("invalid_weight", format!("messages[{i}] has weight {w}; use 0 or 1"));
             } else if role != Some("assistant") {
                 push(
                     "invalid_weight",
@@ -324,20 +285,12 @@ fn check_value(v: &Value, line: usize, out: &mut Vec<Issue>) {
                 );
             }
         }
-        if m.values()
-            .any(|x| x.as_str().is_some_and(tokens::has_cl100k_special))
-        {
-            push(
-                "special_token_text",
-                format!("messages[{i}] contains special-token text such as <|endoftext|>"),
-            );
+        if m.values().any(|x| x.as_str().is_some_and(tokens::has_cl100k_special)) {
+            push("special_token_text", format!("messages[{i}] contains special-token text such as <|endoftext|>"));
         }
     }
     if !has_assistant {
-        push(
-            "example_missing_assistant_message",
-            "no assistant message".into(),
-        );
+        push("example_missing_assistant_message", "no assistant message".into());
     }
 }
 
@@ -349,11 +302,8 @@ fn as_chat(v: &Value, line: usize) -> (Option<Format>, Option<Value>) {
     }
     match formats::parse_value(v, line, String::new()) {
         Ok((f, ex)) => {
-            let msgs: Vec<Value> = ex
-                .messages
-                .iter()
-                .map(|m| serde_json::json!({ "role": m.role, "content": m.content }))
-                .collect();
+            let msgs: Vec<Value> =
+                ex.messages.iter().map(|m| serde_json::json!({ "role": m.role, "content": m.content })).collect();
             (Some(f), Some(serde_json::json!({ "messages": msgs })))
         }
         Err(_) => (None, None),
@@ -386,9 +336,7 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
     let mut formats_seen: BTreeMap<String, usize> = BTreeMap::new();
     for (l, (f, _)) in raw.iter().zip(&converted) {
         if matches!(l, Line::Json(_)) {
-            *formats_seen
-                .entry(f.map_or("unknown".into(), |f| f.to_string()))
-                .or_insert(0) += 1;
+            *formats_seen.entry(f.map_or("unknown".into(), |f| f.to_string())).or_insert(0) += 1;
         }
     }
     let any_converted = converted.iter().any(|(_, c)| c.is_some());
@@ -416,16 +364,10 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
                     category: "blank_line",
                     message: "blank line (the notebook's json.loads fails on it)".into(),
                 }),
-                Line::NotUtf8 => out.push(Issue {
-                    line,
-                    category: "not_utf8",
-                    message: "not valid UTF-8".into(),
-                }),
-                Line::Invalid(e) => out.push(Issue {
-                    line,
-                    category: "invalid_json",
-                    message: format!("not valid JSON: {e}"),
-                }),
+                Line::NotUtf8 => out.push(Issue { line, category: "not_utf8", message: "not valid UTF-8".into() }),
+                Line::Invalid(e) => {
+                    out.push(Issue { line, category: "invalid_json", message: format!("not valid JSON: {e}") })
+                }
             }
             out
         })
@@ -457,9 +399,7 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
     let cl100k = tokens::bpe(Encoding::Cl100kBase)?;
     let nb_tokens: Vec<Option<notebook::ExampleTokens>> = lines
         .par_iter()
-        .map_init(notebook::TokenCache::default, |cache, l| {
-            notebook::example_tokens_cached(l, cl100k, cache)
-        })
+        .map_init(notebook::TokenCache::default, |cache, l| notebook::example_tokens_cached(l, cl100k, cache))
         .collect();
     let nb = notebook::run(&lines, &nb_tokens);
     timer.mark("notebook");
@@ -476,70 +416,38 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
             fn text(m: &Value) -> &str {
                 m.get("content").and_then(Value::as_str).unwrap_or("")
             }
-            let role = |m: &Value| {
-                m.get("role")
-                    .and_then(Value::as_str)
-                    .unwrap_or("")
-                    .to_string()
-            };
-            let target = msgs
-                .iter()
-                .rev()
-                .find(|m| role(m) == "assistant")
-                .map(text)
-                .unwrap_or("");
+            let role = |m: &Value| m.get("role").and_then(Value::as_str).unwrap_or("").to_string();
+            let target = msgs.iter().rev().find(|m| role(m) == "assistant").map(text).unwrap_or("");
             let mut whole: u64 = 0;
             for m in msgs {
                 whole = whole.rotate_left(5)
                     ^ crate::text::norm_hash(&role(m))
                     ^ crate::text::norm_hash(text(m)).rotate_left(17);
             }
-            let user = msgs
-                .iter()
-                .find(|m| role(m) == "user")
-                .map(text)
-                .unwrap_or("");
-            Some(Clean {
-                line: i + 1,
-                value: v,
-                target,
-                whole,
-                user,
-            })
+            let user = msgs.iter().find(|m| role(m) == "user").map(text).unwrap_or("");
+            Some(Clean { line: i + 1, value: v, target, whole, user })
         })
         .collect();
     timer.mark("clean");
-    let missing_system = clean
-        .iter()
-        .filter(|c| !has_role(c.value, "system"))
-        .count();
+    let missing_system = clean.iter().filter(|c| !has_role(c.value, "system")).count();
     let missing_user = clean.iter().filter(|c| !has_role(c.value, "user")).count();
 
     let token_stats = own_token_stats(&clean, &nb_tokens, opts)?;
     timer.mark("tokens");
 
     // Duplicates.
-    let intentional = manifest
-        .as_ref()
-        .is_some_and(|(m, _)| m.settings.weighting == "repeat");
+    let intentional = manifest.as_ref().is_some_and(|(m, _)| m.settings.weighting == "repeat");
     let duplicates = find_duplicates(&clean, intentional);
     timer.mark("dups");
 
     // Targets.
-    let short_lines: Vec<usize> = clean
-        .iter()
-        .filter(|c| quality::is_short(c.target))
-        .map(|c| c.line)
-        .collect();
-    let truncated: Vec<(usize, String)> = clean
-        .iter()
-        .filter_map(|c| quality::truncation(c.target).map(|why| (c.line, why)))
-        .collect();
+    let short_lines: Vec<usize> = clean.iter().filter(|c| quality::is_short(c.target)).map(|c| c.line).collect();
+    let truncated: Vec<(usize, String)> =
+        clean.iter().filter_map(|c| quality::truncation(c.target).map(|why| (c.line, why))).collect();
     let (banned, banned_lines) = match &opts.workspace {
         Some(ws) if !ws.banned.is_empty() => {
             let m = quality::BannedMatcher::new(&ws.banned);
-            let per: Vec<Vec<quality::BannedHit>> =
-                clean.par_iter().map(|c| m.find(c.target, c.line)).collect();
+            let per: Vec<Vec<quality::BannedHit>> = clean.par_iter().map(|c| m.find(c.target, c.line)).collect();
             let lines_hit = per.iter().filter(|h| !h.is_empty()).count();
             (Some(per.into_iter().flatten().collect()), lines_hit)
         }
@@ -559,8 +467,7 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
                 known += 1;
             }
         }
-        (known > 0 && known * 2 >= clean.len())
-            .then(|| quality::Balance::from_strata("prompts", &strata))
+        (known > 0 && known * 2 >= clean.len()).then(|| quality::Balance::from_strata("prompts", &strata))
     };
 
     // Leakage.
@@ -568,23 +475,12 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
     timer.mark("leak");
 
     // Verdict.
-    let distinct = clean.len()
-        - if intentional {
-            duplicates.exact_extra_copies
-        } else {
-            0
-        };
-    let proven = manifest
-        .as_ref()
-        .and_then(|(_, f)| (f.with_evidence > 0).then_some((f.proven, f.with_evidence)));
+    let distinct = clean.len() - if intentional { duplicates.exact_extra_copies } else { 0 };
+    let proven = manifest.as_ref().and_then(|(_, f)| (f.with_evidence > 0).then_some((f.proven, f.with_evidence)));
     let inputs = verdict::Inputs {
         format_error_lines: error_lines,
         examples: distinct,
-        exact_duplicates: if intentional {
-            0
-        } else {
-            duplicates.exact_extra_copies
-        },
+        exact_duplicates: if intentional { 0 } else { duplicates.exact_extra_copies },
         near_duplicate_examples: duplicates.near_examples,
         banned_examples: banned.as_ref().map(|_| banned_lines),
         short: short_lines.len(),
@@ -592,13 +488,7 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
         over_limit: token_stats.over_limit_lines.len(),
         leaks: leakage.as_ref().map(|l| l.total()),
         test_examples: leakage.as_ref().map(|l| l.test_examples),
-        balance: balance.as_ref().map(|b| {
-            (
-                b.top_platform_share,
-                b.by_platform.len(),
-                b.thin_strata.clone(),
-            )
-        }),
+        balance: balance.as_ref().map(|b| (b.top_platform_share, b.by_platform.len(), b.thin_strata.clone())),
         proven,
     };
     let verdict = verdict::judge(&inputs);
@@ -615,20 +505,11 @@ pub fn validate_bytes(path: &Path, bytes: &[u8], opts: &Options) -> Result<Repor
         missing_system,
         missing_user,
         notebook: nb,
-        notebook_input: if any_converted {
-            "converted to OpenAI chat".into()
-        } else {
-            "file".into()
-        },
+        notebook_input: if any_converted { "converted to OpenAI chat".into() } else { "file".into() },
         tokens: token_stats,
         duplicates,
         leakage,
-        targets: Targets {
-            short_lines,
-            truncated,
-            banned,
-            banned_lines,
-        },
+        targets: Targets { short_lines, truncated, banned, banned_lines },
         balance,
         manifest: manifest.map(|(_, f)| f.path),
         verdict,
@@ -640,17 +521,11 @@ struct Timer(Option<std::cell::Cell<std::time::Instant>>);
 
 impl Timer {
     fn new() -> Self {
-        Self(
-            std::env::var_os("QUILL_DATASET_TIMINGS")
-                .map(|_| std::cell::Cell::new(std::time::Instant::now())),
-        )
+        Self(std::env::var_os("QUILL_DATASET_TIMINGS").map(|_| std::cell::Cell::new(std::time::Instant::now())))
     }
     fn mark(&self, what: &str) {
         if let Some(t) = &self.0 {
-            eprintln!(
-                "validate: {what:<10} {:>8.3} s",
-                t.get().elapsed().as_secs_f64()
-            );
+            eprintln!("validate: {what:<10} {:>8.3} s", t.get().elapsed().as_secs_f64());
             t.set(std::time::Instant::now());
         }
     }
@@ -659,25 +534,14 @@ impl Timer {
 fn has_role(v: &Value, role: &str) -> bool {
     v.get("messages")
         .and_then(Value::as_array)
-        .is_some_and(|a| {
-            a.iter()
-                .any(|m| m.get("role").and_then(Value::as_str) == Some(role))
-        })
+        .is_some_and(|a| a.iter().any(|m| m.get("role").and_then(Value::as_str) == Some(role)))
 }
 
 /// Our counts for one clean example with a BPE encoding: the notebook's formula, except that
 /// `weight` and null values count nothing and other non-string values count as their JSON text
 /// (where the notebook would raise).
-fn bpe_counts(
-    v: &Value,
-    bpe: &tiktoken_rs::CoreBPE,
-    pre: Option<&notebook::ExampleTokens>,
-) -> (u64, u64, u64) {
-    let msgs = v
-        .get("messages")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or(&[]);
+fn bpe_counts(v: &Value, bpe: &tiktoken_rs::CoreBPE, pre: Option<&notebook::ExampleTokens>) -> (u64, u64, u64) {
+    let msgs = v.get("messages").and_then(Value::as_array).map(Vec::as_slice).unwrap_or(&[]);
     let mut total = 0u64;
     let mut assistant = 0u64;
     for (mi, m) in msgs.iter().enumerate() {
@@ -691,9 +555,7 @@ fn bpe_counts(
             let n = match (val, pm.and_then(|p| p.get(ki))) {
                 (Value::String(_), Some(notebook::ValTok::Str { n, .. })) => *n as u64,
                 (Value::String(s), _) => tokens::count(bpe, s) as u64,
-                (other, _) => {
-                    tokens::value_text(other).map_or(0, |t| tokens::count(bpe, &t) as u64)
-                }
+                (other, _) => tokens::value_text(other).map_or(0, |t| tokens::count(bpe, &t) as u64),
             };
             total += n;
             if k == "name" {
@@ -714,10 +576,7 @@ fn own_token_stats(
 ) -> Result<TokenStats> {
     let (method, counts): (String, Vec<(u64, u64, u64)>) = match opts.encoding {
         Encoding::Local => {
-            let path = opts
-                .local_model
-                .clone()
-                .unwrap_or_else(quill_store::default_llm_path);
+            let path = opts.local_model.clone().unwrap_or_else(quill_store::default_llm_path);
             let tok = LocalTokenizer::load(&path)?;
             let counts = clean
                 .iter()
@@ -728,25 +587,16 @@ fn own_token_stats(
                             a.iter()
                                 .map(|m| {
                                     (
-                                        m.get("role")
-                                            .and_then(Value::as_str)
-                                            .unwrap_or("")
-                                            .to_string(),
-                                        m.get("content")
-                                            .and_then(Value::as_str)
-                                            .unwrap_or("")
-                                            .to_string(),
+                                        m.get("role").and_then(Value::as_str).unwrap_or("").to_string(),
+                                        m.get("content").and_then(Value::as_str).unwrap_or("").to_string(),
                                     )
                                 })
                                 .collect()
                         })
                         .unwrap_or_default();
                     let total = tok.count_conversation(&msgs)? as u64;
-                    let assistant: u64 = msgs
-                        .iter()
-                        .filter(|(r, _)| r == "assistant")
-                        .map(|(_, c)| tok.count_text(c) as u64)
-                        .sum();
+                    let assistant: u64 =
+                        msgs.iter().filter(|(r, _)| r == "assistant").map(|(_, c)| tok.count_text(c) as u64).sum();
                     Ok((msgs.len() as u64, total, assistant))
                 })
                 .collect::<Result<Vec<_>>>()?;
@@ -767,15 +617,15 @@ fn own_token_stats(
                     bpe_counts(
                         c.value,
                         bpe,
-                        if reuse {
-                            nb_tokens.get(c.line - 1).and_then(Option::as_ref)
-                        } else {
-                            None
-                        },
+                        if reuse { nb_tokens.get(c.line - 1).and_then(Option::as_ref) } else { None },
                     )
                 })
                 .collect();
-            ("the notebook's formula: 3 per message + every text value + 1 per name + 3 (weights count nothing)".into(), counts)
+            (
+                "the notebook's formula: 3 per message + every text value + 1 per name + 3 (weights count nothing)"
+                    .into(),
+                counts,
+            )
         }
     };
     let msgs: Vec<u64> = counts.iter().map(|c| c.0).collect();
@@ -810,10 +660,7 @@ fn find_duplicates(clean: &[Clean], intentional: bool) -> Duplicates {
         g
     };
     let whole: Vec<u64> = clean.iter().map(|c| c.whole).collect();
-    let target_keys: Vec<u64> = clean
-        .par_iter()
-        .map(|c| crate::text::norm_hash(c.target))
-        .collect();
+    let target_keys: Vec<u64> = clean.par_iter().map(|c| crate::text::norm_hash(c.target)).collect();
     let exact = groups(&whole);
     let exact_extra_copies = exact.iter().map(|g| g.len() - 1).sum();
     let mut same_target = groups(&target_keys);
@@ -857,32 +704,12 @@ fn leakage_report(clean: &[Clean], opts: &Options) -> Result<Option<leakage::Lea
     let test = if let Some(p) = &opts.test_split {
         let items = formats::read_file(p)?
             .into_iter()
-            .map(|(_, ex)| {
-                (
-                    format!("{}:{}", p.display(), ex.origin.line.unwrap_or(0)),
-                    None,
-                    ex.target().to_string(),
-                )
-            })
+            .map(|(_, ex)| (format!("{}:{}", p.display(), ex.origin.line.unwrap_or(0)), None, ex.target().to_string()))
             .collect();
-        leakage::TestSet {
-            source: p.display().to_string(),
-            items,
-        }
-    } else if let Some(ws) = opts
-        .workspace
-        .as_ref()
-        .filter(|w| !w.test_entries.is_empty())
-    {
-        let items = ws
-            .test_entries
-            .iter()
-            .map(|(id, label, text)| (label.clone(), Some(*id), text.clone()))
-            .collect();
-        leakage::TestSet {
-            source: "workspace entry_splits (split = 'test')".into(),
-            items,
-        }
+        leakage::TestSet { source: p.display().to_string(), items }
+    } else if let Some(ws) = opts.workspace.as_ref().filter(|w| !w.test_entries.is_empty()) {
+        let items = ws.test_entries.iter().map(|(id, label, text)| (label.clone(), Some(*id), text.clone())).collect();
+        leakage::TestSet { source: "workspace entry_splits (split = 'test')".into(), items }
     } else {
         return Ok(None);
     };

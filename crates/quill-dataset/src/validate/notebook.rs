@@ -204,11 +204,7 @@ pub fn truthy(v: &Value) -> bool {
 }
 
 fn crash(exception: &str, message: String, line: Option<usize>) -> Crash {
-    Crash {
-        exception: exception.into(),
-        message,
-        line,
-    }
+    Crash { exception: exception.into(), message, line }
 }
 
 /// `for x in v`: lists give elements, strings characters, dicts keys; anything else raises.
@@ -216,19 +212,9 @@ fn crash(exception: &str, message: String, line: Option<usize>) -> Crash {
 fn py_iter(v: &Value) -> Result<Vec<Cow<'_, Value>>, Crash> {
     match v {
         Value::Array(a) => Ok(a.iter().map(Cow::Borrowed).collect()),
-        Value::String(s) => Ok(s
-            .chars()
-            .map(|c| Cow::Owned(Value::String(c.to_string())))
-            .collect()),
-        Value::Object(o) => Ok(o
-            .keys()
-            .map(|k| Cow::Owned(Value::String(k.clone())))
-            .collect()),
-        other => Err(crash(
-            "TypeError",
-            format!("'{}' object is not iterable", py_type(other)),
-            None,
-        )),
+        Value::String(s) => Ok(s.chars().map(|c| Cow::Owned(Value::String(c.to_string()))).collect()),
+        Value::Object(o) => Ok(o.keys().map(|k| Cow::Owned(Value::String(k.clone()))).collect()),
+        other => Err(crash("TypeError", format!("'{}' object is not iterable", py_type(other)), None)),
     }
 }
 
@@ -238,11 +224,7 @@ fn py_len(v: &Value) -> Result<usize, Crash> {
         Value::Array(a) => Ok(a.len()),
         Value::String(s) => Ok(s.chars().count()),
         Value::Object(o) => Ok(o.len()),
-        other => Err(crash(
-            "TypeError",
-            format!("object of type '{}' has no len()", py_type(other)),
-            None,
-        )),
+        other => Err(crash("TypeError", format!("object of type '{}' has no len()", py_type(other)), None)),
     }
 }
 
@@ -252,35 +234,17 @@ fn py_contains(v: &Value, key: &str) -> Result<bool, Crash> {
         Value::Object(o) => Ok(o.contains_key(key)),
         Value::Array(a) => Ok(a.iter().any(|x| x.as_str() == Some(key))),
         Value::String(s) => Ok(s.contains(key)),
-        other => Err(crash(
-            "TypeError",
-            format!("argument of type '{}' is not iterable", py_type(other)),
-            None,
-        )),
+        other => Err(crash("TypeError", format!("argument of type '{}' is not iterable", py_type(other)), None)),
     }
 }
 
 /// `v["key"]` for a string key.
 fn py_getitem<'a>(v: &'a Value, key: &str) -> Result<&'a Value, Crash> {
     match v {
-        Value::Object(o) => o
-            .get(key)
-            .ok_or_else(|| crash("KeyError", format!("'{key}'"), None)),
-        Value::Array(_) => Err(crash(
-            "TypeError",
-            "list indices must be integers or slices, not str".into(),
-            None,
-        )),
-        Value::String(_) => Err(crash(
-            "TypeError",
-            "string indices must be integers, not 'str'".into(),
-            None,
-        )),
-        other => Err(crash(
-            "TypeError",
-            format!("'{}' object is not subscriptable", py_type(other)),
-            None,
-        )),
+        Value::Object(o) => o.get(key).ok_or_else(|| crash("KeyError", format!("'{key}'"), None)),
+        Value::Array(_) => Err(crash("TypeError", "list indices must be integers or slices, not str".into(), None)),
+        Value::String(_) => Err(crash("TypeError", "string indices must be integers, not 'str'".into(), None)),
+        other => Err(crash("TypeError", format!("'{}' object is not subscriptable", py_type(other)), None)),
     }
 }
 
@@ -288,11 +252,7 @@ fn py_getitem<'a>(v: &'a Value, key: &str) -> Result<&'a Value, Crash> {
 fn py_get<'a>(v: &'a Value, key: &str) -> Result<Option<&'a Value>, Crash> {
     match v {
         Value::Object(o) => Ok(o.get(key)),
-        other => Err(crash(
-            "AttributeError",
-            format!("'{}' object has no attribute 'get'", py_type(other)),
-            None,
-        )),
+        other => Err(crash("AttributeError", format!("'{}' object has no attribute 'get'", py_type(other)), None)),
     }
 }
 
@@ -309,23 +269,13 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
     let bad = lines.iter().position(|l| !matches!(l, Line::Json(_)));
     if let Some(i) = bad {
         let c = match &lines[i] {
-            Line::NotUtf8 => crash(
-                "UnicodeDecodeError",
-                "'utf-8' codec can't decode the file".into(),
-                Some(i + 1),
-            ),
-            Line::Blank => crash(
-                "JSONDecodeError",
-                "Expecting value: line 1 column 1 (char 0)".into(),
-                Some(i + 1),
-            ),
+            Line::NotUtf8 => crash("UnicodeDecodeError", "'utf-8' codec can't decode the file".into(), Some(i + 1)),
+            Line::Blank => crash("JSONDecodeError", "Expecting value: line 1 column 1 (char 0)".into(), Some(i + 1)),
             Line::Invalid(m) => crash("JSONDecodeError", m.clone(), Some(i + 1)),
             Line::Json(_) => unreachable_crash(),
         };
         fn skipped<T>() -> Cell<T> {
-            Cell::Skipped {
-                reason: "the data loading cell crashed, so `dataset` is undefined".into(),
-            }
+            Cell::Skipped { reason: "the data loading cell crashed, so `dataset` is undefined".into() }
         }
         return NotebookReport {
             encoding: "cl100k_base",
@@ -360,25 +310,15 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
                 "Dataset has ~{} tokens that will be charged for during training",
                 c.n_billing_tokens_in_dataset
             ));
-            transcript.push(format!(
-                "By default, you'll train for {} epochs on this dataset",
-                c.n_epochs
-            ));
-            transcript.push(format!(
-                "By default, you'll be charged for ~{} tokens",
-                c.charged_tokens
-            ));
+            transcript.push(format!("By default, you'll train for {} epochs on this dataset", c.n_epochs));
+            transcript.push(format!("By default, you'll be charged for ~{} tokens", c.charged_tokens));
             Cell::Ok(c)
         }
-        _ => Cell::Skipped {
-            reason: "needs the token counts of the warnings cell, which crashed".into(),
-        },
+        _ => Cell::Skipped { reason: "needs the token counts of the warnings cell, which crashed".into() },
     };
     NotebookReport {
         encoding: "cl100k_base",
-        load: Cell::Ok(Loaded {
-            num_examples: dataset.len(),
-        }),
+        load: Cell::Ok(Loaded { num_examples: dataset.len() }),
         first_example,
         format_errors,
         warnings,
@@ -388,11 +328,7 @@ pub fn run(lines: &[Line], tokens: &[Option<ExampleTokens>]) -> NotebookReport {
 }
 
 fn unreachable_crash() -> Crash {
-    crash(
-        "InternalError",
-        "a parsed line was reported as bad".into(),
-        None,
-    )
+    crash("InternalError", "a parsed line was reported as bad".into(), None)
 }
 
 /// The format checks cell, statement by statement.
@@ -422,9 +358,7 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
                 }
                 let unrecognized = match message {
                     Value::Object(o) => o.keys().any(|k| !KEYS.contains(&k.as_str())),
-                    Value::Array(a) => a
-                        .iter()
-                        .any(|k| !k.as_str().is_some_and(|s| KEYS.contains(&s))),
+                    Value::Array(a) => a.iter().any(|k| !k.as_str().is_some_and(|s| KEYS.contains(&s))),
                     Value::String(s) => !s.is_empty(),
                     _ => false,
                 };
@@ -470,12 +404,7 @@ fn format_cell(dataset: &[&Value], transcript: &mut Vec<String>) -> Cell<FormatE
             transcript.push(format!("{k}: {v}"));
         }
     }
-    Cell::Ok(FormatErrors {
-        errors: errors
-            .into_iter()
-            .map(|(k, v)| (k.to_string(), Value::from(v)))
-            .collect(),
-    })
+    Cell::Ok(FormatErrors { errors: errors.into_iter().map(|(k, v)| (k.to_string(), Value::from(v))).collect() })
 }
 
 /// `any(message["role"] == role for message in messages)`, short-circuiting like Python.
@@ -518,12 +447,8 @@ fn warnings_cell(
             return (Cell::Crashed(at(c, i + 1)), None);
         }
     }
-    transcript.push(format!(
-        "Num examples missing system message: {n_missing_system}"
-    ));
-    transcript.push(format!(
-        "Num examples missing user message: {n_missing_user}"
-    ));
+    transcript.push(format!("Num examples missing system message: {n_missing_system}"));
+    transcript.push(format!("Num examples missing user message: {n_missing_user}"));
     let empty = || crash("ValueError", "min() arg is an empty sequence".into(), None);
     let mut dists = Vec::new();
     for (values, name) in [
@@ -537,24 +462,15 @@ fn warnings_cell(
             return (Cell::Crashed(empty()), None);
         };
         transcript.push(format!("min / max: {}, {}", d.min, d.max));
-        transcript.push(format!(
-            "mean / median: {}, {}",
-            py_float(d.mean),
-            py_float(d.median)
-        ));
-        transcript.push(format!(
-            "p5 / p95: {}, {}",
-            py_float(d.p10),
-            py_float(d.p90)
-        ));
+        transcript.push(format!("mean / median: {}, {}", py_float(d.mean), py_float(d.median)));
+        transcript.push(format!("p5 / p95: {}, {}", py_float(d.p10), py_float(d.p90)));
         dists.push(d);
     }
-    let n_too_long = convo_lens
-        .iter()
-        .filter(|&&l| l > MAX_TOKENS_PER_EXAMPLE)
-        .count() as u64;
+    let n_too_long = convo_lens.iter().filter(|&&l| l > MAX_TOKENS_PER_EXAMPLE).count() as u64;
     transcript.push(String::new());
-    transcript.push(format!("{n_too_long} examples may be over the 16,385 token limit, they will be truncated during fine-tuning"));
+    transcript.push(format!(
+        "{n_too_long} examples may be over the 16,385 token limit, they will be truncated during fine-tuning"
+    ));
     let w = Warnings {
         n_missing_system,
         n_missing_user,
@@ -570,11 +486,9 @@ fn warnings_cell(
 fn encode(t: Option<ValTok>) -> Result<u64, Crash> {
     match t {
         Some(ValTok::Str { n, special: false }) => Ok(n as u64),
-        Some(ValTok::Str { special: true, .. }) => Err(crash(
-            "ValueError",
-            "Encountered text corresponding to disallowed special token".into(),
-            None,
-        )),
+        Some(ValTok::Str { special: true, .. }) => {
+            Err(crash("ValueError", "Encountered text corresponding to disallowed special token".into(), None))
+        }
         _ => Err(crash("TypeError", "expected string or buffer".into(), None)),
     }
 }
@@ -585,11 +499,7 @@ fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> R
         let m = m.as_ref();
         num += 3;
         let Value::Object(o) = m else {
-            return Err(crash(
-                "AttributeError",
-                format!("'{}' object has no attribute 'items'", py_type(m)),
-                None,
-            ));
+            return Err(crash("AttributeError", format!("'{}' object has no attribute 'items'", py_type(m)), None));
         };
         let mt = toks.and_then(|t| t.get(mi)).and_then(Option::as_ref);
         for (ki, key) in o.keys().enumerate() {
@@ -602,10 +512,7 @@ fn num_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> R
     Ok(num + 3)
 }
 
-fn num_assistant_tokens_from_messages(
-    messages: &Value,
-    toks: Option<&ExampleTokens>,
-) -> Result<u64, Crash> {
+fn num_assistant_tokens_from_messages(messages: &Value, toks: Option<&ExampleTokens>) -> Result<u64, Crash> {
     let mut num = 0u64;
     for (mi, m) in py_iter(messages)?.iter().enumerate() {
         let m = m.as_ref();
@@ -628,16 +535,8 @@ pub fn cost_cell(n_train_examples: u64, convo_lens: &[u64]) -> Cost {
     } else if n_train_examples * TARGET_EPOCHS > MAX_TARGET_EXAMPLES {
         n_epochs = MIN_DEFAULT_EPOCHS.max(MAX_TARGET_EXAMPLES / n_train_examples);
     }
-    let billing: u64 = convo_lens
-        .iter()
-        .map(|&l| l.min(MAX_TOKENS_PER_EXAMPLE))
-        .sum();
-    Cost {
-        n_train_examples,
-        n_epochs,
-        n_billing_tokens_in_dataset: billing,
-        charged_tokens: n_epochs * billing,
-    }
+    let billing: u64 = convo_lens.iter().map(|&l| l.min(MAX_TOKENS_PER_EXAMPLE)).sum();
+    Cost { n_train_examples, n_epochs, n_billing_tokens_in_dataset: billing, charged_tokens: n_epochs * billing }
 }
 
 /// Token counts (cl100k) for the values of every message of one line, when the line is an object
@@ -674,11 +573,7 @@ impl TokenCache {
 }
 
 /// [`example_tokens`] with a caller-held cache (one per worker thread).
-pub fn example_tokens_cached(
-    line: &Line,
-    bpe: &tiktoken_rs::CoreBPE,
-    cache: &mut TokenCache,
-) -> Option<ExampleTokens> {
+pub fn example_tokens_cached(line: &Line, bpe: &tiktoken_rs::CoreBPE, cache: &mut TokenCache) -> Option<ExampleTokens> {
     let Line::Json(Value::Object(o)) = line else {
         return None;
     };
@@ -691,10 +586,9 @@ pub fn example_tokens_cached(
                 m.as_object().map(|mo| {
                     mo.values()
                         .map(|v| match v {
-                            Value::String(s) => ValTok::Str {
-                                n: cache.count(bpe, s),
-                                special: super::tokens::has_cl100k_special(s),
-                            },
+                            Value::String(s) => {
+                                ValTok::Str { n: cache.count(bpe, s), special: super::tokens::has_cl100k_special(s) }
+                            }
                             _ => ValTok::NotStr,
                         })
                         .collect()
@@ -721,7 +615,8 @@ mod tests {
 
     /// The cookbook's own toy file, rebuilt: the notebook's printed output is in the notebook.
     fn toy() -> String {
-        let sys = r#"{"role": "system", "content": "You are a happy assistant that puts a positive spin on everything."}"#;
+        let sys =
+            r#"{"role": "system", "content": "You are a happy assistant that puts a positive spin on everything."}"#;
         let u = |t: &str| format!(r#"{{"role": "user", "content": "{t}"}}"#);
         let a = |t: &str| format!(r#"{{"role": "assistant", "content": "{t}"}}"#);
         let banana = "Eat a banana!".repeat(2000);
@@ -748,11 +643,7 @@ mod tests {
                 a("You can read everything on ebooks these days!")
             ),
             format!(r#"{{"messages": [{sys}, {}]}}"#, a("You're great!")),
-            format!(
-                r#"{{"messages": [{sys}, {}, {}]}}"#,
-                u("I'm hungry."),
-                a(&banana)
-            ),
+            format!(r#"{{"messages": [{sys}, {}, {}]}}"#, u("I'm hungry."), a(&banana)),
         ]
         .join("\n")
     }
@@ -793,13 +684,9 @@ mod tests {
 
     #[test]
     fn integer_weight_crashes_the_token_cell_but_not_the_checks() {
-        let r = nb(
-            r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":1}]}"#,
-        );
+        let r = nb(r#"{"messages":[{"role":"user","content":"a"},{"role":"assistant","content":"b","weight":1}]}"#);
         assert_eq!(r.format_errors.ok().unwrap().errors.len(), 0);
-        let Cell::Crashed(c) = &r.warnings else {
-            panic!("{:?}", r.warnings)
-        };
+        let Cell::Crashed(c) = &r.warnings else { panic!("{:?}", r.warnings) };
         assert_eq!((c.exception.as_str(), c.line), ("TypeError", Some(1)));
         assert!(matches!(r.cost, Cell::Skipped { .. }));
     }
@@ -816,10 +703,7 @@ mod tests {
         .join("\n");
         let r = nb(&text);
         let errs = &r.format_errors.ok().unwrap().errors;
-        let got: Vec<(String, u64)> = errs
-            .iter()
-            .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-            .collect();
+        let got: Vec<(String, u64)> = errs.iter().map(|(k, v)| (k.clone(), v.as_u64().unwrap())).collect();
         let want = [
             ("data_type", 1),
             ("missing_messages_list", 1),
@@ -829,36 +713,21 @@ mod tests {
             ("unrecognized_role", 1),
             ("example_missing_assistant_message", 1),
         ];
-        assert_eq!(
-            got,
-            want.iter()
-                .map(|(k, v)| (k.to_string(), *v))
-                .collect::<Vec<_>>()
-        );
+        assert_eq!(got, want.iter().map(|(k, v)| (k.to_string(), *v)).collect::<Vec<_>>());
         // The token cell dies on the list example (line 1).
-        let Cell::Crashed(c) = &r.warnings else {
-            panic!()
-        };
+        let Cell::Crashed(c) = &r.warnings else { panic!() };
         assert_eq!((c.exception.as_str(), c.line), ("TypeError", Some(1)));
     }
 
     #[test]
     fn non_dict_message_crashes_the_format_cell_where_python_would() {
         let r = nb(r#"{"messages": ["role content"]}"#);
-        let Cell::Crashed(c) = &r.format_errors else {
-            panic!("{:?}", r.format_errors)
-        };
+        let Cell::Crashed(c) = &r.format_errors else { panic!("{:?}", r.format_errors) };
         assert_eq!(c.exception, "AttributeError");
         let r = nb("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n");
-        assert!(
-            matches!(r.load, Cell::Ok(_)),
-            "a final newline ends the last line"
-        );
+        assert!(matches!(r.load, Cell::Ok(_)), "a final newline ends the last line");
         let r = nb("{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}]}\n\n");
-        assert!(
-            matches!(r.load, Cell::Crashed(_)),
-            "a blank line after it is a line json.loads refuses"
-        );
+        assert!(matches!(r.load, Cell::Crashed(_)), "a blank line after it is a line json.loads refuses");
         let r = nb("{\"messages\": 1}\n\n{}");
         let Cell::Crashed(c) = &r.load else { panic!() };
         assert_eq!((c.exception.as_str(), c.line), ("JSONDecodeError", Some(2)));

@@ -25,10 +25,8 @@ pub struct BannedHit {
 
 /// Endings that allow a banned word's inflections: "utilize" also catches "utilized",
 /// "utilizing" and "utilization" (the sample creator's phrase list asks for exactly that).
-const SUFFIXES: &[&str] = &[
-    "", "s", "es", "d", "ed", "ing", "r", "rs", "er", "ers", "ation", "ations", "ment", "ments",
-    "ness", "ly",
-];
+const SUFFIXES: &[&str] =
+    &["", "s", "es", "d", "ed", "ing", "r", "rs", "er", "ers", "ation", "ations", "ment", "ments", "ness", "ly"];
 
 /// A compiled banned phrase.
 pub struct BannedMatcher {
@@ -51,13 +49,8 @@ impl BannedMatcher {
         if pattern == word {
             return true;
         }
-        let stem = if pattern.len() > 4 && pattern.ends_with('e') {
-            &pattern[..pattern.len() - 1]
-        } else {
-            pattern
-        };
-        word.strip_prefix(stem)
-            .is_some_and(|rest| SUFFIXES.contains(&rest))
+        let stem = if pattern.len() > 4 && pattern.ends_with('e') { &pattern[..pattern.len() - 1] } else { pattern };
+        word.strip_prefix(stem).is_some_and(|rest| SUFFIXES.contains(&rest))
     }
 
     /// Banned phrases in `text`: one-word phrases match their inflections, longer ones match as
@@ -69,17 +62,10 @@ impl BannedMatcher {
             let found = if pw.len() == 1 {
                 w.iter().find(|x| Self::word_matches(&pw[0], x)).cloned()
             } else {
-                w.windows(pw.len())
-                    .find(|win| win.iter().zip(pw).all(|(a, b)| a == b))
-                    .map(|win| win.join(" "))
+                w.windows(pw.len()).find(|win| win.iter().zip(pw).all(|(a, b)| a == b)).map(|win| win.join(" "))
             };
             if let Some(found) = found {
-                out.push(BannedHit {
-                    line,
-                    phrase: phrase.clone(),
-                    found,
-                    replacement: repl.clone(),
-                });
+                out.push(BannedHit { line, phrase: phrase.clone(), found, replacement: repl.clone() });
             }
         }
         out
@@ -88,9 +74,8 @@ impl BannedMatcher {
 
 /// Words after which a text cannot end: a target ending on one was cut off.
 const DANGLING: &[&str] = &[
-    "a", "an", "the", "and", "or", "but", "to", "of", "with", "for", "in", "on", "at", "from",
-    "by", "that", "because", "so", "if", "when", "my", "your", "our", "their", "is", "are", "was",
-    "were",
+    "a", "an", "the", "and", "or", "but", "to", "of", "with", "for", "in", "on", "at", "from", "by", "that", "because",
+    "so", "if", "when", "my", "your", "our", "their", "is", "are", "was", "were",
 ];
 
 /// Why a target looks cut off, if it does.
@@ -157,11 +142,7 @@ impl Balance {
         }
         let total: usize = strata.values().sum();
         let share = |m: &BTreeMap<String, usize>| {
-            if total == 0 {
-                0.0
-            } else {
-                *m.values().max().unwrap_or(&0) as f64 / total as f64
-            }
+            if total == 0 { 0.0 } else { *m.values().max().unwrap_or(&0) as f64 / total as f64 }
         };
         let evenness = if strata.len() <= 1 || total == 0 {
             if strata.len() == 1 { 0.0 } else { 1.0 }
@@ -176,11 +157,7 @@ impl Balance {
                 .sum();
             h / (strata.len() as f64).ln()
         };
-        let thin_strata = strata
-            .iter()
-            .filter(|(_, n)| **n < 5)
-            .map(|(k, _)| k.clone())
-            .collect();
+        let thin_strata = strata.iter().filter(|(_, n)| **n < 5).map(|(k, _)| k.clone()).collect();
         Self {
             source: source.into(),
             top_platform_share: share(&by_platform),
@@ -205,10 +182,7 @@ pub fn stratum_from_prompt(user: &str) -> Option<String> {
 }
 
 fn field(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .find_map(|l| l.strip_prefix(name))
-        .map(|v| v.trim().to_lowercase())
-        .filter(|v| !v.is_empty())
+    text.lines().find_map(|l| l.strip_prefix(name)).map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty())
 }
 
 /// Whether a word is a content word (used by brief derivation too).
@@ -228,34 +202,17 @@ mod tests {
             ("in today's fast-paced world".into(), None),
             ("robust".into(), None),
         ]);
-        let hits = m.find("We utilized it. In today’s fast-paced world, leveraging robustness is key. Utility is fine.", 3);
+        let hits =
+            m.find("We utilized it. In today’s fast-paced world, leveraging robustness is key. Utility is fine.", 3);
         let found: Vec<&str> = hits.iter().map(|h| h.found.as_str()).collect();
-        assert_eq!(
-            found,
-            [
-                "utilized",
-                "leveraging",
-                "in today's fast paced world",
-                "robustness"
-            ]
-        );
-        assert!(
-            m.find("Utility and leverets and robustly", 1)
-                .iter()
-                .all(|h| h.phrase != "utilize")
-        );
+        assert_eq!(found, ["utilized", "leveraging", "in today's fast paced world", "robustness"]);
+        assert!(m.find("Utility and leverets and robustly", 1).iter().all(|h| h.phrase != "utilize"));
     }
 
     #[test]
     fn truncation_signs() {
-        assert_eq!(
-            truncation("Send it within 4 hours and"),
-            Some("ends mid-sentence on \"and\"".into())
-        );
-        assert_eq!(
-            truncation("Here is the list:"),
-            Some("ends with ':'".into())
-        );
+        assert_eq!(truncation("Send it within 4 hours and"), Some("ends mid-sentence on \"and\"".into()));
+        assert_eq!(truncation("Here is the list:"), Some("ends with ':'".into()));
         assert_eq!(truncation("Run lean. — M."), None);
         assert_eq!(truncation("It's a flashlight, not surveillance"), None);
         assert!(truncation("Ask them (before the kickoff").is_some());
@@ -263,12 +220,8 @@ mod tests {
 
     #[test]
     fn balance_shares() {
-        let strata: BTreeMap<String, usize> = [
-            ("linkedin/post".into(), 30),
-            ("x/post".into(), 30),
-            ("linkedin/rewrite".into(), 3),
-        ]
-        .into();
+        let strata: BTreeMap<String, usize> =
+            [("linkedin/post".into(), 30), ("x/post".into(), 30), ("linkedin/rewrite".into(), 3)].into();
         let b = Balance::from_strata("manifest", &strata);
         assert_eq!(b.by_platform["linkedin"], 33);
         assert!((b.top_kind_share - 60.0 / 63.0).abs() < 1e-12);

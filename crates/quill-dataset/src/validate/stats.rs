@@ -42,11 +42,7 @@ impl Distribution {
         let n = v.len();
         let sum: u128 = v.iter().map(|&x| x as u128).sum();
         let mean = sum as f64 / n as f64;
-        let median = if n % 2 == 1 {
-            v[n / 2] as f64
-        } else {
-            (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0
-        };
+        let median = if n % 2 == 1 { v[n / 2] as f64 } else { (v[n / 2 - 1] as f64 + v[n / 2] as f64) / 2.0 };
         Some(Self {
             n,
             min: v[0],
@@ -77,11 +73,7 @@ pub fn quantile_sorted(sorted: &[u64], q: f64) -> f64 {
     let a = sorted[prev as usize] as i64;
     let b = sorted[next as usize] as i64;
     let diff = (b - a) as f64;
-    if gamma >= 0.5 {
-        b as f64 - diff * (1.0 - gamma)
-    } else {
-        a as f64 + diff * gamma
-    }
+    if gamma >= 0.5 { b as f64 - diff * (1.0 - gamma) } else { a as f64 + diff * gamma }
 }
 
 /// Python's `repr(float)` (what `print` shows for NumPy float64): shortest round-trip digits,
@@ -98,18 +90,10 @@ pub fn py_float(x: f64) -> String {
         // Rust: "1e16", "1.5e-5"; Python: "1e+16", "1.5e-05".
         let s = format!("{x:e}");
         let (mant, exp) = s.split_once('e').unwrap_or((&s, "0"));
-        let (sign, digits) = if let Some(d) = exp.strip_prefix('-') {
-            ('-', d)
-        } else {
-            ('+', exp)
-        };
+        let (sign, digits) = if let Some(d) = exp.strip_prefix('-') { ('-', d) } else { ('+', exp) };
         return format!("{mant}e{sign}{digits:0>2}");
     }
-    if x.fract() == 0.0 {
-        format!("{x:.1}")
-    } else {
-        format!("{x}")
-    }
+    if x.fract() == 0.0 { format!("{x:.1}") } else { format!("{x}") }
 }
 
 #[cfg(test)]

@@ -38,22 +38,15 @@ impl std::str::FromStr for Encoding {
             "cl100k_base" | "cl100k" => Ok(Encoding::Cl100kBase),
             "o200k_base" | "o200k" => Ok(Encoding::O200kBase),
             "local" => Ok(Encoding::Local),
-            other => Err(Error::Invalid(format!(
-                "unknown encoding {other:?}; use cl100k_base, o200k_base or local"
-            ))),
+            other => Err(Error::Invalid(format!("unknown encoding {other:?}; use cl100k_base, o200k_base or local"))),
         }
     }
 }
 
 /// cl100k's special tokens. tiktoken's `encode()` (the notebook's call) raises `ValueError` when
 /// a text contains one, so their presence predicts a notebook crash.
-pub const CL100K_SPECIALS: &[&str] = &[
-    "<|endoftext|>",
-    "<|fim_prefix|>",
-    "<|fim_middle|>",
-    "<|fim_suffix|>",
-    "<|endofprompt|>",
-];
+pub const CL100K_SPECIALS: &[&str] =
+    &["<|endoftext|>", "<|fim_prefix|>", "<|fim_middle|>", "<|fim_suffix|>", "<|endofprompt|>"];
 
 /// Whether `text` contains a cl100k special-token string.
 pub fn has_cl100k_special(text: &str) -> bool {
@@ -66,9 +59,7 @@ pub fn bpe(enc: Encoding) -> Result<&'static CoreBPE> {
     match enc {
         Encoding::Cl100kBase => Ok(tiktoken_rs::cl100k_base_singleton()),
         Encoding::O200kBase => Ok(tiktoken_rs::o200k_base_singleton()),
-        Encoding::Local => Err(Error::Invalid(
-            "the local tokenizer is not a tiktoken encoding".into(),
-        )),
+        Encoding::Local => Err(Error::Invalid("the local tokenizer is not a tiktoken encoding".into())),
     }
 }
 
@@ -88,27 +79,18 @@ pub struct LocalTokenizer {
 impl LocalTokenizer {
     /// Loads the tokenizer and chat template from a GGUF file.
     pub fn load(path: &Path) -> Result<Self> {
-        let err = |message: String| Error::Tokenizer {
-            name: "local".into(),
-            message,
-        };
+        let err = |message: String| Error::Tokenizer { name: "local".into(), message };
         if !path.is_file() {
             return Err(err(format!(
                 "model file {} not found\n  hint: run scripts/fetch-models.sh (or set QUILL_MODELS)",
                 path.display()
             )));
         }
-        let f = quill_llm::gguf::GgufFile::open(path)
-            .map_err(|e| err(format!("{}: {e}", path.display())))?;
-        let tok = quill_llm::Tokenizer::from_gguf(&f)
-            .map_err(|e| err(format!("{}: {e}", path.display())))?;
-        let template = quill_llm::ChatTemplate::from_gguf(&f, &tok)
-            .map_err(|e| err(format!("{}: {e}", path.display())))?;
-        Ok(Self {
-            tok,
-            template,
-            path: path.to_path_buf(),
-        })
+        let f = quill_llm::gguf::GgufFile::open(path).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        let tok = quill_llm::Tokenizer::from_gguf(&f).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        let template =
+            quill_llm::ChatTemplate::from_gguf(&f, &tok).map_err(|e| err(format!("{}: {e}", path.display())))?;
+        Ok(Self { tok, template, path: path.to_path_buf() })
     }
 
     /// Tokens of a plain text (no special tokens added).
@@ -118,17 +100,12 @@ impl LocalTokenizer {
 
     /// Tokens of the whole conversation as the chat template renders it.
     pub fn count_conversation(&self, messages: &[(String, String)]) -> Result<usize> {
-        let msgs: Vec<quill_llm::ChatMessage> = messages
-            .iter()
-            .map(|(r, c)| quill_llm::ChatMessage::new(r.as_str(), c.as_str()))
-            .collect();
+        let msgs: Vec<quill_llm::ChatMessage> =
+            messages.iter().map(|(r, c)| quill_llm::ChatMessage::new(r.as_str(), c.as_str())).collect();
         let text = self
             .template
             .render(&msgs, false)
-            .map_err(|e| Error::Tokenizer {
-                name: "local".into(),
-                message: format!("chat template: {e}"),
-            })?;
+            .map_err(|e| Error::Tokenizer { name: "local".into(), message: format!("chat template: {e}") })?;
         Ok(self.tok.encode(&text, true, true).len())
     }
 }

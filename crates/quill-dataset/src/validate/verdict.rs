@@ -93,25 +93,14 @@ pub struct Inputs {
 }
 
 fn pct(a: usize, b: usize) -> f64 {
-    if b == 0 {
-        0.0
-    } else {
-        100.0 * a as f64 / b as f64
-    }
+    if b == 0 { 0.0 } else { 100.0 * a as f64 / b as f64 }
 }
 
 /// Grades a dataset.
 pub fn judge(x: &Inputs) -> Verdict {
     use checklist::*;
     let mut r = Vec::new();
-    let mut add = |area, allows, message: String, checklist| {
-        r.push(Reason {
-            area,
-            allows,
-            message,
-            checklist,
-        })
-    };
+    let mut add = |area, allows, message: String, checklist| r.push(Reason { area, allows, message, checklist });
     let n = x.examples;
 
     if x.format_error_lines > 0 {
@@ -131,18 +120,14 @@ pub fn judge(x: &Inputs) -> Verdict {
     let (lvl, msg) = match n {
         0..=9 => (
             Level::NotYet,
-            format!(
-                "{n} examples; hosted fine-tuning needs at least 10, and gains start around 50-100"
-            ),
+            format!("{n} examples; hosted fine-tuning needs at least 10, and gains start around 50-100"),
         ),
-        10..=49 => (
-            Level::NotYet,
-            format!("{n} examples; gains from fine-tuning usually start at 50-100 good examples"),
-        ),
-        50..=199 => (
-            Level::Usable,
-            format!("{n} examples: enough to try; 200+ of your best pieces makes a strong set"),
-        ),
+        10..=49 => {
+            (Level::NotYet, format!("{n} examples; gains from fine-tuning usually start at 50-100 good examples"))
+        }
+        50..=199 => {
+            (Level::Usable, format!("{n} examples: enough to try; 200+ of your best pieces makes a strong set"))
+        }
         _ => (Level::Strong, format!("{n} examples")),
     };
     add("size", lvl, msg, PROVEN);
@@ -169,28 +154,13 @@ pub fn judge(x: &Inputs) -> Verdict {
     } else {
         Level::Strong
     };
-    add(
-        "diversity",
-        lvl,
-        format!(
-            "{} exact duplicate(s) ({dup_share:.1}%)",
-            x.exact_duplicates
-        ),
-        NOT_PARODY,
-    );
+    add("diversity", lvl, format!("{} exact duplicate(s) ({dup_share:.1}%)", x.exact_duplicates), NOT_PARODY);
     let near_share = pct(x.near_duplicate_examples, n);
-    let lvl = if near_share > 10.0 {
-        Level::Usable
-    } else {
-        Level::Strong
-    };
+    let lvl = if near_share > 10.0 { Level::Usable } else { Level::Strong };
     add(
         "diversity",
         lvl,
-        format!(
-            "{} example(s) ({near_share:.1}%) have a near-duplicate target",
-            x.near_duplicate_examples
-        ),
+        format!("{} example(s) ({near_share:.1}%) have a near-duplicate target", x.near_duplicate_examples),
         NOT_PARODY,
     );
 
@@ -207,9 +177,7 @@ pub fn judge(x: &Inputs) -> Verdict {
             add(
                 "quality",
                 lvl,
-                format!(
-                    "{b} target(s) ({share:.1}%) use a banned phrase; the model would learn it"
-                ),
+                format!("{b} target(s) ({share:.1}%) use a banned phrase; the model would learn it"),
                 CURATED,
             );
         }
@@ -229,23 +197,12 @@ pub fn judge(x: &Inputs) -> Verdict {
     } else {
         Level::Strong
     };
-    add(
-        "quality",
-        lvl,
-        format!(
-            "{} very short and {} cut-off target(s) ({share:.1}%)",
-            x.short, x.truncated
-        ),
-        CURATED,
-    );
+    add("quality", lvl, format!("{} very short and {} cut-off target(s) ({share:.1}%)", x.short, x.truncated), CURATED);
     if x.over_limit > 0 {
         add(
             "quality",
             Level::Usable,
-            format!(
-                "{} example(s) exceed 16,385 tokens and would be truncated",
-                x.over_limit
-            ),
+            format!("{} example(s) exceed 16,385 tokens and would be truncated", x.over_limit),
             CURATED,
         );
     }
@@ -268,15 +225,8 @@ pub fn judge(x: &Inputs) -> Verdict {
 
     match &x.balance {
         Some((top, platforms, thin)) => {
-            let lvl = if *platforms > 1 && *top > 0.9 {
-                Level::Usable
-            } else {
-                Level::Strong
-            };
-            let mut msg = format!(
-                "{platforms} platform(s), the largest holds {:.0}%",
-                top * 100.0
-            );
+            let lvl = if *platforms > 1 && *top > 0.9 { Level::Usable } else { Level::Strong };
+            let mut msg = format!("{platforms} platform(s), the largest holds {:.0}%", top * 100.0);
             if !thin.is_empty() {
                 msg.push_str(&format!("; thin strata (<5 examples): {}", thin.join(", ")));
             }
@@ -314,43 +264,11 @@ mod tests {
     #[test]
     fn grades_follow_the_worst_reason() {
         assert_eq!(judge(&strong()).level, Level::Strong);
-        assert_eq!(
-            judge(&Inputs {
-                examples: 120,
-                ..strong()
-            })
-            .level,
-            Level::Usable
-        );
-        assert_eq!(
-            judge(&Inputs {
-                leaks: Some(2),
-                ..strong()
-            })
-            .level,
-            Level::NotYet
-        );
-        assert_eq!(
-            judge(&Inputs {
-                format_error_lines: 1,
-                ..strong()
-            })
-            .level,
-            Level::NotYet
-        );
-        assert_eq!(
-            judge(&Inputs {
-                test_examples: None,
-                leaks: None,
-                ..strong()
-            })
-            .level,
-            Level::Usable
-        );
-        let v = judge(&Inputs {
-            examples: 30,
-            ..strong()
-        });
+        assert_eq!(judge(&Inputs { examples: 120, ..strong() }).level, Level::Usable);
+        assert_eq!(judge(&Inputs { leaks: Some(2), ..strong() }).level, Level::NotYet);
+        assert_eq!(judge(&Inputs { format_error_lines: 1, ..strong() }).level, Level::NotYet);
+        assert_eq!(judge(&Inputs { test_examples: None, leaks: None, ..strong() }).level, Level::Usable);
+        let v = judge(&Inputs { examples: 30, ..strong() });
         assert_eq!(v.level, Level::NotYet);
         assert_eq!(v.reasons[0].area, "size");
         assert_eq!(v.reasons[0].checklist, checklist::PROVEN);

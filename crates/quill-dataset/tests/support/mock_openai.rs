@@ -34,19 +34,8 @@ pub struct Inner {
 
 type St = Arc<Mutex<Inner>>;
 
-fn err(
-    status: StatusCode,
-    message: &str,
-    kind: &str,
-    param: Option<&str>,
-    code: Option<&str>,
-) -> Response {
-    (
-        status,
-        axum::Json(
-            json!({"error": {"message": message, "type": kind, "param": param, "code": code}}),
-        ),
-    )
+fn err(status: StatusCode, message: &str, kind: &str, param: Option<&str>, code: Option<&str>) -> Response {
+    (status, axum::Json(json!({"error": {"message": message, "type": kind, "param": param, "code": code}})))
         .into_response()
 }
 
@@ -92,11 +81,7 @@ fn multipart(h: &HeaderMap, body: &[u8]) -> Option<Vec<Part>> {
         let data = rest[..end].to_vec();
         rest = &rest[end + 2 + delim.len()..];
         let name = head.split("name=\"").nth(1)?.split('"').next()?.to_string();
-        let filename = head
-            .split("filename=\"")
-            .nth(1)
-            .and_then(|x| x.split('"').next())
-            .map(str::to_string);
+        let filename = head.split("filename=\"").nth(1).and_then(|x| x.split('"').next()).map(str::to_string);
         parts.push((name, filename, data));
     }
     Some(parts)
@@ -107,18 +92,9 @@ async fn upload(State(s): State<St>, h: HeaderMap, body: Bytes) -> Response {
         return *e;
     }
     let Some(parts) = multipart(&h, &body) else {
-        return err(
-            StatusCode::BAD_REQUEST,
-            "Could not parse multipart form",
-            "invalid_request_error",
-            None,
-            None,
-        );
+        return err(StatusCode::BAD_REQUEST, "Could not parse multipart form", "invalid_request_error", None, None);
     };
-    let purpose = parts
-        .iter()
-        .find(|p| p.0 == "purpose")
-        .map(|p| String::from_utf8_lossy(&p.2).to_string());
+    let purpose = parts.iter().find(|p| p.0 == "purpose").map(|p| String::from_utf8_lossy(&p.2).to_string());
     if purpose.as_deref() != Some("fine-tune") {
         return err(
             StatusCode::BAD_REQUEST,
@@ -129,26 +105,16 @@ async fn upload(State(s): State<St>, h: HeaderMap, body: Bytes) -> Response {
         );
     }
     let Some((_, Some(filename), data)) = parts.into_iter().find(|p| p.0 == "file") else {
-        return err(
-            StatusCode::BAD_REQUEST,
-            "missing file",
-            "invalid_request_error",
-            Some("file"),
-            None,
-        );
+        return err(StatusCode::BAD_REQUEST, "missing file", "invalid_request_error", Some("file"), None);
     };
     let text = String::from_utf8_lossy(&data).to_string();
     for (i, line) in text.lines().enumerate() {
-        let ok = serde_json::from_str::<Value>(line)
-            .ok()
-            .is_some_and(|v| v.get("messages").is_some_and(Value::is_array));
+        let ok =
+            serde_json::from_str::<Value>(line).ok().is_some_and(|v| v.get("messages").is_some_and(Value::is_array));
         if !ok {
             return err(
                 StatusCode::BAD_REQUEST,
-                &format!(
-                    "Invalid file format for Fine-Tuning API. Line {} is not a valid chat example.",
-                    i + 1
-                ),
+                &format!("Invalid file format for Fine-Tuning API. Line {} is not a valid chat example.", i + 1),
                 "invalid_request_error",
                 Some("file"),
                 Some("invalid_file_format"),
@@ -159,8 +125,7 @@ async fn upload(State(s): State<St>, h: HeaderMap, body: Bytes) -> Response {
     st.log.push("POST /v1/files".into());
     st.next += 1;
     let id = format!("file-{}", st.next);
-    st.files
-        .insert(id.clone(), (filename.clone(), data.clone()));
+    st.files.insert(id.clone(), (filename.clone(), data.clone()));
     axum::Json(json!({"id": id, "object": "file", "bytes": data.len(), "created_at": 1_700_000_000, "filename": filename, "purpose": "fine-tune"}))
         .into_response()
 }
@@ -196,8 +161,7 @@ async fn create(State(s): State<St>, h: HeaderMap, body: Bytes) -> Response {
             None,
             Some("rate_limit_exceeded"),
         );
-        r.headers_mut()
-            .insert("retry-after", axum::http::HeaderValue::from_static("0"));
+        r.headers_mut().insert("retry-after", axum::http::HeaderValue::from_static("0"));
         return r;
     }
     let train = req["training_file"].as_str().unwrap_or("");
@@ -238,25 +202,14 @@ async fn create(State(s): State<St>, h: HeaderMap, body: Bytes) -> Response {
         "method": req["method"], "trained_tokens": null, "error": null, "estimated_finish": null
     });
     st.jobs.insert(id.clone(), job.clone());
-    event(
-        &mut st,
-        &id,
-        "info",
-        &format!("Created fine-tuning job: {id}"),
-        None,
-    );
+    event(&mut st, &id, "info", &format!("Created fine-tuning job: {id}"), None);
     event(&mut st, &id, "info", "Validating training file", None);
     axum::Json(job).into_response()
 }
 
 /// Advances a job one state per retrieve, with the events and checkpoints a real job produces.
 fn advance(st: &mut Inner, id: &str) {
-    let Some(status) = st
-        .jobs
-        .get(id)
-        .and_then(|j| j["status"].as_str())
-        .map(str::to_string)
-    else {
+    let Some(status) = st.jobs.get(id).and_then(|j| j["status"].as_str()).map(str::to_string) else {
         return;
     };
     let next = match status.as_str() {
@@ -269,13 +222,7 @@ fn advance(st: &mut Inner, id: &str) {
         _ => return,
     };
     match next {
-        "queued" => event(
-            st,
-            id,
-            "info",
-            "Files validated, moving job to queued state",
-            None,
-        ),
+        "queued" => event(st, id, "info", "Files validated, moving job to queued state", None),
         "running" if status == "queued" => event(st, id, "info", "Fine-tuning job started", None),
         "running" => {
             let step = (st.checkpoints.get(id).map_or(0, Vec::len) as u64 + 1) * 10;
@@ -298,10 +245,8 @@ fn advance(st: &mut Inner, id: &str) {
             event(st, id, "info", "The job has successfully completed", None);
             if let Some(j) = st.jobs.get_mut(id) {
                 let suffix = j["suffix"].as_str().unwrap_or("").to_string();
-                j["fine_tuned_model"] = json!(format!(
-                    "ft:{}:org-test:{suffix}:{id}",
-                    j["model"].as_str().unwrap_or("")
-                ));
+                j["fine_tuned_model"] =
+                    json!(format!("ft:{}:org-test:{suffix}:{id}", j["model"].as_str().unwrap_or("")));
                 j["trained_tokens"] = json!(12345);
                 j["finished_at"] = json!(1_700_000_999);
             }
@@ -339,20 +284,13 @@ fn page(mut items: Vec<Value>, q: &HashMap<String, String>) -> Value {
     {
         items.drain(..=p);
     }
-    let limit = q
-        .get("limit")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(20usize);
+    let limit = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(20usize);
     let has_more = items.len() > limit;
     items.truncate(limit);
     json!({"object": "list", "data": items, "has_more": has_more})
 }
 
-async fn list_jobs(
-    State(s): State<St>,
-    h: HeaderMap,
-    Query(q): Query<HashMap<String, String>>,
-) -> Response {
+async fn list_jobs(State(s): State<St>, h: HeaderMap, Query(q): Query<HashMap<String, String>>) -> Response {
     if let Err(e) = auth(&h) {
         return *e;
     }
@@ -394,11 +332,7 @@ async fn checkpoints(
         return *e;
     }
     let st = lock(&s);
-    axum::Json(page(
-        st.checkpoints.get(&id).cloned().unwrap_or_default(),
-        &q,
-    ))
-    .into_response()
+    axum::Json(page(st.checkpoints.get(&id).cloned().unwrap_or_default(), &q)).into_response()
 }
 
 async fn cancel(State(s): State<St>, h: HeaderMap, Path(id): Path<String>) -> Response {
@@ -406,11 +340,7 @@ async fn cancel(State(s): State<St>, h: HeaderMap, Path(id): Path<String>) -> Re
         return *e;
     }
     let mut st = lock(&s);
-    let Some(status) = st
-        .jobs
-        .get(&id)
-        .map(|j| j["status"].as_str().unwrap_or("").to_string())
-    else {
+    let Some(status) = st.jobs.get(&id).map(|j| j["status"].as_str().unwrap_or("").to_string()) else {
         return err(
             StatusCode::NOT_FOUND,
             &format!("No such fine-tuning job: {id}"),
@@ -455,25 +385,15 @@ pub fn start() -> Server {
         .with_state(state.clone());
     let (tx, rx) = std::sync::mpsc::channel::<SocketAddr>();
     let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("tokio runtime");
+        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
         rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1");
-            tx.send(listener.local_addr().expect("local addr"))
-                .expect("send addr");
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1");
+            tx.send(listener.local_addr().expect("local addr")).expect("send addr");
             axum::serve(listener, app).await.expect("serve");
         });
     });
     let addr = rx.recv().expect("server address");
-    Server {
-        base_url: format!("http://{addr}/v1"),
-        state,
-        _thread: thread,
-    }
+    Server { base_url: format!("http://{addr}/v1"), state, _thread: thread }
 }
 
 /// The server's state, for assertions and for arranging errors.

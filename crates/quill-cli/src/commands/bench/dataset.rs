@@ -44,46 +44,26 @@ pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
     if a.setup {
         bench::setup()?;
     }
-    let py = if a.no_peer {
-        None
-    } else {
-        bench::find_python(a.python.as_deref())
-    };
+    let py = if a.no_peer { None } else { bench::find_python(a.python.as_deref()) };
     if py.is_none() && !a.no_peer && !g.json {
         eprintln!(
             "peer: no python with tiktoken and numpy (run `quill bench dataset --setup` once); Quill's figure only"
         );
     }
-    let sp = g.spinner(format!(
-        "validating {} lines × {} runs, then the notebook's Python",
-        a.lines, a.runs
-    ));
+    let sp = g.spinner(format!("validating {} lines × {} runs, then the notebook's Python", a.lines, a.runs));
     let r = bench::run(a.lines, a.runs, py.as_deref())?;
     sp.finish_and_clear();
     if g.json {
         g.print_json(&r)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "dataset validate: {} lines ({:.1} MB), {} threads",
-        r.lines, r.megabytes, r.threads
-    );
-    println!(
-        "  quill (all checks):   {:>8.2} s  ({:.0} lines/s)",
-        r.quill_seconds, r.quill_lines_per_second
-    );
+    println!("dataset validate: {} lines ({:.1} MB), {} threads", r.lines, r.megabytes, r.threads);
+    println!("  quill (all checks):   {:>8.2} s  ({:.0} lines/s)", r.quill_seconds, r.quill_lines_per_second);
     match (r.notebook_python_seconds, &r.peer_versions) {
         (Some(secs), Some(v)) => {
             println!("  notebook (Python):    {secs:>8.2} s  ({v})");
-            let same = if r.same_numbers == Some(true) {
-                "same numbers"
-            } else {
-                "NUMBERS DIFFER"
-            };
-            println!(
-                "  ratio:                {:>8.1}× ({same})",
-                secs / r.quill_seconds
-            );
+            let same = if r.same_numbers == Some(true) { "same numbers" } else { "NUMBERS DIFFER" };
+            println!("  ratio:                {:>8.1}× ({same})", secs / r.quill_seconds);
         }
         _ => println!("  notebook (Python):    not run"),
     }
