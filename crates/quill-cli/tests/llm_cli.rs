@@ -121,7 +121,7 @@ fn generate_streams_greedy_reference_text() {
     // The fixed prompt of ../shared/reference/smollm2: llama.cpp's greedy continuation starts
     // with "\"Bella's Bistro".
     let out = quill()
-        .args(["generate", "--temperature", "0", "--max-tokens", "6", "--model"])
+        .args(["generate", "--temperature", "0", "--max-tokens", "7", "--model"])
         .arg(model())
         .arg("Write a short, upbeat social media post announcing that our bakery now sells sourdough on Saturdays.")
         .output()

@@ -9,31 +9,18 @@ use std::time::Instant;
 fn cpu_s() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
-        .and_then(|s| {
-            s.split_whitespace()
-                .next()
-                .and_then(|x| x.parse::<f64>().ok())
-        })
+        .and_then(|s| s.split_whitespace().next().and_then(|x| x.parse::<f64>().ok()))
         .map_or(0.0, |ns| ns / 1e9)
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
-    let path = args
-        .next()
-        .ok_or("usage: decode_profile MODEL [THREADS] [GEN]")?;
+    let path = args.next().ok_or("usage: decode_profile MODEL [THREADS] [GEN]")?;
     let threads: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(2);
     let n_gen: usize = args.next().map(|s| s.parse()).transpose()?.unwrap_or(128);
     let f = GgufFile::open(&path)?;
     let tok = Tokenizer::from_gguf(&f)?;
-    let mut m = Model::load(
-        &f,
-        &ModelOptions {
-            n_ctx: Some(2048),
-            threads,
-            ..Default::default()
-        },
-    )?;
+    let mut m = Model::load(&f, &ModelOptions { n_ctx: Some(2048), threads, ..Default::default() })?;
     drop(f);
     let text = "Small businesses often rely on social media to reach their neighbours. ".repeat(80);
     let ids = tok.encode(&text, false, false);
@@ -57,11 +44,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             next = quill_llm::sampling::argmax(m.forward_last(&[next])?);
         }
         let (w, cpu) = (t.elapsed().as_secs_f64(), cpu_s() - c);
-        println!(
-            "gen {n_gen}: {:.1} tok/s wall, {:.1} tok/s cpu(main)",
-            n_gen as f64 / w,
-            n_gen as f64 / cpu
-        );
+        println!("gen {n_gen}: {:.1} tok/s wall, {:.1} tok/s cpu(main)", n_gen as f64 / w, n_gen as f64 / cpu);
     }
     Ok(())
 }

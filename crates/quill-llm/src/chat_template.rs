@@ -19,10 +19,7 @@ pub struct ChatMessage {
 
 impl ChatMessage {
     pub fn new(role: impl Into<String>, content: impl Into<String>) -> Self {
-        ChatMessage {
-            role: role.into(),
-            content: content.into(),
-        }
+        ChatMessage { role: role.into(), content: content.into() }
     }
     pub fn system(content: impl Into<String>) -> Self {
         Self::new("system", content)
@@ -49,10 +46,7 @@ pub struct ChatTemplate {
 
 impl std::fmt::Debug for ChatTemplate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ChatTemplate")
-            .field("is_fallback", &self.is_fallback)
-            .field("len", &self.source.len())
-            .finish()
+        f.debug_struct("ChatTemplate").field("is_fallback", &self.is_fallback).field("len", &self.source.len()).finish()
     }
 }
 
@@ -73,14 +67,10 @@ impl ChatTemplate {
         env.add_function("raise_exception", |msg: String| -> Result<Value, Error> {
             Err(Error::new(ErrorKind::InvalidOperation, msg))
         });
-        env.add_function("strftime_now", |fmt: String| -> String {
-            chrono::Local::now().format(&fmt).to_string()
-        });
+        env.add_function("strftime_now", |fmt: String| -> String { chrono::Local::now().format(&fmt).to_string() });
         env.add_filter("tojson", tojson);
         env.add_template_owned(NAME, source.to_string())
-            .map_err(|e| {
-                LlmError::Template(format!("cannot compile the model's chat template: {e}"))
-            })?;
+            .map_err(|e| LlmError::Template(format!("cannot compile the model's chat template: {e}")))?;
         Ok(ChatTemplate {
             env,
             source: source.to_string(),
@@ -102,8 +92,9 @@ impl ChatTemplate {
         let text = |id: Option<u32>| id.and_then(|i| tok.token_text(i)).unwrap_or("").to_string();
         let (bos, eos) = (text(tok.special().bos), text(tok.special().eos));
         match f.get_str("tokenizer.chat_template") {
-            Some(src) => Self::new(src, &bos, &eos)
-                .map_err(|e| LlmError::Template(format!("{}: {e}", f.path().display()))),
+            Some(src) => {
+                Self::new(src, &bos, &eos).map_err(|e| LlmError::Template(format!("{}: {e}", f.path().display())))
+            }
             None => Self::chatml(&bos, &eos),
         }
     }
@@ -118,23 +109,15 @@ impl ChatTemplate {
 
     /// Renders the conversation. With `add_generation_prompt`, the text ends where the
     /// assistant's reply begins.
-    pub fn render(
-        &self,
-        messages: &[ChatMessage],
-        add_generation_prompt: bool,
-    ) -> Result<String, LlmError> {
-        let tmpl = self
-            .env
-            .get_template(NAME)
-            .map_err(|e| LlmError::Template(e.to_string()))?;
+    pub fn render(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String, LlmError> {
+        let tmpl = self.env.get_template(NAME).map_err(|e| LlmError::Template(e.to_string()))?;
         let ctx = minijinja::context! {
             messages => Value::from(minijinja::value::Serde(messages)),
             add_generation_prompt => add_generation_prompt,
             bos_token => self.bos_token.as_str(),
             eos_token => self.eos_token.as_str(),
         };
-        tmpl.render(ctx)
-            .map_err(|e| LlmError::Template(format!("rendering failed: {e}")))
+        tmpl.render(ctx).map_err(|e| LlmError::Template(format!("rendering failed: {e}")))
     }
 }
 
@@ -144,8 +127,7 @@ impl ChatTemplate {
 fn tojson(value: Value, kwargs: Kwargs) -> Result<Value, Error> {
     let indent: Option<usize> = kwargs.get("indent")?;
     kwargs.assert_all_used()?;
-    let json = serde_json::to_value(&value)
-        .map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
+    let json = serde_json::to_value(&value).map_err(|e| Error::new(ErrorKind::InvalidOperation, e.to_string()))?;
     let mut out = String::new();
     write_py_json(&json, indent, 0, &mut out);
     Ok(Value::from_safe_string(out))
@@ -198,13 +180,8 @@ mod tests {
     #[test]
     fn chatml_fallback_renders() {
         let t = ChatTemplate::chatml("", "").unwrap();
-        let s = t
-            .render(&[ChatMessage::system("S"), ChatMessage::user("Hi")], true)
-            .unwrap();
-        assert_eq!(
-            s,
-            "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n"
-        );
+        let s = t.render(&[ChatMessage::system("S"), ChatMessage::user("Hi")], true).unwrap();
+        assert_eq!(s, "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n");
         let s = t.render(&[ChatMessage::user("Hi")], false).unwrap();
         assert_eq!(s, "<|im_start|>user\nHi<|im_end|>\n");
     }
@@ -215,19 +192,9 @@ mod tests {
         let src = "{{ bos_token }}{% for m in messages %}\n  {% if m.role == 'bad' %}{{ raise_exception('no bad roles') }}{% endif %}\n  {% if loop.index > 2 %}{% break %}{% endif %}\n{{ m.role|upper }}: {{ m.content.strip() }}|{{ m.content.startswith(' x') }}\n{% endfor %}{{ {'a': 1, 'b': [1, 2], 'c': '<é>'}|tojson }}|{{ strftime_now('%Y')|length }}";
         let t = ChatTemplate::new(src, "<s>", "</s>").unwrap();
         let s = t
-            .render(
-                &[
-                    ChatMessage::user(" x "),
-                    ChatMessage::assistant("y"),
-                    ChatMessage::user("never"),
-                ],
-                false,
-            )
+            .render(&[ChatMessage::user(" x "), ChatMessage::assistant("y"), ChatMessage::user("never")], false)
             .unwrap();
-        assert_eq!(
-            s,
-            "<s>USER: x|True\nASSISTANT: y|False\n{\"a\": 1, \"b\": [1, 2], \"c\": \"<é>\"}|4"
-        );
+        assert_eq!(s, "<s>USER: x|True\nASSISTANT: y|False\n{\"a\": 1, \"b\": [1, 2], \"c\": \"<é>\"}|4");
         let e = t.render(&[ChatMessage::new("bad", "")], false).unwrap_err();
         assert!(e.to_string().contains("no bad roles"), "{e}");
         let t = ChatTemplate::new("{{ messages|tojson(indent=2) }}", "", "").unwrap();

@@ -48,10 +48,8 @@ impl LlamaConfig {
     /// Reads and validates the config. `n_vocab` comes from `{arch}.vocab_size`, else the
     /// tokenizer's token list, else `token_embd.weight`.
     pub fn from_gguf(f: &GgufFile) -> Result<Self, GgufError> {
-        let arch = f
-            .get_str("general.architecture")
-            .ok_or_else(|| f.error("general.architecture is missing"))?
-            .to_string();
+        let arch =
+            f.get_str("general.architecture").ok_or_else(|| f.error("general.architecture is missing"))?.to_string();
         if !SUPPORTED_ARCHS.contains(&arch.as_str()) {
             return Err(f.error(format!(
                 "architecture {arch:?} is not supported (Quill runs Llama-architecture models: {})",
@@ -61,21 +59,14 @@ impl LlamaConfig {
         if let Some(t) = f.get_str("general.type")
             && t != "model"
         {
-            return Err(f.error(format!(
-                "general.type is {t:?}: this file is not a model (an adapter?)"
-            )));
+            return Err(f.error(format!("general.type is {t:?}: this file is not a model (an adapter?)")));
         }
         let req = |k: &str| -> Result<usize, GgufError> {
             let key = format!("{arch}.{k}");
-            let v = f
-                .get_u64(&key)
-                .ok_or_else(|| f.error(format!("{key} is missing or not an integer")))?;
+            let v = f.get_u64(&key).ok_or_else(|| f.error(format!("{key} is missing or not an integer")))?;
             usize::try_from(v).map_err(|_| f.error(format!("{key} = {v} is too large")))
         };
-        let opt = |k: &str| {
-            f.get_u64(&format!("{arch}.{k}"))
-                .and_then(|v| usize::try_from(v).ok())
-        };
+        let opt = |k: &str| f.get_u64(&format!("{arch}.{k}")).and_then(|v| usize::try_from(v).ok());
         let optf = |k: &str| f.get_f64(&format!("{arch}.{k}"));
 
         let n_embd = req("embedding_length")?;
@@ -100,17 +91,15 @@ impl LlamaConfig {
         bound("feed_forward_length", n_ff, 1, 1 << 18)?;
         bound("context_length", n_ctx_train, 1, 1 << 24)?;
         if n_head % n_head_kv != 0 {
-            return Err(f.error(format!(
-                "{arch}: head_count {n_head} is not a multiple of head_count_kv {n_head_kv}"
-            )));
+            return Err(f.error(format!("{arch}: head_count {n_head} is not a multiple of head_count_kv {n_head_kv}")));
         }
         let head_dim = match opt("attention.key_length") {
             Some(k) => k,
             None => {
                 if n_embd % n_head != 0 {
-                    return Err(f.error(format!(
-                        "{arch}: embedding_length {n_embd} is not divisible by head_count {n_head}"
-                    )));
+                    return Err(
+                        f.error(format!("{arch}: embedding_length {n_embd} is not divisible by head_count {n_head}"))
+                    );
                 }
                 n_embd / n_head
             }
@@ -118,9 +107,7 @@ impl LlamaConfig {
         if let Some(v) = opt("attention.value_length")
             && v != head_dim
         {
-            return Err(f.error(format!(
-                "{arch}: key_length {head_dim} != value_length {v} is not supported"
-            )));
+            return Err(f.error(format!("{arch}: key_length {head_dim} != value_length {v} is not supported")));
         }
         bound("attention.key_length", head_dim, 2, 1024)?;
         let rope_dim = opt("rope.dimension_count").unwrap_or(head_dim);
@@ -130,26 +117,18 @@ impl LlamaConfig {
             )));
         }
         if !(rms_eps > 0.0 && rms_eps < 1.0 && rope_freq_base > 0.0 && rope_freq_base.is_finite()) {
-            return Err(f.error(format!(
-                "{arch}: rms epsilon {rms_eps} or rope base {rope_freq_base} is invalid"
-            )));
+            return Err(f.error(format!("{arch}: rms epsilon {rms_eps} or rope base {rope_freq_base} is invalid")));
         }
 
         let scaling_type = f.get_str(&format!("{arch}.rope.scaling.type"));
-        let factor = optf("rope.scaling.factor")
-            .or_else(|| optf("rope.scale_linear"))
-            .map(|x| x as f32);
+        let factor = optf("rope.scaling.factor").or_else(|| optf("rope.scale_linear")).map(|x| x as f32);
         let mut rope_scaling = match (scaling_type, factor) {
             (Some("none"), _) | (None, None) => RopeScaling::None,
             (Some("linear") | None, Some(fac)) => {
                 if !(fac > 0.0 && fac.is_finite()) {
                     return Err(f.error(format!("{arch}.rope.scaling.factor = {fac} is invalid")));
                 }
-                if fac == 1.0 {
-                    RopeScaling::None
-                } else {
-                    RopeScaling::Linear { factor: fac }
-                }
+                if fac == 1.0 { RopeScaling::None } else { RopeScaling::Linear { factor: fac } }
             }
             (Some("linear"), None) => RopeScaling::None,
             (Some(other), _) => {
@@ -160,9 +139,7 @@ impl LlamaConfig {
         };
         if let Some(info) = f.tensor_info("rope_freqs.weight") {
             let (info, bytes) = (info.clone(), f.tensor_bytes(info));
-            if info.ggml_type != crate::gguf::GgmlType::F32
-                || info.n_elements() as usize != rope_dim / 2
-            {
+            if info.ggml_type != crate::gguf::GgmlType::F32 || info.n_elements() as usize != rope_dim / 2 {
                 return Err(f.error(format!(
                     "rope_freqs.weight must be F32 with {} elements (found {} {:?})",
                     rope_dim / 2,
@@ -170,19 +147,15 @@ impl LlamaConfig {
                     info.dims
                 )));
             }
-            let factors: Vec<f32> = bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
+            let factors: Vec<f32> =
+                bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
             if factors.iter().any(|x| !(*x > 0.0 && x.is_finite())) {
                 return Err(f.error("rope_freqs.weight holds a non-positive factor"));
             }
             rope_scaling = RopeScaling::FreqFactors(factors);
         }
 
-        let embd = f
-            .tensor_info("token_embd.weight")
-            .ok_or_else(|| f.error("tensor token_embd.weight is missing"))?;
+        let embd = f.tensor_info("token_embd.weight").ok_or_else(|| f.error("tensor token_embd.weight is missing"))?;
         let n_vocab = match opt("vocab_size") {
             Some(v) => v,
             None => match f.get_array("tokenizer.ggml.tokens") {
@@ -190,14 +163,8 @@ impl LlamaConfig {
                 None => embd.n_rows() as usize,
             },
         };
-        if embd.dims.len() != 2
-            || embd.dims[0] as usize != n_embd
-            || embd.dims[1] as usize != n_vocab
-        {
-            return Err(f.error(format!(
-                "token_embd.weight has dims {:?}, expected [{n_embd}, {n_vocab}]",
-                embd.dims
-            )));
+        if embd.dims.len() != 2 || embd.dims[0] as usize != n_embd || embd.dims[1] as usize != n_vocab {
+            return Err(f.error(format!("token_embd.weight has dims {:?}, expected [{n_embd}, {n_vocab}]", embd.dims)));
         }
         let tied_output = f.tensor_info("output.weight").is_none();
         Ok(LlamaConfig {

@@ -28,12 +28,7 @@ pub struct GenerateParams {
 
 impl Default for GenerateParams {
     fn default() -> Self {
-        GenerateParams {
-            sampling: SamplingParams::default(),
-            max_tokens: 512,
-            stop: Vec::new(),
-            ignore_eos: false,
-        }
+        GenerateParams { sampling: SamplingParams::default(), max_tokens: 512, stop: Vec::new(), ignore_eos: false }
     }
 }
 
@@ -126,15 +121,7 @@ impl Engine {
                 .into());
         }
         let name = f.get_str("general.name").unwrap_or("").to_string();
-        Ok(Engine {
-            path,
-            tokenizer,
-            template,
-            model,
-            cached: Vec::new(),
-            logits: Vec::new(),
-            name,
-        })
+        Ok(Engine { path, tokenizer, template, model, cached: Vec::new(), logits: Vec::new(), name })
     }
 
     pub fn path(&self) -> &Path {
@@ -173,22 +160,14 @@ impl Engine {
     }
 
     /// Renders messages with the model's chat template.
-    pub fn render_chat(
-        &self,
-        messages: &[ChatMessage],
-        add_generation_prompt: bool,
-    ) -> Result<String, LlmError> {
+    pub fn render_chat(&self, messages: &[ChatMessage], add_generation_prompt: bool) -> Result<String, LlmError> {
         self.template.render(messages, add_generation_prompt)
     }
 
     /// Tokenizes a rendered chat prompt: special tokens parsed, BOS added when the vocabulary
     /// asks for it and the template did not already write it.
     pub fn tokenize_prompt(&self, text: &str) -> Vec<u32> {
-        let bos_text = self
-            .tokenizer
-            .special()
-            .bos
-            .and_then(|b| self.tokenizer.token_text(b));
+        let bos_text = self.tokenizer.special().bos.and_then(|b| self.tokenizer.token_text(b));
         let has_bos = bos_text.is_some_and(|b| !b.is_empty() && text.starts_with(b));
         self.tokenizer.encode(text, !has_bos, true)
     }
@@ -228,20 +207,12 @@ impl Engine {
         }
         let n_ctx = self.model.n_ctx();
         if prompt.len() >= n_ctx {
-            return Err(LlmError::ContextFull {
-                needed: prompt.len() + 1,
-                n_ctx,
-            });
+            return Err(LlmError::ContextFull { needed: prompt.len() + 1, n_ctx });
         }
         let mut sampler = Sampler::new(params.sampling.clone());
 
         // Reuse the cached prefix; at least one token must be evaluated to get logits.
-        let mut common = self
-            .cached
-            .iter()
-            .zip(prompt)
-            .take_while(|(a, b)| a == b)
-            .count();
+        let mut common = self.cached.iter().zip(prompt).take_while(|(a, b)| a == b).count();
         if common == prompt.len() {
             common -= 1;
         }
@@ -271,11 +242,7 @@ impl Engine {
             history.push(id);
             let piece = decoder.push(self.tokenizer.token_to_piece(id, false));
             let (emit, hit) = stops.push(&piece);
-            if on_token(TokenEvent {
-                id: Some(id),
-                text: &emit,
-            }) == Control::Stop
-            {
+            if on_token(TokenEvent { id: Some(id), text: &emit }) == Control::Stop {
                 reason = StopReason::Cancelled;
                 break;
             }
@@ -297,17 +264,10 @@ impl Engine {
         }
         if reason != StopReason::StopString {
             let tail = decoder.flush();
-            let (mut rest, _) = if tail.is_empty() {
-                (String::new(), false)
-            } else {
-                stops.push(&tail)
-            };
+            let (mut rest, _) = if tail.is_empty() { (String::new(), false) } else { stops.push(&tail) };
             rest.push_str(&stops.flush());
             if !rest.is_empty() {
-                let _ = on_token(TokenEvent {
-                    id: None,
-                    text: &rest,
-                });
+                let _ = on_token(TokenEvent { id: None, text: &rest });
             }
         }
         let gen_ms = t1.elapsed().as_secs_f64() * 1e3;

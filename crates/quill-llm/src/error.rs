@@ -35,9 +35,6 @@ pub(crate) trait KernelContext<T> {
 
 impl<T> KernelContext<T> for Result<T, quill_kernels::KernelError> {
     fn ctx(self, context: impl FnOnce() -> String) -> Result<T, LlmError> {
-        self.map_err(|source| LlmError::Kernel {
-            context: context(),
-            source,
-        })
+        self.map_err(|source| LlmError::Kernel { context: context(), source })
     }
 }

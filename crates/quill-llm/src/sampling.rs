@@ -54,10 +54,7 @@ impl Default for SamplingParams {
 impl SamplingParams {
     /// Deterministic argmax decoding.
     pub fn greedy() -> Self {
-        SamplingParams {
-            temperature: 0.0,
-            ..Default::default()
-        }
+        SamplingParams { temperature: 0.0, ..Default::default() }
     }
 }
 
@@ -77,9 +74,7 @@ impl Rng {
             z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
             z ^ (z >> 31)
         };
-        Rng {
-            s: [next(), next(), next(), next()],
-        }
+        Rng { s: [next(), next(), next(), next()] }
     }
 
     pub fn next_u64(&mut self) -> u64 {
@@ -102,10 +97,7 @@ impl Rng {
 
 /// A seed from the clock, for `seed: None`.
 pub fn random_seed() -> u64 {
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
     (t as u64) ^ ((t >> 64) as u64) ^ (std::process::id() as u64).rotate_left(32)
 }
 
@@ -122,13 +114,7 @@ pub struct Sampler {
 impl Sampler {
     pub fn new(params: SamplingParams) -> Self {
         let seed = params.seed.unwrap_or_else(random_seed);
-        Sampler {
-            rng: Rng::new(seed),
-            seed,
-            params,
-            cand: Vec::new(),
-            counts: HashMap::new(),
-        }
+        Sampler { rng: Rng::new(seed), seed, params, cand: Vec::new(), counts: HashMap::new() }
     }
 
     /// The seed in use (report it so a run can be repeated).
@@ -157,8 +143,8 @@ impl Sampler {
                 *l = f32::NEG_INFINITY;
             }
         }
-        let penalize = p.repeat_last_n > 0
-            && (p.repeat_penalty != 1.0 || p.frequency_penalty != 0.0 || p.presence_penalty != 0.0);
+        let penalize =
+            p.repeat_last_n > 0 && (p.repeat_penalty != 1.0 || p.frequency_penalty != 0.0 || p.presence_penalty != 0.0);
         if penalize {
             self.counts.clear();
             let start = history.len().saturating_sub(p.repeat_last_n);
@@ -174,8 +160,7 @@ impl Sampler {
                 } else {
                     *l /= p.repeat_penalty;
                 }
-                *l -= count as f32 * p.frequency_penalty
-                    + if count > 0 { p.presence_penalty } else { 0.0 };
+                *l -= count as f32 * p.frequency_penalty + if count > 0 { p.presence_penalty } else { 0.0 };
             }
         }
     }
@@ -195,13 +180,7 @@ impl Sampler {
             return argmax(logits);
         }
         self.cand.clear();
-        self.cand.extend(
-            logits
-                .iter()
-                .enumerate()
-                .filter(|(_, l)| **l >= max - 40.0)
-                .map(|(i, &l)| (i as u32, l)),
-        );
+        self.cand.extend(logits.iter().enumerate().filter(|(_, l)| **l >= max - 40.0).map(|(i, &l)| (i as u32, l)));
         let by_logit = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         // top-k
         if p.top_k > 0 && (p.top_k as usize) < self.cand.len() {
@@ -228,22 +207,13 @@ impl Sampler {
         // min-p: keep p_i ≥ min_p · p_max  ⇔  logit_i ≥ max + ln(min_p)
         if p.min_p > 0.0 && p.min_p <= 1.0 {
             let thresh = self.cand[0].1 + p.min_p.ln();
-            let keep = self
-                .cand
-                .iter()
-                .take_while(|c| c.1 >= thresh)
-                .count()
-                .max(1);
+            let keep = self.cand.iter().take_while(|c| c.1 >= thresh).count().max(1);
             self.cand.truncate(keep);
         }
         // temperature + draw
         let m = self.cand[0].1;
         let t = p.temperature;
-        let total: f64 = self
-            .cand
-            .iter()
-            .map(|c| (((c.1 - m) / t) as f64).exp())
-            .sum();
+        let total: f64 = self.cand.iter().map(|c| (((c.1 - m) / t) as f64).exp()).sum();
         let mut r = self.rng.next_f64() * total;
         for c in &self.cand {
             r -= (((c.1 - m) / t) as f64).exp();
@@ -350,17 +320,12 @@ mod tests {
 
     #[test]
     fn greedy_is_argmax_after_bias_and_bans() {
-        let mut s = Sampler::new(SamplingParams {
-            logit_bias: vec![(2, -10.0)],
-            ..SamplingParams::greedy()
-        });
+        let mut s = Sampler::new(SamplingParams { logit_bias: vec![(2, -10.0)], ..SamplingParams::greedy() });
         let mut l = vec![0.0, 1.0, 5.0, 2.0];
         assert_eq!(s.sample(&mut l, &[]), 3);
         // ban "7 1": after history ending in 7, token 1 is banned
-        let mut s = Sampler::new(SamplingParams {
-            banned_sequences: vec![vec![7, 1], vec![3]],
-            ..SamplingParams::greedy()
-        });
+        let mut s =
+            Sampler::new(SamplingParams { banned_sequences: vec![vec![7, 1], vec![3]], ..SamplingParams::greedy() });
         let mut l = vec![0.0, 5.0, 1.0, 9.0];
         assert_eq!(s.sample(&mut l, &[7]), 2);
         let mut l = vec![0.0, 5.0, 1.0, 9.0];
@@ -377,36 +342,20 @@ mod tests {
         });
         let mut l = vec![4.0, -2.0, 3.0];
         s.apply_constraints(&mut l, &[0, 0, 1]);
-        assert_eq!(
-            l,
-            vec![4.0 / 2.0 - 1.0 - 0.25, -2.0 * 2.0 - 0.5 - 0.25, 3.0]
-        );
+        assert_eq!(l, vec![4.0 / 2.0 - 1.0 - 0.25, -2.0 * 2.0 - 0.5 - 0.25, 3.0]);
     }
 
     #[test]
     fn same_seed_same_draws_and_filters_hold() {
-        let logits: Vec<f32> = (0..1000)
-            .map(|i| ((i * 7919) % 1000) as f32 / 100.0)
-            .collect();
-        let params = SamplingParams {
-            seed: Some(42),
-            temperature: 1.0,
-            top_k: 0,
-            top_p: 1.0,
-            min_p: 0.0,
-            ..Default::default()
-        };
+        let logits: Vec<f32> = (0..1000).map(|i| ((i * 7919) % 1000) as f32 / 100.0).collect();
+        let params =
+            SamplingParams { seed: Some(42), temperature: 1.0, top_k: 0, top_p: 1.0, min_p: 0.0, ..Default::default() };
         let draw = |p: &SamplingParams| {
             let mut s = Sampler::new(p.clone());
-            (0..50)
-                .map(|_| s.sample(&mut logits.clone(), &[]))
-                .collect::<Vec<_>>()
+            (0..50).map(|_| s.sample(&mut logits.clone(), &[])).collect::<Vec<_>>()
         };
         assert_eq!(draw(&params), draw(&params));
-        let other = SamplingParams {
-            seed: Some(43),
-            ..params.clone()
-        };
+        let other = SamplingParams { seed: Some(43), ..params.clone() };
         assert_ne!(draw(&params), draw(&other));
         // top_k = 3 only ever yields the 3 best tokens
         let top3: Vec<u32> = {
@@ -414,22 +363,13 @@ mod tests {
             idx.sort_by(|&a, &b| logits[b as usize].total_cmp(&logits[a as usize]));
             idx[..3].to_vec()
         };
-        let k3 = SamplingParams {
-            top_k: 3,
-            ..params.clone()
-        };
+        let k3 = SamplingParams { top_k: 3, ..params.clone() };
         assert!(draw(&k3).iter().all(|t| top3.contains(t)));
         // min_p = 1 keeps only the max
-        let mp = SamplingParams {
-            min_p: 1.0,
-            ..params.clone()
-        };
+        let mp = SamplingParams { min_p: 1.0, ..params.clone() };
         assert!(draw(&mp).iter().all(|&t| t == top3[0]));
         // tiny top_p keeps only the max
-        let tp = SamplingParams {
-            top_p: 1e-6,
-            ..params.clone()
-        };
+        let tp = SamplingParams { top_p: 1e-6, ..params.clone() };
         assert!(draw(&tp).iter().all(|&t| t == top3[0]));
     }
 

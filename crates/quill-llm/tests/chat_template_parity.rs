@@ -25,20 +25,12 @@ fn fixed_prompt_renders_identically() {
 fn multi_turn_with_system_renders_identically() {
     let (t, _) = load();
     let r = common::reference_json("tokenizer_ref.json");
-    let case = r["cases"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["name"] == "chat_template")
-        .unwrap();
+    let case = r["cases"].as_array().unwrap().iter().find(|c| c["name"] == "chat_template").unwrap();
     let msgs = [
         ChatMessage::system("You are a concise assistant."),
         ChatMessage::user("Give me one tip for writing a tweet."),
         ChatMessage::assistant("Lead with the most surprising fact."),
         ChatMessage::user("And another?"),
     ];
-    assert_eq!(
-        t.render(&msgs, true).unwrap(),
-        case["text"].as_str().unwrap()
-    );
+    assert_eq!(t.render(&msgs, true).unwrap(), case["text"].as_str().unwrap());
 }

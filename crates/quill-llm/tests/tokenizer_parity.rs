@@ -18,22 +18,10 @@ fn reference_strings_match_llama_cpp() {
     for c in cases {
         let name = c["name"].as_str().unwrap();
         let text = c["text"].as_str().unwrap();
-        assert_eq!(
-            t.encode(text, false, true),
-            common::ids(&c["ids_no_special"]),
-            "case {name}"
-        );
-        assert_eq!(
-            t.encode(text, true, true),
-            common::ids(&c["ids_add_special"]),
-            "case {name} (add_special)"
-        );
+        assert_eq!(t.encode(text, false, true), common::ids(&c["ids_no_special"]), "case {name}");
+        assert_eq!(t.encode(text, true, true), common::ids(&c["ids_add_special"]), "case {name} (add_special)");
         if c["roundtrip_equal"].as_bool() == Some(true) {
-            assert_eq!(
-                t.decode(&common::ids(&c["ids_no_special"]), true),
-                text,
-                "round trip {name}"
-            );
+            assert_eq!(t.decode(&common::ids(&c["ids_no_special"]), true), text, "round trip {name}");
         }
     }
 }
@@ -50,9 +38,7 @@ fn fixed_prompt_ids_match_llama_cpp() {
 fn perplexity_text_ids_match_llama_cpp() {
     let t = tokenizer();
     let r = common::reference_json("perplexity_ref.json");
-    let path = common::reference_dir()
-        .join("smollm2")
-        .join(r["text_file"].as_str().unwrap());
+    let path = common::reference_dir().join("smollm2").join(r["text_file"].as_str().unwrap());
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     let ids = t.encode(&text, false, false);
     let want = common::ids(&r["token_ids"]);
@@ -81,28 +67,15 @@ fn special_tokens_and_stop_ids() {
 #[test]
 fn extra_strings_match_llama_cpp() {
     let t = tokenizer();
-    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/data/llama_cpp_extra_tokens.json");
+    let p = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/llama_cpp_extra_tokens.json");
     let v: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&p).unwrap()).unwrap();
     let cases = v["cases"].as_array().unwrap();
     assert!(cases.len() >= 14);
     for c in cases {
         let text = c["text"].as_str().unwrap();
-        assert_eq!(
-            t.encode(text, false, true),
-            common::ids(&c["ids"]),
-            "special=true: {text:?}"
-        );
-        assert_eq!(
-            t.encode(text, false, false),
-            common::ids(&c["ids_plain"]),
-            "special=false: {text:?}"
-        );
-        assert_eq!(
-            t.decode(&common::ids(&c["ids_plain"]), true),
-            text,
-            "round trip {text:?}"
-        );
+        assert_eq!(t.encode(text, false, true), common::ids(&c["ids"]), "special=true: {text:?}");
+        assert_eq!(t.encode(text, false, false), common::ids(&c["ids_plain"]), "special=false: {text:?}");
+        assert_eq!(t.decode(&common::ids(&c["ids_plain"]), true), text, "round trip {text:?}");
     }
 }
 
@@ -115,10 +88,7 @@ fn streaming_decoder_reassembles_split_emoji() {
     let mut out = String::new();
     for &id in &ids {
         let piece = d.push(t.token_to_piece(id, false));
-        assert!(
-            !piece.contains('\u{FFFD}'),
-            "partial UTF-8 leaked: {piece:?}"
-        );
+        assert!(!piece.contains('\u{FFFD}'), "partial UTF-8 leaked: {piece:?}");
         out.push_str(&piece);
     }
     out.push_str(&d.flush());

@@ -113,9 +113,9 @@ impl Adapter {
     /// Snapshot of the trainable parameters.
     pub fn from_params(params: &LoraParams, model: &ModelConfig) -> Result<Self> {
         let mut mats = BTreeMap::new();
-        for (i, t, p) in params.pairs() {
-            let a = p.a.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-            let b = p.b.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+        for (i, t) in params.pairs() {
+            let a = params.block(i, t, false)?;
+            let b = params.block(i, t, true)?;
             mats.insert(
                 (i, t),
                 LoraMats {

@@ -208,30 +208,51 @@ impl LoraConfig {
     }
 }
 
-/// One adapted projection: `A (r×in)` and `B (out×r)` as trainable variables.
-#[derive(Debug, Clone)]
-pub struct LoraPair {
-    /// Down-projection `(r, in)`.
-    pub a: Var,
-    /// Up-projection `(out, r)`, rows in GGUF order for q/k.
-    pub b: Var,
+/// Where one adapted projection's `A` and `B` live inside its layer's flat parameter vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Slot {
+    /// Offset of `A` (`rank × n_in`, row-major).
+    pub a: usize,
+    /// Offset of `B` (`n_out × rank`, row-major).
+    pub b: usize,
+    /// Input features.
+    pub n_in: usize,
+    /// Output features.
+    pub n_out: usize,
 }
 
-/// All trainable adapter parameters of a model.
+/// Views of one adapted projection's matrices. They are slices of the layer's variable, so
+/// gradients through them reach it (used by the reference graph).
+#[derive(Debug, Clone)]
+pub struct LoraPair {
+    /// `A`, `(rank, in)`.
+    pub a: Tensor,
+    /// `B`, `(out, rank)`, rows in GGUF order for q/k.
+    pub b: Tensor,
+}
+
+#[derive(Debug, Clone)]
+struct LayerParams {
+    var: Var,
+    slots: [Option<Slot>; 7],
+}
+
+/// All trainable adapter parameters of a model: one flat variable per layer holding every
+/// adapted projection's `A` then `B` (in [`Target::ALL`] order).
+///
+/// Why flat per layer: the fused graph runs a whole transformer block as one autograd node, and
+/// candle ops take at most three inputs; one variable per layer keeps the block a single node
+/// (and the optimizer and checkpoints simple), while [`LoraParams::get`] still offers `A`/`B` views.
 #[derive(Debug, Clone)]
 pub struct LoraParams {
     /// Rank, scale, targets.
     pub cfg: LoraConfig,
-    layers: Vec<[Option<LoraPair>; 7]>,
+    layers: Vec<LayerParams>,
 }
 
 /// Canonical tensor names (llama.cpp's adapter names), used in checkpoints and GGUF exports.
 pub fn tensor_name(layer: usize, t: Target, b: bool) -> String {
-    format!(
-        "blk.{layer}.{}.weight.lora_{}",
-        t.gguf_name(),
-        if b { "b" } else { "a" }
-    )
+    format!("blk.{layer}.{}.weight.lora_{}", t.gguf_name(), if b { "b" } else { "a" })
 }
 
 impl LoraParams {
@@ -240,32 +261,28 @@ impl LoraParams {
     pub fn init(model: &ModelConfig, cfg: &LoraConfig, seed: u64) -> Result<Self> {
         cfg.validate()?;
         let mut rng = Rng::stream(seed, purpose::INIT, 0);
+        let r = cfg.rank;
         let mut layers = Vec::with_capacity(model.n_layer);
         for _ in 0..model.n_layer {
-            let mut row: [Option<LoraPair>; 7] = Default::default();
+            let mut slots: [Option<Slot>; 7] = [None; 7];
+            let mut values = Vec::new();
             for t in Target::ALL {
                 if !cfg.targets.contains(&t) {
                     continue;
                 }
-                let (inp, out) = (model.in_features(t), model.out_features(t));
-                let bound = 1.0 / (inp as f32).sqrt();
-                let a: Vec<f32> = (0..cfg.rank * inp)
-                    .map(|_| rng.uniform(-bound, bound))
-                    .collect();
-                let a = Var::from_tensor(&Tensor::from_vec(a, (cfg.rank, inp), &Device::Cpu)?)?;
-                let b = Var::from_tensor(&Tensor::zeros(
-                    (out, cfg.rank),
-                    candle_core::DType::F32,
-                    &Device::Cpu,
-                )?)?;
-                row[t.index()] = Some(LoraPair { a, b });
+                let (n_in, n_out) = (model.in_features(t), model.out_features(t));
+                let bound = 1.0 / (n_in as f32).sqrt();
+                let a = values.len();
+                values.extend((0..r * n_in).map(|_| rng.uniform(-bound, bound)));
+                let b = values.len();
+                values.extend(std::iter::repeat_n(0.0f32, n_out * r));
+                slots[t.index()] = Some(Slot { a, b, n_in, n_out });
             }
-            layers.push(row);
+            let n = values.len();
+            let var = Var::from_tensor(&Tensor::from_vec(values, n, &Device::Cpu)?)?;
+            layers.push(LayerParams { var, slots });
         }
-        Ok(LoraParams {
-            cfg: cfg.clone(),
-            layers,
-        })
+        Ok(LoraParams { cfg: cfg.clone(), layers })
     }
 
     /// Number of layers.
@@ -273,68 +290,100 @@ impl LoraParams {
         self.layers.len()
     }
 
-    /// The adapter on `(layer, target)`, if that projection is adapted.
-    pub fn get(&self, layer: usize, t: Target) -> Option<&LoraPair> {
-        self.layers
-            .get(layer)
-            .and_then(|row| row[t.index()].as_ref())
+    /// Where `(layer, target)` lives in the layer's variable, if that projection is adapted.
+    pub fn slot(&self, layer: usize, t: Target) -> Option<Slot> {
+        self.layers.get(layer).and_then(|l| l.slots[t.index()])
     }
 
-    /// Every `(layer, target, pair)` in storage order.
-    pub fn pairs(&self) -> impl Iterator<Item = (usize, Target, &LoraPair)> {
-        self.layers.iter().enumerate().flat_map(|(i, row)| {
-            Target::ALL
-                .into_iter()
-                .filter_map(move |t| row[t.index()].as_ref().map(|p| (i, t, p)))
-        })
+    /// The flat variable of `layer`.
+    pub fn layer_var(&self, layer: usize) -> Option<&Var> {
+        self.layers.get(layer).map(|l| &l.var)
     }
 
-    /// Every variable (A then B per pair), the list the optimizer updates.
-    pub fn vars(&self) -> Vec<Var> {
-        self.pairs()
-            .flat_map(|(_, _, p)| [p.a.clone(), p.b.clone()])
+    /// Tracked `A`/`B` views of `(layer, target)`, if adapted.
+    pub fn get(&self, layer: usize, t: Target) -> Result<Option<LoraPair>> {
+        let (Some(s), Some(l)) = (self.slot(layer, t), self.layers.get(layer)) else { return Ok(None) };
+        let r = self.cfg.rank;
+        let v = l.var.as_tensor();
+        let a = v.narrow(0, s.a, r * s.n_in)?.reshape((r, s.n_in))?;
+        let b = v.narrow(0, s.b, s.n_out * r)?.reshape((s.n_out, r))?;
+        Ok(Some(LoraPair { a, b }))
+    }
+
+    /// Every adapted `(layer, target)`, in storage order.
+    pub fn pairs(&self) -> Vec<(usize, Target)> {
+        (0..self.layers.len())
+            .flat_map(|i| Target::ALL.into_iter().filter(move |t| self.slot(i, *t).is_some()).map(move |t| (i, t)))
             .collect()
+    }
+
+    /// The variables (one per layer), the list the optimizer updates.
+    pub fn vars(&self) -> Vec<Var> {
+        self.layers.iter().map(|l| l.var.clone()).collect()
     }
 
     /// Number of trainable scalars.
     pub fn n_params(&self) -> usize {
-        self.vars().iter().map(|v| v.elem_count()).sum()
+        self.layers.iter().map(|l| l.var.elem_count()).sum()
+    }
+
+    fn layer_values(&self, layer: usize) -> Result<Vec<f32>> {
+        let l = self.layers.get(layer).ok_or_else(|| TuneError::Config(format!("no layer {layer}")))?;
+        Ok(l.var.as_tensor().to_vec1::<f32>()?)
+    }
+
+    /// The values of `A` (`b = false`) or `B` of `(layer, target)`.
+    pub fn block(&self, layer: usize, t: Target, b: bool) -> Result<Vec<f32>> {
+        let s = self.slot(layer, t).ok_or_else(|| TuneError::Config(format!("layer {layer} {t} is not adapted")))?;
+        let r = self.cfg.rank;
+        let (off, len) = if b { (s.b, s.n_out * r) } else { (s.a, r * s.n_in) };
+        Ok(self.layer_values(layer)?[off..off + len].to_vec())
+    }
+
+    /// Overwrites `A` or `B` of `(layer, target)`.
+    pub fn set_block(&self, layer: usize, t: Target, b: bool, values: &[f32]) -> Result<()> {
+        let s = self.slot(layer, t).ok_or_else(|| TuneError::Config(format!("layer {layer} {t} is not adapted")))?;
+        let r = self.cfg.rank;
+        let (off, len) = if b { (s.b, s.n_out * r) } else { (s.a, r * s.n_in) };
+        if values.len() != len {
+            return Err(TuneError::Config(format!("layer {layer} {t}: {} values for a block of {len}", values.len())));
+        }
+        let mut all = self.layer_values(layer)?;
+        all[off..off + len].copy_from_slice(values);
+        let var = &self.layers[layer].var;
+        var.set(&Tensor::from_vec(all, var.elem_count(), &Device::Cpu)?)?;
+        Ok(())
     }
 
     /// The current values under canonical names (see [`tensor_name`]).
     pub fn to_named(&self) -> Result<BTreeMap<String, Tensor>> {
+        let r = self.cfg.rank;
         let mut m = BTreeMap::new();
-        for (i, t, p) in self.pairs() {
-            m.insert(tensor_name(i, t, false), p.a.as_tensor().copy()?);
-            m.insert(tensor_name(i, t, true), p.b.as_tensor().copy()?);
+        for (i, t) in self.pairs() {
+            let s = self.slot(i, t).ok_or_else(|| TuneError::Config("internal: slot".into()))?;
+            m.insert(tensor_name(i, t, false), Tensor::from_vec(self.block(i, t, false)?, (r, s.n_in), &Device::Cpu)?);
+            m.insert(tensor_name(i, t, true), Tensor::from_vec(self.block(i, t, true)?, (s.n_out, r), &Device::Cpu)?);
         }
         Ok(m)
     }
 
     /// Overwrites the values from canonical names; every adapted pair must be present with the
     /// right shape. `origin` names the file in errors.
-    pub fn load_named(
-        &self,
-        named: &BTreeMap<String, Tensor>,
-        origin: &std::path::Path,
-    ) -> Result<()> {
-        for (i, t, p) in self.pairs() {
-            for (is_b, var) in [(false, &p.a), (true, &p.b)] {
+    pub fn load_named(&self, named: &BTreeMap<String, Tensor>, origin: &std::path::Path) -> Result<()> {
+        let r = self.cfg.rank;
+        for (i, t) in self.pairs() {
+            let s = self.slot(i, t).ok_or_else(|| TuneError::Config("internal: slot".into()))?;
+            for (is_b, dims) in [(false, [r, s.n_in]), (true, [s.n_out, r])] {
                 let name = tensor_name(i, t, is_b);
-                let v = named.get(&name).ok_or_else(|| {
-                    TuneError::adapter(origin, format!("tensor {name} is missing"))
-                })?;
-                if v.dims() != var.dims() {
+                let v = named.get(&name).ok_or_else(|| TuneError::adapter(origin, format!("tensor {name} is missing")))?;
+                if v.dims() != dims {
                     return Err(TuneError::adapter(
                         origin,
-                        format!(
-                            "tensor {name} has shape {:?}, expected {:?}",
-                            v.dims(),
-                            var.dims()
-                        ),
+                        format!("tensor {name} has shape {:?}, expected {dims:?}", v.dims()),
                     ));
                 }
-                var.set(&v.to_dtype(candle_core::DType::F32)?)?;
+                let vals = v.to_dtype(candle_core::DType::F32)?.flatten_all()?.to_vec1::<f32>()?;
+                self.set_block(i, t, is_b, &vals)?;
             }
         }
         Ok(())

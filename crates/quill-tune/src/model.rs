@@ -206,8 +206,8 @@ impl TrainModel {
             }
             None => x.clone(),
         };
-        let u = xin.matmul(&p.a.as_tensor().t()?)?;
-        let l = (u.matmul(&p.b.as_tensor().t()?)? * self.lora.cfg.scale() as f64)?;
+        let u = xin.matmul(&p.a.t()?)?;
+        let l = (u.matmul(&p.b.t()?)? * self.lora.cfg.scale() as f64)?;
         Ok((y + l)?)
     }
 
@@ -267,9 +267,9 @@ impl TrainModel {
         for (li, lw) in self.base.layers.iter().enumerate() {
             let pair = |tg: Target| self.lora.get(li, tg);
             let h = self.rms_ref(&x, &lw.attn_norm)?;
-            let q = self.linear_ref(&h, &lw.wq, pair(Target::Q), drop.as_deref_mut())?;
-            let k = self.linear_ref(&h, &lw.wk, pair(Target::K), drop.as_deref_mut())?;
-            let v = self.linear_ref(&h, &lw.wv, pair(Target::V), drop.as_deref_mut())?;
+            let q = self.linear_ref(&h, &lw.wq, pair(Target::Q)?.as_ref(), drop.as_deref_mut())?;
+            let k = self.linear_ref(&h, &lw.wk, pair(Target::K)?.as_ref(), drop.as_deref_mut())?;
+            let v = self.linear_ref(&h, &lw.wv, pair(Target::V)?.as_ref(), drop.as_deref_mut())?;
             let q = q.reshape((b, t, nh, hd))?.transpose(1, 2)?.contiguous()?;
             let k = k.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
             let v = v.reshape((b, t, nkv, hd))?.transpose(1, 2)?.contiguous()?;
@@ -286,13 +286,13 @@ impl TrainModel {
             let att = (q.matmul(&k.t()?)? * scale)?.broadcast_add(&mask)?;
             let p = candle_nn::ops::softmax(&att, D::Minus1)?;
             let o = p.matmul(&v)?.transpose(1, 2)?.reshape((n, nh * hd))?;
-            let o = self.linear_ref(&o, &lw.wo, pair(Target::O), drop.as_deref_mut())?;
+            let o = self.linear_ref(&o, &lw.wo, pair(Target::O)?.as_ref(), drop.as_deref_mut())?;
             x = (x + o)?;
             let h = self.rms_ref(&x, &lw.ffn_norm)?;
-            let g = self.linear_ref(&h, &lw.w_gate, pair(Target::Gate), drop.as_deref_mut())?;
-            let u = self.linear_ref(&h, &lw.w_up, pair(Target::Up), drop.as_deref_mut())?;
+            let g = self.linear_ref(&h, &lw.w_gate, pair(Target::Gate)?.as_ref(), drop.as_deref_mut())?;
+            let u = self.linear_ref(&h, &lw.w_up, pair(Target::Up)?.as_ref(), drop.as_deref_mut())?;
             let a = (g.silu()? * u)?;
-            let dn = self.linear_ref(&a, &lw.w_down, pair(Target::Down), drop.as_deref_mut())?;
+            let dn = self.linear_ref(&a, &lw.w_down, pair(Target::Down)?.as_ref(), drop.as_deref_mut())?;
             x = (x + dn)?;
         }
         let h = self.rms_ref(&x, &self.base.out_norm)?;

@@ -16,6 +16,5 @@ pub mod serve;
 pub mod tokenize;
 pub mod tune;
 // `quill tune --hosted openai …` (issue 8); tune.rs mounts it (see the module docs).
-#[allow(dead_code)]
 pub mod tune_hosted;
 pub mod voice;

@@ -49,6 +49,9 @@ enum Sub {
     List(ListArgs),
     /// Export an adapter for PEFT, llama.cpp or Ollama.
     Export(ExportArgs),
+    /// Fine-tune with a hosted service (OpenAI) instead of locally.
+    #[command(long_flag = "hosted")]
+    Hosted(super::tune_hosted::HostedArgs),
 }
 
 /// Training flags.
@@ -172,6 +175,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     match args.cmd {
         Some(Sub::List(_)) => list(g),
         Some(Sub::Export(a)) => export_cmd(a, g),
+        Some(Sub::Hosted(h)) => super::tune_hosted::run_hosted(h, g),
         None => train(args.train, g),
     }
 }

@@ -34,54 +34,19 @@ pub enum GgufErrorKind {
     BadMagic([u8; 4]),
     BigEndian,
     UnsupportedVersion(u32),
-    Truncated {
-        what: String,
-        offset: u64,
-        need: u64,
-        file_len: u64,
-    },
-    TooLarge {
-        what: String,
-        value: u64,
-        limit: u64,
-    },
-    UnknownValueType {
-        key: String,
-        type_id: u32,
-    },
-    NestedArray {
-        key: String,
-    },
+    Truncated { what: String, offset: u64, need: u64, file_len: u64 },
+    TooLarge { what: String, value: u64, limit: u64 },
+    UnknownValueType { key: String, type_id: u32 },
+    NestedArray { key: String },
     DuplicateKey(String),
     DuplicateTensor(String),
     BadAlignment(String),
-    TooManyDims {
-        tensor: String,
-        n_dims: u32,
-    },
-    UnknownGgmlType {
-        tensor: String,
-        type_id: u32,
-    },
-    NotBlockMultiple {
-        tensor: String,
-        ggml_type: GgmlType,
-        ne0: u64,
-    },
-    SizeOverflow {
-        tensor: String,
-    },
-    MisalignedTensor {
-        tensor: String,
-        offset: u64,
-        alignment: u64,
-    },
-    TensorOutOfBounds {
-        tensor: String,
-        start: u64,
-        end: u64,
-        data_len: u64,
-    },
+    TooManyDims { tensor: String, n_dims: u32 },
+    UnknownGgmlType { tensor: String, type_id: u32 },
+    NotBlockMultiple { tensor: String, ggml_type: GgmlType, ne0: u64 },
+    SizeOverflow { tensor: String },
+    MisalignedTensor { tensor: String, offset: u64, alignment: u64 },
+    TensorOutOfBounds { tensor: String, start: u64, end: u64, data_len: u64 },
     Invalid(String),
 }
 
@@ -100,64 +65,35 @@ impl fmt::Display for GgufErrorKind {
                 f,
                 "unsupported GGUF version {v} (this reader handles v2 and v3; re-convert the model with a current llama.cpp)"
             ),
-            Truncated {
-                what,
-                offset,
-                need,
-                file_len,
-            } => write!(
-                f,
-                "file is truncated: {what} at byte {offset} needs {need} bytes but the file has {file_len}"
-            ),
+            Truncated { what, offset, need, file_len } => {
+                write!(f, "file is truncated: {what} at byte {offset} needs {need} bytes but the file has {file_len}")
+            }
             TooLarge { what, value, limit } => {
-                write!(
-                    f,
-                    "{what} is {value}, more than the {limit} that fit in this file"
-                )
+                write!(f, "{what} is {value}, more than the {limit} that fit in this file")
             }
             UnknownValueType { key, type_id } => {
                 write!(f, "metadata key {key:?} has unknown value type {type_id}")
             }
-            NestedArray { key } => write!(
-                f,
-                "metadata key {key:?} holds a nested array (not supported)"
-            ),
+            NestedArray { key } => write!(f, "metadata key {key:?} holds a nested array (not supported)"),
             DuplicateKey(k) => write!(f, "metadata key {k:?} appears twice"),
             DuplicateTensor(t) => write!(f, "tensor {t:?} appears twice"),
             BadAlignment(s) => write!(f, "bad general.alignment: {s}"),
             TooManyDims { tensor, n_dims } => {
-                write!(
-                    f,
-                    "tensor {tensor:?} has {n_dims} dimensions (at most {MAX_DIMS})"
-                )
+                write!(f, "tensor {tensor:?} has {n_dims} dimensions (at most {MAX_DIMS})")
             }
             UnknownGgmlType { tensor, type_id } => {
                 write!(f, "tensor {tensor:?} has unknown ggml type id {type_id}")
             }
-            NotBlockMultiple {
-                tensor,
-                ggml_type,
-                ne0,
-            } => write!(
+            NotBlockMultiple { tensor, ggml_type, ne0 } => write!(
                 f,
                 "tensor {tensor:?}: row length {ne0} is not a multiple of the {ggml_type} block size {}",
                 ggml_type.block_size()
             ),
             SizeOverflow { tensor } => write!(f, "tensor {tensor:?}: size overflows"),
-            MisalignedTensor {
-                tensor,
-                offset,
-                alignment,
-            } => write!(
-                f,
-                "tensor {tensor:?}: data offset {offset} is not a multiple of the alignment {alignment}"
-            ),
-            TensorOutOfBounds {
-                tensor,
-                start,
-                end,
-                data_len,
-            } => write!(
+            MisalignedTensor { tensor, offset, alignment } => {
+                write!(f, "tensor {tensor:?}: data offset {offset} is not a multiple of the alignment {alignment}")
+            }
+            TensorOutOfBounds { tensor, start, end, data_len } => write!(
                 f,
                 "tensor {tensor:?}: data bytes {start}..{end} lie outside the {data_len}-byte data section (truncated download?)"
             ),
@@ -246,16 +182,12 @@ impl GgufFile {
     /// Memory-maps and parses `path`.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, GgufError> {
         let path = path.as_ref().to_path_buf();
-        let err = |kind| GgufError {
-            path: path.clone(),
-            kind,
-        };
+        let err = |kind| GgufError { path: path.clone(), kind };
         let file = std::fs::File::open(&path).map_err(|e| err(GgufErrorKind::Io(e.to_string())))?;
         // SAFETY: the map is read-only; a concurrent truncation of the file by another process
         // could fault, which is the accepted contract of every mmap-based model loader (llama.cpp
         // included). We never hand out mutable access.
-        let map = unsafe { memmap2::Mmap::map(&file) }
-            .map_err(|e| err(GgufErrorKind::Io(e.to_string())))?;
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| err(GgufErrorKind::Io(e.to_string())))?;
         Self::parse(path, Bytes::Mmap(map))
     }
 
@@ -266,10 +198,7 @@ impl GgufFile {
 
     fn parse(path: PathBuf, bytes: Bytes) -> Result<Self, GgufError> {
         let parsed = {
-            let mut r = Reader {
-                data: bytes.as_slice(),
-                pos: 0,
-            };
+            let mut r = Reader { data: bytes.as_slice(), pos: 0 };
             parse_header(&mut r)
         };
         match parsed {
@@ -358,9 +287,7 @@ impl GgufFile {
                 // SAFETY: the map is a read-only, file-backed mapping: MADV_DONTNEED only drops
                 // our page-table entries and later reads fault the same file contents back in,
                 // so no live `&[u8]` into the map can observe a change.
-                let _ = unsafe {
-                    m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len)
-                };
+                let _ = unsafe { m.unchecked_advise_range(memmap2::UncheckedAdvice::DontNeed, start, len) };
             }
         }
         #[cfg(not(unix))]
@@ -369,18 +296,13 @@ impl GgufFile {
 
     /// Looks a tensor up by name and returns its info and bytes, or an error naming the file.
     pub fn tensor(&self, name: &str) -> Result<(&TensorInfo, &[u8]), GgufError> {
-        let info = self
-            .tensor_info(name)
-            .ok_or_else(|| self.error(format!("tensor {name:?} is missing")))?;
+        let info = self.tensor_info(name).ok_or_else(|| self.error(format!("tensor {name:?} is missing")))?;
         Ok((info, self.tensor_bytes(info)))
     }
 
     /// Builds an error about this file (used by the config/tokenizer loaders for semantic problems).
     pub fn error(&self, msg: impl Into<String>) -> GgufError {
-        GgufError {
-            path: self.path.clone(),
-            kind: GgufErrorKind::Invalid(msg.into()),
-        }
+        GgufError { path: self.path.clone(), kind: GgufErrorKind::Invalid(msg.into()) }
     }
 }
 
@@ -445,11 +367,7 @@ impl<'a> Reader<'a> {
         let at = self.pos as u64;
         let len = self.u64(what)?;
         if len > limit {
-            return Err(GgufErrorKind::TooLarge {
-                what: format!("{what} length at byte {at}"),
-                value: len,
-                limit,
-            });
+            return Err(GgufErrorKind::TooLarge { what: format!("{what} length at byte {at}"), value: len, limit });
         }
         let bytes = self.take(len, what)?;
         Ok(match std::str::from_utf8(bytes) {
@@ -464,21 +382,13 @@ impl<'a> Reader<'a> {
     fn check_count(&self, what: &str, count: u64, min_each: u64) -> Result<(), GgufErrorKind> {
         let limit = self.remaining() / min_each.max(1);
         if count > limit {
-            return Err(GgufErrorKind::TooLarge {
-                what: what.to_string(),
-                value: count,
-                limit,
-            });
+            return Err(GgufErrorKind::TooLarge { what: what.to_string(), value: count, limit });
         }
         Ok(())
     }
 }
 
-fn read_value(
-    r: &mut Reader<'_>,
-    key: &str,
-    ty: GgufValueType,
-) -> Result<GgufValue, GgufErrorKind> {
+fn read_value(r: &mut Reader<'_>, key: &str, ty: GgufValueType) -> Result<GgufValue, GgufErrorKind> {
     let what = format!("value of {key:?}");
     Ok(match ty {
         GgufValueType::U8 => GgufValue::U8(r.u8(&what)?),
@@ -494,41 +404,26 @@ fn read_value(
         GgufValueType::Bool => {
             let b = r.u8(&what)?;
             if b > 1 {
-                return Err(GgufErrorKind::Invalid(format!(
-                    "metadata key {key:?}: bool byte is {b}, not 0 or 1"
-                )));
+                return Err(GgufErrorKind::Invalid(format!("metadata key {key:?}: bool byte is {b}, not 0 or 1")));
             }
             GgufValue::Bool(b == 1)
         }
         GgufValueType::String => GgufValue::String(r.string(&what, r.remaining())?),
         GgufValueType::Array => {
             let et = r.u32(&what)?;
-            let et = GgufValueType::from_id(et).ok_or_else(|| GgufErrorKind::UnknownValueType {
-                key: key.to_string(),
-                type_id: et,
-            })?;
+            let et = GgufValueType::from_id(et)
+                .ok_or_else(|| GgufErrorKind::UnknownValueType { key: key.to_string(), type_id: et })?;
             if et == GgufValueType::Array {
-                return Err(GgufErrorKind::NestedArray {
-                    key: key.to_string(),
-                });
+                return Err(GgufErrorKind::NestedArray { key: key.to_string() });
             }
             let n = r.u64(&what)?;
-            r.check_count(
-                &format!("element count of array {key:?}"),
-                n,
-                et.min_bytes(),
-            )?;
+            r.check_count(&format!("element count of array {key:?}"), n, et.min_bytes())?;
             GgufValue::Array(read_array(r, key, et, n as usize)?)
         }
     })
 }
 
-fn read_array(
-    r: &mut Reader<'_>,
-    key: &str,
-    et: GgufValueType,
-    n: usize,
-) -> Result<GgufArray, GgufErrorKind> {
+fn read_array(r: &mut Reader<'_>, key: &str, et: GgufValueType, n: usize) -> Result<GgufArray, GgufErrorKind> {
     let what = format!("array {key:?}");
     macro_rules! fixed {
         ($variant:ident, $t:ty, $conv:expr) => {{
@@ -539,15 +434,11 @@ fn read_array(
     }
     Ok(match et {
         GgufValueType::U8 => GgufArray::U8(r.take(n as u64, &what)?.to_vec()),
-        GgufValueType::I8 => {
-            GgufArray::I8(r.take(n as u64, &what)?.iter().map(|&b| b as i8).collect())
-        }
+        GgufValueType::I8 => GgufArray::I8(r.take(n as u64, &what)?.iter().map(|&b| b as i8).collect()),
         GgufValueType::Bool => {
             let raw = r.take(n as u64, &what)?;
             if let Some(b) = raw.iter().find(|&&b| b > 1) {
-                return Err(GgufErrorKind::Invalid(format!(
-                    "array {key:?}: bool byte is {b}, not 0 or 1"
-                )));
+                return Err(GgufErrorKind::Invalid(format!("array {key:?}: bool byte is {b}, not 0 or 1")));
             }
             GgufArray::Bool(raw.iter().map(|&b| b == 1).collect())
         }
@@ -556,15 +447,15 @@ fn read_array(
         GgufValueType::U32 => fixed!(U32, u32, |c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])),
         GgufValueType::I32 => fixed!(I32, i32, |c| i32::from_le_bytes([c[0], c[1], c[2], c[3]])),
         GgufValueType::F32 => fixed!(F32, f32, |c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])),
-        GgufValueType::U64 => fixed!(U64, u64, |c| u64::from_le_bytes([
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-        ])),
-        GgufValueType::I64 => fixed!(I64, i64, |c| i64::from_le_bytes([
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-        ])),
-        GgufValueType::F64 => fixed!(F64, f64, |c| f64::from_le_bytes([
-            c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]
-        ])),
+        GgufValueType::U64 => {
+            fixed!(U64, u64, |c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        }
+        GgufValueType::I64 => {
+            fixed!(I64, i64, |c| i64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        }
+        GgufValueType::F64 => {
+            fixed!(F64, f64, |c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        }
         GgufValueType::String => {
             let mut v = Vec::with_capacity(n);
             for _ in 0..n {
@@ -573,9 +464,7 @@ fn read_array(
             GgufArray::String(v)
         }
         GgufValueType::Array => {
-            return Err(GgufErrorKind::NestedArray {
-                key: key.to_string(),
-            });
+            return Err(GgufErrorKind::NestedArray { key: key.to_string() });
         }
     })
 }
@@ -605,11 +494,8 @@ fn parse_header(r: &mut Reader<'_>) -> Result<Header, GgufErrorKind> {
     for _ in 0..n_kv {
         let key = r.string("metadata key", MAX_NAME_LEN)?;
         let type_id = r.u32("metadata value type")?;
-        let ty =
-            GgufValueType::from_id(type_id).ok_or_else(|| GgufErrorKind::UnknownValueType {
-                key: key.clone(),
-                type_id,
-            })?;
+        let ty = GgufValueType::from_id(type_id)
+            .ok_or_else(|| GgufErrorKind::UnknownValueType { key: key.clone(), type_id })?;
         let value = read_value(r, &key, ty)?;
         if key_index.insert(key.clone(), metadata.len()).is_some() {
             return Err(GgufErrorKind::DuplicateKey(key));
@@ -621,15 +507,10 @@ fn parse_header(r: &mut Reader<'_>) -> Result<Header, GgufErrorKind> {
         None => DEFAULT_ALIGNMENT,
         Some(GgufValue::U32(a)) if *a > 0 && a.is_power_of_two() => *a as u64,
         Some(GgufValue::U32(a)) => {
-            return Err(GgufErrorKind::BadAlignment(format!(
-                "{a} is not a power of two"
-            )));
+            return Err(GgufErrorKind::BadAlignment(format!("{a} is not a power of two")));
         }
         Some(other) => {
-            return Err(GgufErrorKind::BadAlignment(format!(
-                "type {} instead of u32",
-                other.value_type().name()
-            )));
+            return Err(GgufErrorKind::BadAlignment(format!("type {} instead of u32", other.value_type().name())));
         }
     };
 
@@ -639,34 +520,22 @@ fn parse_header(r: &mut Reader<'_>) -> Result<Header, GgufErrorKind> {
         let name = r.string("tensor name", MAX_NAME_LEN)?;
         let n_dims = r.u32("tensor dimension count")?;
         if n_dims > MAX_DIMS {
-            return Err(GgufErrorKind::TooManyDims {
-                tensor: name,
-                n_dims,
-            });
+            return Err(GgufErrorKind::TooManyDims { tensor: name, n_dims });
         }
         let mut dims = Vec::with_capacity(n_dims as usize);
         for _ in 0..n_dims {
             dims.push(r.u64("tensor dimension")?);
         }
         let type_id = r.u32("tensor type")?;
-        let ggml_type =
-            GgmlType::from_id(type_id).ok_or_else(|| GgufErrorKind::UnknownGgmlType {
-                tensor: name.clone(),
-                type_id,
-            })?;
+        let ggml_type = GgmlType::from_id(type_id)
+            .ok_or_else(|| GgufErrorKind::UnknownGgmlType { tensor: name.clone(), type_id })?;
         let offset = r.u64("tensor offset")?;
 
         let ne0 = dims.first().copied().unwrap_or(1);
         if ne0 % ggml_type.block_size() != 0 {
-            return Err(GgufErrorKind::NotBlockMultiple {
-                tensor: name,
-                ggml_type,
-                ne0,
-            });
+            return Err(GgufErrorKind::NotBlockMultiple { tensor: name, ggml_type, ne0 });
         }
-        let overflow = || GgufErrorKind::SizeOverflow {
-            tensor: name.clone(),
-        };
+        let overflow = || GgufErrorKind::SizeOverflow { tensor: name.clone() };
         let mut n_elem: u64 = 1;
         for &d in &dims {
             n_elem = n_elem.checked_mul(d).ok_or_else(overflow)?;
@@ -674,26 +543,14 @@ fn parse_header(r: &mut Reader<'_>) -> Result<Header, GgufErrorKind> {
         if n_elem > i64::MAX as u64 {
             return Err(overflow());
         }
-        let n_bytes = (n_elem / ggml_type.block_size())
-            .checked_mul(ggml_type.block_bytes())
-            .ok_or_else(overflow)?;
+        let n_bytes = (n_elem / ggml_type.block_size()).checked_mul(ggml_type.block_bytes()).ok_or_else(overflow)?;
         if offset % alignment != 0 {
-            return Err(GgufErrorKind::MisalignedTensor {
-                tensor: name,
-                offset,
-                alignment,
-            });
+            return Err(GgufErrorKind::MisalignedTensor { tensor: name, offset, alignment });
         }
         if tensor_index.insert(name.clone(), tensors.len()).is_some() {
             return Err(GgufErrorKind::DuplicateTensor(name));
         }
-        tensors.push(TensorInfo {
-            name,
-            dims,
-            ggml_type,
-            offset,
-            n_bytes,
-        });
+        tensors.push(TensorInfo { name, dims, ggml_type, offset, n_bytes });
     }
 
     let header_end = r.pos as u64;
@@ -709,30 +566,13 @@ fn parse_header(r: &mut Reader<'_>) -> Result<Header, GgufErrorKind> {
         });
     }
     for t in &tensors {
-        let end = t
-            .offset
-            .checked_add(t.n_bytes)
-            .ok_or_else(|| GgufErrorKind::SizeOverflow {
-                tensor: t.name.clone(),
-            })?;
+        let end =
+            t.offset.checked_add(t.n_bytes).ok_or_else(|| GgufErrorKind::SizeOverflow { tensor: t.name.clone() })?;
         if end > data_len {
-            return Err(GgufErrorKind::TensorOutOfBounds {
-                tensor: t.name.clone(),
-                start: t.offset,
-                end,
-                data_len,
-            });
+            return Err(GgufErrorKind::TensorOutOfBounds { tensor: t.name.clone(), start: t.offset, end, data_len });
         }
     }
-    Ok(Header {
-        version,
-        metadata,
-        key_index,
-        tensors,
-        tensor_index,
-        alignment,
-        data_offset,
-    })
+    Ok(Header { version, metadata, key_index, tensors, tensor_index, alignment, data_offset })
 }
 
 #[cfg(test)]

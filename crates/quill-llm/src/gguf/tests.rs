@@ -15,26 +15,11 @@ fn sample_writer() -> GgufWriter {
         .set("x.bool", GgufValue::Bool(true))
         .set("x.u8", GgufValue::U8(7))
         .set("x.i32", GgufValue::I32(-7))
-        .set(
-            "tokenizer.ggml.tokens",
-            GgufValue::Array(GgufArray::String(vec!["a".into(), "b".into(), "".into()])),
-        )
-        .set(
-            "tokenizer.ggml.scores",
-            GgufValue::Array(GgufArray::F32(vec![0.5, -1.0, 2.0])),
-        )
-        .set(
-            "tokenizer.ggml.token_type",
-            GgufValue::Array(GgufArray::I32(vec![1, 3, 6])),
-        )
-        .set(
-            "x.bools",
-            GgufValue::Array(GgufArray::Bool(vec![true, false])),
-        )
-        .set(
-            "x.u64s",
-            GgufValue::Array(GgufArray::U64(vec![1, u64::MAX])),
-        );
+        .set("tokenizer.ggml.tokens", GgufValue::Array(GgufArray::String(vec!["a".into(), "b".into(), "".into()])))
+        .set("tokenizer.ggml.scores", GgufValue::Array(GgufArray::F32(vec![0.5, -1.0, 2.0])))
+        .set("tokenizer.ggml.token_type", GgufValue::Array(GgufArray::I32(vec![1, 3, 6])))
+        .set("x.bools", GgufValue::Array(GgufArray::Bool(vec![true, false])))
+        .set("x.u64s", GgufValue::Array(GgufArray::U64(vec![1, u64::MAX])));
     let vals: Vec<f32> = (0..6).map(|i| i as f32 * 0.5).collect();
     w.add_tensor(WriterTensor::f32_matrix("a.weight", 2, 3, &vals).unwrap());
     // a Q8_0 tensor: one block of 32 = 34 bytes
@@ -44,12 +29,7 @@ fn sample_writer() -> GgufWriter {
     for (i, b) in q[2..].iter_mut().enumerate() {
         *b = i as u8;
     }
-    w.add_tensor(WriterTensor {
-        name: "b.weight".into(),
-        dims: vec![32],
-        ggml_type: GgmlType::Q8_0,
-        data: q,
-    });
+    w.add_tensor(WriterTensor { name: "b.weight".into(), dims: vec![32], ggml_type: GgmlType::Q8_0, data: q });
     w
 }
 
@@ -70,24 +50,15 @@ fn round_trip_preserves_metadata_and_tensors() {
     assert_eq!(f.get("x.f64"), Some(&GgufValue::F64(0.125)));
     assert_eq!(f.get("x.i16"), Some(&GgufValue::I16(-300)));
     assert_eq!(f.get_bool("x.bool"), Some(true));
-    assert_eq!(
-        f.get_array("tokenizer.ggml.tokens"),
-        Some(&GgufArray::String(vec!["a".into(), "b".into(), "".into()]))
-    );
-    assert_eq!(
-        f.get_array("x.u64s"),
-        Some(&GgufArray::U64(vec![1, u64::MAX]))
-    );
+    assert_eq!(f.get_array("tokenizer.ggml.tokens"), Some(&GgufArray::String(vec!["a".into(), "b".into(), "".into()])));
+    assert_eq!(f.get_array("x.u64s"), Some(&GgufArray::U64(vec![1, u64::MAX])));
     assert_eq!(f.metadata().len(), 18);
     assert_eq!(f.metadata()[0].0, "general.architecture");
 
     let (a, bytes) = f.tensor("a.weight").unwrap();
     assert_eq!(a.dims, vec![3, 2]);
     assert_eq!(a.ggml_type, GgmlType::F32);
-    let floats: Vec<f32> = bytes
-        .chunks_exact(4)
-        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-        .collect();
+    let floats: Vec<f32> = bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect();
     assert_eq!(floats, vec![0.0, 0.5, 1.0, 1.5, 2.0, 2.5]);
     let (b, bytes) = f.tensor("b.weight").unwrap();
     assert_eq!(b.ggml_type, GgmlType::Q8_0);
@@ -111,12 +82,7 @@ fn write_file_is_atomic_and_readable() {
 #[test]
 fn writer_rejects_wrong_tensor_size() {
     let mut w = GgufWriter::new();
-    w.add_tensor(WriterTensor {
-        name: "t".into(),
-        dims: vec![32],
-        ggml_type: GgmlType::Q8_0,
-        data: vec![0; 33],
-    });
+    w.add_tensor(WriterTensor { name: "t".into(), dims: vec![32], ggml_type: GgmlType::Q8_0, data: vec![0; 33] });
     assert!(w.to_bytes().is_err());
 }
 
@@ -150,45 +116,21 @@ fn rejects_wrong_magic_and_versions() {
     let mut b = sample_writer().to_bytes().unwrap();
     b[0] = b'X';
     assert!(matches!(kind(b), GgufErrorKind::BadMagic(_)));
-    assert!(matches!(
-        kind(b"PK\x03\x04rest".to_vec()),
-        GgufErrorKind::BadMagic(_)
-    ));
-    assert!(matches!(
-        kind(header(1, 0, 0)),
-        GgufErrorKind::UnsupportedVersion(1)
-    ));
-    assert!(matches!(
-        kind(header(4, 0, 0)),
-        GgufErrorKind::UnsupportedVersion(4)
-    ));
-    assert!(matches!(
-        kind(header(0x0300_0000, 0, 0)),
-        GgufErrorKind::BigEndian
-    ));
+    assert!(matches!(kind(b"PK\x03\x04rest".to_vec()), GgufErrorKind::BadMagic(_)));
+    assert!(matches!(kind(header(1, 0, 0)), GgufErrorKind::UnsupportedVersion(1)));
+    assert!(matches!(kind(header(4, 0, 0)), GgufErrorKind::UnsupportedVersion(4)));
+    assert!(matches!(kind(header(0x0300_0000, 0, 0)), GgufErrorKind::BigEndian));
     assert!(matches!(kind(Vec::new()), GgufErrorKind::Truncated { .. }));
-    assert!(matches!(
-        kind(b"GG".to_vec()),
-        GgufErrorKind::Truncated { .. }
-    ));
+    assert!(matches!(kind(b"GG".to_vec()), GgufErrorKind::Truncated { .. }));
     // empty but valid
     assert!(GgufFile::from_bytes("ok", header(2, 0, 0)).is_ok());
 }
 
 #[test]
 fn rejects_huge_counts_without_allocating() {
-    assert!(matches!(
-        kind(header(3, u64::MAX, 0)),
-        GgufErrorKind::TooLarge { .. }
-    ));
-    assert!(matches!(
-        kind(header(3, 0, u64::MAX)),
-        GgufErrorKind::TooLarge { .. }
-    ));
-    assert!(matches!(
-        kind(header(3, 1 << 40, 1 << 40)),
-        GgufErrorKind::TooLarge { .. }
-    ));
+    assert!(matches!(kind(header(3, u64::MAX, 0)), GgufErrorKind::TooLarge { .. }));
+    assert!(matches!(kind(header(3, 0, u64::MAX)), GgufErrorKind::TooLarge { .. }));
+    assert!(matches!(kind(header(3, 1 << 40, 1 << 40)), GgufErrorKind::TooLarge { .. }));
 
     // key string length 2^60
     let mut b = header(3, 0, 1);
@@ -240,10 +182,7 @@ fn rejects_bad_types_and_structures() {
     push_str(&mut b, "k");
     b.extend_from_slice(&99u32.to_le_bytes());
     b.extend_from_slice(&[0; 8]);
-    assert!(matches!(
-        kind(b),
-        GgufErrorKind::UnknownValueType { type_id: 99, .. }
-    ));
+    assert!(matches!(kind(b), GgufErrorKind::UnknownValueType { type_id: 99, .. }));
 
     // nested array
     let mut b = header(3, 0, 1);
@@ -302,66 +241,24 @@ fn tensor_file(dims: &[u64], type_id: u32, offset: u64, data_len: usize) -> Vec<
 #[test]
 fn rejects_bad_tensor_infos() {
     assert!(GgufFile::from_bytes("ok", tensor_file(&[4, 2], 0, 0, 32)).is_ok());
-    assert!(matches!(
-        kind(tensor_file(&[4, 2], 0, 0, 31)),
-        GgufErrorKind::TensorOutOfBounds { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4, 2], 0, 32, 40)),
-        GgufErrorKind::TensorOutOfBounds { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4, 2], 0, 16, 64)),
-        GgufErrorKind::MisalignedTensor { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4, 2], 5, 0, 64)),
-        GgufErrorKind::UnknownGgmlType { type_id: 5, .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4, 2], 1000, 0, 64)),
-        GgufErrorKind::UnknownGgmlType { .. }
-    ));
+    assert!(matches!(kind(tensor_file(&[4, 2], 0, 0, 31)), GgufErrorKind::TensorOutOfBounds { .. }));
+    assert!(matches!(kind(tensor_file(&[4, 2], 0, 32, 40)), GgufErrorKind::TensorOutOfBounds { .. }));
+    assert!(matches!(kind(tensor_file(&[4, 2], 0, 16, 64)), GgufErrorKind::MisalignedTensor { .. }));
+    assert!(matches!(kind(tensor_file(&[4, 2], 5, 0, 64)), GgufErrorKind::UnknownGgmlType { type_id: 5, .. }));
+    assert!(matches!(kind(tensor_file(&[4, 2], 1000, 0, 64)), GgufErrorKind::UnknownGgmlType { .. }));
     // Q4_0 needs rows that are multiples of 32
-    assert!(matches!(
-        kind(tensor_file(&[33, 2], 2, 0, 64)),
-        GgufErrorKind::NotBlockMultiple { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[1, 1, 1, 1, 1], 0, 0, 64)),
-        GgufErrorKind::TooManyDims { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[u64::MAX, u64::MAX], 0, 0, 64)),
-        GgufErrorKind::SizeOverflow { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[1 << 40, 1 << 30], 0, 0, 64)),
-        GgufErrorKind::SizeOverflow { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[1 << 31, 1 << 20], 0, 0, 64)),
-        GgufErrorKind::TensorOutOfBounds { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4], 0, u64::MAX - 7, 64)),
-        GgufErrorKind::MisalignedTensor { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[4], 0, u64::MAX - 31, 64)),
-        GgufErrorKind::TensorOutOfBounds { .. }
-    ));
-    assert!(matches!(
-        kind(tensor_file(&[64], 0, u64::MAX - 31, 64)),
-        GgufErrorKind::SizeOverflow { .. }
-    ));
+    assert!(matches!(kind(tensor_file(&[33, 2], 2, 0, 64)), GgufErrorKind::NotBlockMultiple { .. }));
+    assert!(matches!(kind(tensor_file(&[1, 1, 1, 1, 1], 0, 0, 64)), GgufErrorKind::TooManyDims { .. }));
+    assert!(matches!(kind(tensor_file(&[u64::MAX, u64::MAX], 0, 0, 64)), GgufErrorKind::SizeOverflow { .. }));
+    assert!(matches!(kind(tensor_file(&[1 << 40, 1 << 30], 0, 0, 64)), GgufErrorKind::SizeOverflow { .. }));
+    assert!(matches!(kind(tensor_file(&[1 << 31, 1 << 20], 0, 0, 64)), GgufErrorKind::TensorOutOfBounds { .. }));
+    assert!(matches!(kind(tensor_file(&[4], 0, u64::MAX - 7, 64)), GgufErrorKind::MisalignedTensor { .. }));
+    assert!(matches!(kind(tensor_file(&[4], 0, u64::MAX - 31, 64)), GgufErrorKind::TensorOutOfBounds { .. }));
+    assert!(matches!(kind(tensor_file(&[64], 0, u64::MAX - 31, 64)), GgufErrorKind::SizeOverflow { .. }));
     // header cut right before the data section
     let mut b = tensor_file(&[4, 2], 0, 0, 0);
     b.truncate(b.len() - 3);
-    assert!(matches!(
-        kind(b),
-        GgufErrorKind::Truncated { .. } | GgufErrorKind::TensorOutOfBounds { .. }
-    ));
+    assert!(matches!(kind(b), GgufErrorKind::Truncated { .. } | GgufErrorKind::TensorOutOfBounds { .. }));
 }
 
 /// Tiny deterministic PRNG (xorshift64*), so the fuzz cases are reproducible.
@@ -397,11 +294,7 @@ fn fuzz_byte_flips_never_panic() {
         let n = 1 + rng.below(4);
         for _ in 0..n {
             let i = rng.below(b.len());
-            b[i] = if rng.below(2) == 0 {
-                interesting[rng.below(interesting.len())]
-            } else {
-                rng.next() as u8
-            };
+            b[i] = if rng.below(2) == 0 { interesting[rng.below(interesting.len())] } else { rng.next() as u8 };
         }
         if rng.below(4) == 0 {
             let cut = rng.below(b.len());
@@ -420,16 +313,7 @@ fn fuzz_byte_flips_never_panic() {
 fn fuzz_random_u64_fields_never_panic() {
     // Overwrite aligned 8-byte words with extreme values: hits every count/length/offset field.
     let good = sample_writer().to_bytes().unwrap();
-    let extremes = [
-        u64::MAX,
-        1 << 63,
-        1 << 60,
-        1 << 32,
-        u32::MAX as u64,
-        0,
-        1,
-        1 << 20,
-    ];
+    let extremes = [u64::MAX, 1 << 63, 1 << 60, 1 << 32, u32::MAX as u64, 0, 1, 1 << 20];
     let header_len = (good.len() - 64).min(600);
     for pos in 0..header_len {
         for &x in &extremes {

@@ -20,31 +20,18 @@ pub struct WriterTensor {
 
 impl WriterTensor {
     /// An F32 tensor of shape (rows, cols) in row-major order — i.e. ggml dims `[cols, rows]`.
-    pub fn f32_matrix(
-        name: impl Into<String>,
-        rows: usize,
-        cols: usize,
-        values: &[f32],
-    ) -> io::Result<Self> {
+    pub fn f32_matrix(name: impl Into<String>, rows: usize, cols: usize, values: &[f32]) -> io::Result<Self> {
         if values.len() != rows * cols {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,
-                format!(
-                    "f32_matrix: {} values for a {rows}x{cols} matrix",
-                    values.len()
-                ),
+                format!("f32_matrix: {} values for a {rows}x{cols} matrix", values.len()),
             ));
         }
         let mut data = Vec::with_capacity(values.len() * 4);
         for v in values {
             data.extend_from_slice(&v.to_le_bytes());
         }
-        Ok(WriterTensor {
-            name: name.into(),
-            dims: vec![cols as u64, rows as u64],
-            ggml_type: GgmlType::F32,
-            data,
-        })
+        Ok(WriterTensor { name: name.into(), dims: vec![cols as u64, rows as u64], ggml_type: GgmlType::F32, data })
     }
 }
 
@@ -101,23 +88,12 @@ impl GgufWriter {
         for t in &self.tensors {
             let n: u64 = t.dims.iter().product();
             let expect = t.ggml_type.row_bytes(n).ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!("tensor {}: bad size for {}", t.name, t.ggml_type),
-                )
+                io::Error::new(io::ErrorKind::InvalidInput, format!("tensor {}: bad size for {}", t.name, t.ggml_type))
             })?;
-            if expect != t.data.len() as u64
-                || t.dims
-                    .first()
-                    .is_some_and(|d| d % t.ggml_type.block_size() != 0)
-            {
+            if expect != t.data.len() as u64 || t.dims.first().is_some_and(|d| d % t.ggml_type.block_size() != 0) {
                 return Err(io::Error::new(
                     io::ErrorKind::InvalidInput,
-                    format!(
-                        "tensor {}: {} data bytes, expected {expect}",
-                        t.name,
-                        t.data.len()
-                    ),
+                    format!("tensor {}: {} data bytes, expected {expect}", t.name, t.data.len()),
                 ));
             }
             put_str(&mut buf, &t.name);
@@ -151,21 +127,11 @@ impl GgufWriter {
 
     /// Writes atomically: temp file in the same folder, fsync, rename.
     pub fn write_file(&self, path: &Path) -> io::Result<()> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         let file_name = path.file_name().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{} has no file name", path.display()),
-            )
+            io::Error::new(io::ErrorKind::InvalidInput, format!("{} has no file name", path.display()))
         })?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            file_name.to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = dir.join(format!(".{}.tmp-{}", file_name.to_string_lossy(), std::process::id()));
         let result = (|| {
             let mut f = io::BufWriter::new(std::fs::File::create(&tmp)?);
             self.write_to(&mut f)?;
@@ -212,30 +178,14 @@ fn put_value(buf: &mut Vec<u8>, v: &GgufValue) {
                 GgufArray::U8(v) => buf.extend_from_slice(v),
                 GgufArray::I8(v) => buf.extend(v.iter().map(|&x| x as u8)),
                 GgufArray::Bool(v) => buf.extend(v.iter().map(|&x| x as u8)),
-                GgufArray::U16(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::I16(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::U32(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::I32(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::F32(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::U64(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::I64(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
-                GgufArray::F64(v) => v
-                    .iter()
-                    .for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::U16(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::I16(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::U32(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::I32(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::F32(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::U64(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::I64(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
+                GgufArray::F64(v) => v.iter().for_each(|x| buf.extend_from_slice(&x.to_le_bytes())),
                 GgufArray::String(v) => v.iter().for_each(|s| put_str(buf, s)),
             }
         }

@@ -41,8 +41,7 @@ impl Store {
     fn write(&mut self, at: usize, src: &[f32]) {
         match self {
             Store::F16(v) => {
-                let dst: &mut [f16] =
-                    half::slice::HalfBitsSliceExt::reinterpret_cast_mut(&mut v[at..at + src.len()]);
+                let dst: &mut [f16] = half::slice::HalfBitsSliceExt::reinterpret_cast_mut(&mut v[at..at + src.len()]);
                 dst.convert_from_f32_slice(src);
             }
             Store::F32(v) => v[at..at + src.len()].copy_from_slice(src),
@@ -105,27 +104,13 @@ impl KvCache {
 
     /// K of `layer` at `pos`, values `off..off+len` of the row, as f32.
     #[inline]
-    pub fn k_row<'a>(
-        &'a self,
-        layer: usize,
-        pos: usize,
-        off: usize,
-        len: usize,
-        buf: &'a mut [f32],
-    ) -> &'a [f32] {
+    pub fn k_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
         self.k[layer].read(pos * self.kv_dim + off, len, buf)
     }
 
     /// V of `layer` at `pos`, values `off..off+len` of the row, as f32.
     #[inline]
-    pub fn v_row<'a>(
-        &'a self,
-        layer: usize,
-        pos: usize,
-        off: usize,
-        len: usize,
-        buf: &'a mut [f32],
-    ) -> &'a [f32] {
+    pub fn v_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
         self.v[layer].read(pos * self.kv_dim + off, len, buf)
     }
 }

@@ -18,15 +18,7 @@ pub enum Proj {
 }
 
 impl Proj {
-    pub const ALL: [Proj; 7] = [
-        Proj::Q,
-        Proj::K,
-        Proj::V,
-        Proj::O,
-        Proj::Gate,
-        Proj::Up,
-        Proj::Down,
-    ];
+    pub const ALL: [Proj; 7] = [Proj::Q, Proj::K, Proj::V, Proj::O, Proj::Gate, Proj::Up, Proj::Down];
 
     /// Index in [`LoraAdapter::layers`] entries.
     pub fn index(self) -> usize {
@@ -92,9 +84,7 @@ pub struct LoraAdapter {
 impl LoraAdapter {
     /// An empty adapter for `n_layer` layers.
     pub fn new(n_layer: usize) -> Self {
-        LoraAdapter {
-            layers: (0..n_layer).map(|_| Default::default()).collect(),
-        }
+        LoraAdapter { layers: (0..n_layer).map(|_| Default::default()).collect() }
     }
 
     pub fn set(&mut self, layer: usize, proj: Proj, pair: LoraPair) {
@@ -105,19 +95,12 @@ impl LoraAdapter {
     }
 
     pub fn get(&self, layer: usize, proj: Proj) -> Option<&LoraPair> {
-        self.layers
-            .get(layer)
-            .and_then(|l| l[proj.index()].as_ref())
+        self.layers.get(layer).and_then(|l| l[proj.index()].as_ref())
     }
 
     /// Largest rank (sizes the scratch buffer).
     pub fn max_rank(&self) -> usize {
-        self.layers
-            .iter()
-            .flat_map(|l| l.iter().flatten())
-            .map(|p| p.rank)
-            .max()
-            .unwrap_or(0)
+        self.layers.iter().flat_map(|l| l.iter().flatten()).map(|p| p.rank).max().unwrap_or(0)
     }
 
     /// Checks every pair against the model's shapes.

@@ -41,12 +41,7 @@ pub struct ModelOptions {
 
 impl Default for ModelOptions {
     fn default() -> Self {
-        ModelOptions {
-            n_ctx: None,
-            threads: 0,
-            n_batch: 512,
-            kv_type: KvType::F32,
-        }
+        ModelOptions { n_ctx: None, threads: 0, n_batch: 512, kv_type: KvType::F32 }
     }
 }
 
@@ -128,27 +123,17 @@ impl Model {
     pub fn load(f: &GgufFile, opts: &ModelOptions) -> Result<Self, LlmError> {
         let config = LlamaConfig::from_gguf(f)?;
         let weights = ModelWeights::load(f, config)?;
-        let pool = if opts.threads == 0 {
-            Pool::from_env()
-        } else {
-            Pool::new(opts.threads)
-        }
-        .ctx(|| "creating the compute thread pool".to_string())?;
+        let pool = if opts.threads == 0 { Pool::from_env() } else { Pool::new(opts.threads) }
+            .ctx(|| "creating the compute thread pool".to_string())?;
         Self::from_weights(Arc::new(weights), Arc::new(pool), opts)
     }
 
     /// Builds a model (fresh KV cache) over shared weights and a shared thread pool.
-    pub fn from_weights(
-        weights: Arc<ModelWeights>,
-        pool: Arc<Pool>,
-        opts: &ModelOptions,
-    ) -> Result<Self, LlmError> {
+    pub fn from_weights(weights: Arc<ModelWeights>, pool: Arc<Pool>, opts: &ModelOptions) -> Result<Self, LlmError> {
         let c = &weights.config;
         let n_ctx = opts.n_ctx.unwrap_or(c.n_ctx_train).max(1);
         if n_ctx > (1 << 20) {
-            return Err(LlmError::InvalidInput(format!(
-                "context length {n_ctx} is too large"
-            )));
+            return Err(LlmError::InvalidInput(format!("context length {n_ctx} is too large")));
         }
         let n_batch = opts.n_batch.clamp(1, 4096);
         let rope = Rope::new(c);
@@ -173,17 +158,7 @@ impl Model {
             lora_tmp: Vec::new(),
             logits: vec![0.0; c.n_vocab],
         };
-        Ok(Model {
-            weights,
-            pool,
-            rope,
-            kv,
-            n_ctx,
-            n_batch,
-            n_past: 0,
-            scratch,
-            adapter: None,
-        })
+        Ok(Model { weights, pool, rope, kv, n_ctx, n_batch, n_past: 0, scratch, adapter: None })
     }
 
     pub fn config(&self) -> &LlamaConfig {
@@ -259,12 +234,7 @@ impl Model {
     }
 
     /// Like [`Model::forward`], writing into a caller-owned buffer (resized as needed).
-    pub fn forward_into(
-        &mut self,
-        tokens: &[u32],
-        want: Logits,
-        out: &mut Vec<f32>,
-    ) -> Result<(), LlmError> {
+    pub fn forward_into(&mut self, tokens: &[u32], want: Logits, out: &mut Vec<f32>) -> Result<(), LlmError> {
         self.check(tokens)?;
         let nv = self.weights.config.n_vocab;
         match want {
@@ -293,15 +263,10 @@ impl Model {
         }
         let nv = self.weights.config.n_vocab;
         if let Some(&bad) = tokens.iter().find(|&&t| t as usize >= nv) {
-            return Err(LlmError::InvalidInput(format!(
-                "token id {bad} is outside the vocabulary (size {nv})"
-            )));
+            return Err(LlmError::InvalidInput(format!("token id {bad} is outside the vocabulary (size {nv})")));
         }
         if self.n_past + tokens.len() > self.n_ctx {
-            return Err(LlmError::ContextFull {
-                needed: self.n_past + tokens.len(),
-                n_ctx: self.n_ctx,
-            });
+            return Err(LlmError::ContextFull { needed: self.n_past + tokens.len(), n_ctx: self.n_ctx });
         }
         Ok(())
     }
@@ -323,9 +288,7 @@ impl Model {
         let ctx = |what: &str| format!("forward pass: {what}");
 
         for (i, &t) in tokens.iter().enumerate() {
-            w.token_embd
-                .row(t as usize, &mut s.x[i * d..(i + 1) * d])
-                .ctx(|| ctx("embedding lookup"))?;
+            w.token_embd.row(t as usize, &mut s.x[i * d..(i + 1) * d]).ctx(|| ctx("embedding lookup"))?;
         }
         let rl = self.rope.table_len();
         for i in 0..n {
@@ -336,13 +299,8 @@ impl Model {
             let lora = self.adapter.as_ref().and_then(|a| a.layers.get(li));
             // --- attention ---
             for i in 0..n {
-                rms_norm(
-                    &s.x[i * d..(i + 1) * d],
-                    &l.attn_norm,
-                    c.rms_eps,
-                    &mut s.xn[i * d..(i + 1) * d],
-                )
-                .ctx(|| ctx("attention norm"))?;
+                rms_norm(&s.x[i * d..(i + 1) * d], &l.attn_norm, c.rms_eps, &mut s.xn[i * d..(i + 1) * d])
+                    .ctx(|| ctx("attention norm"))?;
             }
             QMatrix::matmul_many(
                 &[&l.wq, &l.wk, &l.wv],
@@ -353,11 +311,7 @@ impl Model {
             )
             .ctx(|| ctx("q/k/v projection"))?;
             if let Some(lp) = lora {
-                for (p, y, od) in [
-                    (Proj::Q, &mut s.q, qd),
-                    (Proj::K, &mut s.k, kvd),
-                    (Proj::V, &mut s.v, kvd),
-                ] {
+                for (p, y, od) in [(Proj::Q, &mut s.q, qd), (Proj::K, &mut s.k, kvd), (Proj::V, &mut s.v, kvd)] {
                     if let Some(pair) = &lp[p.index()] {
                         lora::apply(pair, &s.xn, n, d, y, od, &mut s.lora_tmp);
                     }
@@ -366,12 +320,10 @@ impl Model {
             for i in 0..n {
                 let cs = &s.rope[i * rl..(i + 1) * rl];
                 for h in 0..c.n_head {
-                    self.rope
-                        .apply(cs, &mut s.q[i * qd + h * hd..i * qd + (h + 1) * hd]);
+                    self.rope.apply(cs, &mut s.q[i * qd + h * hd..i * qd + (h + 1) * hd]);
                 }
                 for h in 0..c.n_head_kv {
-                    self.rope
-                        .apply(cs, &mut s.k[i * kvd + h * hd..i * kvd + (h + 1) * hd]);
+                    self.rope.apply(cs, &mut s.k[i * kvd + h * hd..i * kvd + (h + 1) * hd]);
                 }
             }
             self.kv.store(li, pos0, &s.k[..n * kvd], &s.v[..n * kvd]);
@@ -403,8 +355,7 @@ impl Model {
                     self.n_ctx,
                 );
             }
-            l.wo.matmul(&s.attn[..n * qd], n, &mut s.tmp[..n * d], pool)
-                .ctx(|| ctx("attention output"))?;
+            l.wo.matmul(&s.attn[..n * qd], n, &mut s.tmp[..n * d], pool).ctx(|| ctx("attention output"))?;
             if let Some(pair) = lora.and_then(|lp| lp[Proj::O.index()].as_ref()) {
                 lora::apply(pair, &s.attn, n, qd, &mut s.tmp, d, &mut s.lora_tmp);
             }
@@ -412,13 +363,8 @@ impl Model {
 
             // --- feed-forward ---
             for i in 0..n {
-                rms_norm(
-                    &s.x[i * d..(i + 1) * d],
-                    &l.ffn_norm,
-                    c.rms_eps,
-                    &mut s.xn[i * d..(i + 1) * d],
-                )
-                .ctx(|| ctx("ffn norm"))?;
+                rms_norm(&s.x[i * d..(i + 1) * d], &l.ffn_norm, c.rms_eps, &mut s.xn[i * d..(i + 1) * d])
+                    .ctx(|| ctx("ffn norm"))?;
             }
             QMatrix::matmul_many(
                 &[&l.w_gate, &l.w_up],
@@ -435,11 +381,8 @@ impl Model {
                     }
                 }
             }
-            silu_mul(&s.gate[..n * nff], &s.up[..n * nff], &mut s.act[..n * nff])
-                .ctx(|| ctx("SwiGLU"))?;
-            l.w_down
-                .matmul(&s.act[..n * nff], n, &mut s.tmp[..n * d], pool)
-                .ctx(|| ctx("down projection"))?;
+            silu_mul(&s.gate[..n * nff], &s.up[..n * nff], &mut s.act[..n * nff]).ctx(|| ctx("SwiGLU"))?;
+            l.w_down.matmul(&s.act[..n * nff], n, &mut s.tmp[..n * d], pool).ctx(|| ctx("down projection"))?;
             if let Some(pair) = lora.and_then(|lp| lp[Proj::Down.index()].as_ref()) {
                 lora::apply(pair, &s.act, n, nff, &mut s.tmp, d, &mut s.lora_tmp);
             }
@@ -451,33 +394,17 @@ impl Model {
             None => {}
             Some(Logits::Last) => {
                 let i = n - 1;
-                rms_norm(
-                    &s.x[i * d..(i + 1) * d],
-                    &w.output_norm,
-                    c.rms_eps,
-                    &mut s.xn[..d],
-                )
-                .ctx(|| ctx("output norm"))?;
-                w.output()
-                    .matmul(&s.xn[..d], 1, &mut s.logits, pool)
-                    .ctx(|| ctx("output head"))?;
+                rms_norm(&s.x[i * d..(i + 1) * d], &w.output_norm, c.rms_eps, &mut s.xn[..d])
+                    .ctx(|| ctx("output norm"))?;
+                w.output().matmul(&s.xn[..d], 1, &mut s.logits, pool).ctx(|| ctx("output head"))?;
             }
             Some(Logits::All) => {
                 for i in 0..n {
-                    rms_norm(
-                        &s.x[i * d..(i + 1) * d],
-                        &w.output_norm,
-                        c.rms_eps,
-                        &mut s.xn[i * d..(i + 1) * d],
-                    )
-                    .ctx(|| ctx("output norm"))?;
+                    rms_norm(&s.x[i * d..(i + 1) * d], &w.output_norm, c.rms_eps, &mut s.xn[i * d..(i + 1) * d])
+                        .ctx(|| ctx("output norm"))?;
                 }
-                let out = all_out.ok_or_else(|| {
-                    LlmError::InvalidInput("forward: missing logits buffer".into())
-                })?;
-                w.output()
-                    .matmul(&s.xn[..n * d], n, out, pool)
-                    .ctx(|| ctx("output head"))?;
+                let out = all_out.ok_or_else(|| LlmError::InvalidInput("forward: missing logits buffer".into()))?;
+                w.output().matmul(&s.xn[..n * d], n, out, pool).ctx(|| ctx("output head"))?;
                 if let Some(last) = out.chunks_exact(c.n_vocab).last() {
                     s.logits.copy_from_slice(last);
                 }
@@ -512,11 +439,7 @@ fn attention_gemm(
     let out_ptr = SyncPtr(out.as_mut_ptr());
     let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
     let n_threads = per_thread.len() / stride.max(1);
-    let (kp, vp, qp) = (
-        k_all.as_ptr() as usize,
-        v_all.as_ptr() as usize,
-        q.as_ptr() as usize,
-    );
+    let (kp, vp, qp) = (k_all.as_ptr() as usize, v_all.as_ptr() as usize, q.as_ptr() as usize);
     let n_pos = pos0 + n;
     // Memory safety of the raw products below rests on these bounds (guaranteed by `check`).
     assert!(
@@ -536,9 +459,7 @@ fn attention_gemm(
                 let (i, g) = (task / nkv, task % nkv);
                 let len = pos0 + i + 1;
                 // SAFETY: thread `tid` owns its `stride`-sized slice; `group·len ≤ stride`.
-                let s = unsafe {
-                    std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), group * len)
-                };
+                let s = unsafe { std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), group * len) };
                 // SAFETY: rows are the `group` query heads of KV head `g` for token `i` (stride
                 // `hd`), inside `q`; keys/values are positions < len ≤ n_pos of KV head `g`.
                 unsafe {
@@ -640,12 +561,7 @@ fn attention(
                 softmax_inplace(&mut scores[j * n_ctx..j * n_ctx + len]);
             }
             // SAFETY: the output rows of (token i, heads of group g) belong to this task only.
-            let o = unsafe {
-                std::slice::from_raw_parts_mut(
-                    out_ptr.get().add(i * qd + g * group * hd),
-                    group * hd,
-                )
-            };
+            let o = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(i * qd + g * group * hd), group * hd) };
             o.fill(0.0);
             for t in 0..len {
                 let vrow = kv.v_row(layer, t, g * hd, hd, vbuf);
@@ -692,14 +608,7 @@ mod tests {
     #[test]
     fn gemm_attention_matches_reference() {
         let small = cfg();
-        let smol = LlamaConfig {
-            n_embd: 576,
-            n_head: 9,
-            n_head_kv: 3,
-            head_dim: 64,
-            rope_dim: 64,
-            ..cfg()
-        };
+        let smol = LlamaConfig { n_embd: 576, n_head: 9, n_head_kv: 3, head_dim: 64, rope_dim: 64, ..cfg() };
         for c in [small, smol] {
             check_attention(&c, 128);
             check_attention(&c, 8192);
@@ -710,17 +619,7 @@ mod tests {
         let c = c.clone();
         let pool = Pool::new(2).unwrap();
         let (qd, kvd) = (c.q_dim(), c.kv_dim());
-        for (pos0, n) in [
-            (0, 1),
-            (5, 1),
-            (0, 3),
-            (7, 4),
-            (0, 40),
-            (9, 70),
-            (3, 5),
-            (0, 52),
-            (45, 7),
-        ] {
+        for (pos0, n) in [(0, 1), (5, 1), (0, 3), (7, 4), (0, 40), (9, 70), (3, 5), (0, 52), (45, 7)] {
             let mut kv = KvCache::new(KvType::F32, 1, n_ctx, kvd);
             let k = rnd((pos0 + n) * kvd, 1);
             let v = rnd((pos0 + n) * kvd, 2);
@@ -730,17 +629,11 @@ mod tests {
             let stride = group * n_ctx + 2 * c.head_dim;
             let mut pt = vec![0.0; 2 * stride];
             let mut want = vec![0.0; n * qd];
-            attention(
-                &pool, &kv, 0, &c, pos0, n, &q, &mut want, &mut pt, stride, n_ctx,
-            );
+            attention(&pool, &kv, 0, &c, pos0, n, &q, &mut want, &mut pt, stride, n_ctx);
             let mut got = vec![0.0; n * qd];
             let (ka, va) = kv.f32_layer(0).unwrap();
             attention_gemm(&pool, ka, va, &c, pos0, n, &q, &mut got, &mut pt, stride);
-            let max = want
-                .iter()
-                .zip(&got)
-                .map(|(a, b)| (a - b).abs())
-                .fold(0.0f32, f32::max);
+            let max = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
             assert!(max < 1e-5, "pos0 {pos0} n {n}: max |Δ| {max}");
         }
     }

@@ -21,12 +21,7 @@ impl Rope {
             RopeScaling::Linear { factor } => (1.0 / factor, None),
             RopeScaling::FreqFactors(f) => (1.0, Some(f.clone())),
         };
-        Rope {
-            dim: c.rope_dim,
-            theta_scale: c.rope_freq_base.powf(-2.0 / c.rope_dim as f32),
-            freq_scale,
-            factors,
-        }
+        Rope { dim: c.rope_dim, theta_scale: c.rope_freq_base.powf(-2.0 / c.rope_dim as f32), freq_scale, factors }
     }
 
     /// Number of floats [`Rope::fill`] writes: a (cos, sin) pair per rotated pair.

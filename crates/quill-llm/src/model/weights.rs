@@ -44,8 +44,7 @@ impl ModelWeights {
 
     /// Bytes held by the weight matrices (after repacking).
     pub fn weight_bytes(&self) -> usize {
-        let mut n =
-            self.token_embd.weight_bytes() + self.output.as_ref().map_or(0, |o| o.weight_bytes());
+        let mut n = self.token_embd.weight_bytes() + self.output.as_ref().map_or(0, |o| o.weight_bytes());
         for l in &self.layers {
             n += [&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down]
                 .iter()
@@ -60,11 +59,7 @@ impl ModelWeights {
     pub fn load(f: &GgufFile, config: LlamaConfig) -> Result<Self, LlmError> {
         let c = &config;
         let token_embd = matrix(f, "token_embd.weight", c.n_vocab, c.n_embd)?;
-        let output = if c.tied_output {
-            None
-        } else {
-            Some(matrix(f, "output.weight", c.n_vocab, c.n_embd)?)
-        };
+        let output = if c.tied_output { None } else { Some(matrix(f, "output.weight", c.n_vocab, c.n_embd)?) };
         let output_norm = vector(f, "output_norm.weight", c.n_embd)?;
         let mut layers = Vec::with_capacity(c.n_layer);
         for i in 0..c.n_layer {
@@ -81,25 +76,14 @@ impl ModelWeights {
                 w_down: matrix(f, &n("ffn_down"), c.n_embd, c.n_ff)?,
             });
         }
-        Ok(ModelWeights {
-            config,
-            token_embd,
-            layers,
-            output_norm,
-            output,
-        })
+        Ok(ModelWeights { config, token_embd, layers, output_norm, output })
     }
 }
 
 fn matrix(f: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<QMatrix, LlmError> {
     let (info, bytes) = f.tensor(name)?;
     if info.dims.len() != 2 || info.dims[0] as usize != cols || info.dims[1] as usize != rows {
-        return Err(f
-            .error(format!(
-                "tensor {name} has dims {:?}, expected [{cols}, {rows}]",
-                info.dims
-            ))
-            .into());
+        return Err(f.error(format!("tensor {name} has dims {:?}, expected [{cols}, {rows}]", info.dims)).into());
     }
     let kind = quill_kernels::GgmlType::from_id(info.ggml_type.id()).map_err(|_| {
         f.error(format!(
@@ -107,8 +91,7 @@ fn matrix(f: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<QMatrix,
             info.ggml_type
         ))
     })?;
-    let m = QMatrix::new(kind, rows, cols, bytes)
-        .ctx(|| format!("{}: tensor {name}", f.path().display()))?;
+    let m = QMatrix::new(kind, rows, cols, bytes).ctx(|| format!("{}: tensor {name}", f.path().display()))?;
     f.release_tensor(info);
     Ok(m)
 }
@@ -116,12 +99,7 @@ fn matrix(f: &GgufFile, name: &str, rows: usize, cols: usize) -> Result<QMatrix,
 fn vector(f: &GgufFile, name: &str, n: usize) -> Result<Vec<f32>, LlmError> {
     let (info, bytes) = f.tensor(name)?;
     if info.n_elements() as usize != n || info.dims.len() != 1 {
-        return Err(f
-            .error(format!(
-                "tensor {name} has dims {:?}, expected [{n}]",
-                info.dims
-            ))
-            .into());
+        return Err(f.error(format!("tensor {name} has dims {:?}, expected [{n}]", info.dims)).into());
     }
     let mut out = vec![0f32; n];
     match info.ggml_type {
@@ -132,11 +110,7 @@ fn vector(f: &GgufFile, name: &str, n: usize) -> Result<Vec<f32>, LlmError> {
                 .ctx(|| format!("{}: tensor {name}", f.path().display()))?;
         }
         other => {
-            return Err(f
-                .error(format!(
-                    "norm tensor {name} is {other}; expected F32, F16 or BF16"
-                ))
-                .into());
+            return Err(f.error(format!("norm tensor {name} is {other}; expected F32, F16 or BF16")).into());
         }
     }
     Ok(out)

@@ -22,13 +22,7 @@ impl Merges {
         let mut joined = String::new();
         for (rank, m) in merges.iter().enumerate() {
             // llama.cpp splits at the first space after position 0.
-            let Some(sp) = m
-                .bytes()
-                .enumerate()
-                .skip(1)
-                .find(|&(_, b)| b == b' ')
-                .map(|(i, _)| i)
-            else {
+            let Some(sp) = m.bytes().enumerate().skip(1).find(|&(_, b)| b == b' ').map(|(i, _)| i) else {
                 continue;
             };
             let (a, b) = (&m[..sp], &m[sp + 1..]);
@@ -90,13 +84,7 @@ pub struct BpeScratch {
     heap: BinaryHeap<Bigram>,
 }
 
-fn push_bigram(
-    merges: &Merges,
-    syms: &[Sym],
-    heap: &mut BinaryHeap<Bigram>,
-    left: usize,
-    right: usize,
-) {
+fn push_bigram(merges: &Merges, syms: &[Sym], heap: &mut BinaryHeap<Bigram>, left: usize, right: usize) {
     if left == NONE || right == NONE {
         return;
     }
@@ -104,14 +92,7 @@ fn push_bigram(
         return;
     };
     if let Some(&(rank, merged)) = merges.map.get(&(l, r)) {
-        heap.push(Bigram {
-            rank,
-            left,
-            right,
-            left_id: l,
-            right_id: r,
-            merged,
-        });
+        heap.push(Bigram { rank, left, right, left_id: l, right_id: r, merged });
     }
 }
 
@@ -149,12 +130,7 @@ pub fn bpe_word(
     while let Some(bg) = heap.pop() {
         let (l, r) = (syms[bg.left], syms[bg.right]);
         // Outdated entries: either side merged away or changed since the pair was queued.
-        if !l.alive
-            || !r.alive
-            || l.id != Some(bg.left_id)
-            || r.id != Some(bg.right_id)
-            || l.next != bg.right
-        {
+        if !l.alive || !r.alive || l.id != Some(bg.left_id) || r.id != Some(bg.right_id) || l.next != bg.right {
             continue;
         }
         let left = bg.left;
@@ -178,10 +154,7 @@ pub fn bpe_word(
                 // llama.cpp falls back to single-byte entries of the symbol's text.
                 let text = &word[s.start..s.end];
                 for b in text.bytes() {
-                    if let Some(&id) = std::str::from_utf8(&[b])
-                        .ok()
-                        .and_then(|t| token_to_id.get(t))
-                    {
+                    if let Some(&id) = std::str::from_utf8(&[b]).ok().and_then(|t| token_to_id.get(t)) {
                         out.push(id);
                     }
                 }

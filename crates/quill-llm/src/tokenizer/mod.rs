@@ -113,9 +113,8 @@ impl Tokenizer {
         let model = f
             .get_str("tokenizer.ggml.model")
             .ok_or_else(|| f.error("tokenizer.ggml.model is missing: the file has no tokenizer"))?;
-        let tokens_raw = string_array(f, "tokenizer.ggml.tokens")?.ok_or_else(|| {
-            f.error("tokenizer.ggml.tokens is missing: the file has no vocabulary")
-        })?;
+        let tokens_raw = string_array(f, "tokenizer.ggml.tokens")?
+            .ok_or_else(|| f.error("tokenizer.ggml.tokens is missing: the file has no vocabulary"))?;
         let n = tokens_raw.len();
         if n == 0 || n > (1 << 24) {
             return Err(f.error(format!("vocabulary size {n} is out of range")));
@@ -123,14 +122,9 @@ impl Tokenizer {
         let scores = match f.get_array("tokenizer.ggml.scores") {
             None => vec![0.0; n],
             Some(a) => {
-                let v = a
-                    .to_f32_vec()
-                    .ok_or_else(|| f.error("tokenizer.ggml.scores must be numeric"))?;
+                let v = a.to_f32_vec().ok_or_else(|| f.error("tokenizer.ggml.scores must be numeric"))?;
                 if v.len() < n {
-                    return Err(f.error(format!(
-                        "tokenizer.ggml.scores has {} entries for {n} tokens",
-                        v.len()
-                    )));
+                    return Err(f.error(format!("tokenizer.ggml.scores has {} entries for {n} tokens", v.len())));
                 }
                 v
             }
@@ -138,14 +132,9 @@ impl Tokenizer {
         let mut attrs = match f.get_array("tokenizer.ggml.token_type") {
             None => vec![attr::NORMAL; n],
             Some(a) => {
-                let v = a
-                    .to_i64_vec()
-                    .ok_or_else(|| f.error("tokenizer.ggml.token_type must be integers"))?;
+                let v = a.to_i64_vec().ok_or_else(|| f.error("tokenizer.ggml.token_type must be integers"))?;
                 if v.len() < n {
-                    return Err(f.error(format!(
-                        "tokenizer.ggml.token_type has {} entries for {n} tokens",
-                        v.len()
-                    )));
+                    return Err(f.error(format!("tokenizer.ggml.token_type has {} entries for {n} tokens", v.len())));
                 }
                 v.iter()
                     .take(n)
@@ -165,11 +154,7 @@ impl Tokenizer {
         let mut tokens = Vec::with_capacity(n);
         let mut token_to_id = HashMap::with_capacity(n);
         for (i, t) in tokens_raw.iter().enumerate() {
-            let t = if t.is_empty() {
-                format!("[EMPTY_{i}]")
-            } else {
-                t.clone()
-            };
+            let t = if t.is_empty() { format!("[EMPTY_{i}]") } else { t.clone() };
             token_to_id.entry(t.clone()).or_insert(i as u32);
             tokens.push(t);
         }
@@ -177,17 +162,13 @@ impl Tokenizer {
         let mut special = SpecialTokens::default();
         let (kind, merges) = match model {
             "gpt2" => {
-                let merges = string_array(f, "tokenizer.ggml.merges")?.ok_or_else(|| {
-                    f.error("tokenizer.ggml.merges is missing (required for a gpt2 BPE vocabulary)")
-                })?;
+                let merges = string_array(f, "tokenizer.ggml.merges")?
+                    .ok_or_else(|| f.error("tokenizer.ggml.merges is missing (required for a gpt2 BPE vocabulary)"))?;
                 let pre_name = f.get_str("tokenizer.ggml.pre").unwrap_or("default");
                 let pre = PreTokenizer::for_name(pre_name).map_err(|e| f.error(e))?;
                 special.bos = Some(11);
                 special.eos = Some(11);
-                (
-                    VocabKind::Bpe { pre },
-                    bpe::Merges::new(merges, &token_to_id),
-                )
+                (VocabKind::Bpe { pre }, bpe::Merges::new(merges, &token_to_id))
             }
             "llama" => {
                 special.bos = Some(1);
@@ -249,10 +230,7 @@ impl Tokenizer {
                 eog.insert(id);
             }
         }
-        for id in [special.eos, special.eot, special.eom]
-            .into_iter()
-            .flatten()
-        {
+        for id in [special.eos, special.eot, special.eom].into_iter().flatten() {
             eog.insert(id);
         }
         for &id in &eog {
@@ -263,16 +241,9 @@ impl Tokenizer {
         }
 
         let mut special_cache: Vec<u32> = (0..n as u32)
-            .filter(|&i| {
-                attrs[i as usize] & (attr::CONTROL | attr::USER_DEFINED | attr::UNKNOWN) != 0
-            })
+            .filter(|&i| attrs[i as usize] & (attr::CONTROL | attr::USER_DEFINED | attr::UNKNOWN) != 0)
             .collect();
-        special_cache.sort_by(|&a, &b| {
-            tokens[b as usize]
-                .len()
-                .cmp(&tokens[a as usize].len())
-                .then(a.cmp(&b))
-        });
+        special_cache.sort_by(|&a, &b| tokens[b as usize].len().cmp(&tokens[a as usize].len()).then(a.cmp(&b)));
 
         let mut byte_tokens = [None; 256];
         for (b, slot) in byte_tokens.iter_mut().enumerate() {
@@ -280,11 +251,7 @@ impl Tokenizer {
                 VocabKind::Spm => token_to_id
                     .get(&format!("<0x{b:02X}>"))
                     .copied()
-                    .or_else(|| {
-                        std::str::from_utf8(&[b as u8])
-                            .ok()
-                            .and_then(|s| token_to_id.get(s).copied())
-                    }),
+                    .or_else(|| std::str::from_utf8(&[b as u8]).ok().and_then(|s| token_to_id.get(s).copied())),
                 VocabKind::Bpe { .. } => {
                     let c = unicode::byte_to_char_table()[b];
                     token_to_id.get(c.to_string().as_str()).copied()
@@ -344,10 +311,7 @@ impl Tokenizer {
         self.token_to_id.get(text).copied()
     }
     pub fn token_attr(&self, id: u32) -> u8 {
-        self.attrs
-            .get(id as usize)
-            .copied()
-            .unwrap_or(attr::UNDEFINED)
+        self.attrs.get(id as usize).copied().unwrap_or(attr::UNDEFINED)
     }
     pub fn is_control(&self, id: u32) -> bool {
         self.token_attr(id) & (attr::CONTROL | attr::UNKNOWN) != 0
@@ -379,13 +343,7 @@ impl Tokenizer {
                                     out.push(id);
                                     continue;
                                 }
-                                bpe::bpe_word(
-                                    &encoded,
-                                    &self.merges,
-                                    &self.token_to_id,
-                                    &mut scratch,
-                                    &mut out,
-                                );
+                                bpe::bpe_word(&encoded, &self.merges, &self.token_to_id, &mut scratch, &mut out);
                             }
                         }
                     }
@@ -434,11 +392,7 @@ impl Tokenizer {
     /// llama.cpp's `tokenizer_st_partition`: split raw text around special-token texts, longest
     /// tokens first.
     fn partition_special(&self, text: &str, parse_special: bool) -> Vec<Frag> {
-        let mut frags = if text.is_empty() {
-            Vec::new()
-        } else {
-            vec![Frag::Text(0, text.len())]
-        };
+        let mut frags = if text.is_empty() { Vec::new() } else { vec![Frag::Text(0, text.len())] };
         for &id in &self.special_cache {
             let a = self.attrs[id as usize];
             if !parse_special && a & (attr::CONTROL | attr::UNKNOWN) != 0 {
@@ -446,9 +400,7 @@ impl Tokenizer {
             }
             let needle = self.tokens[id as usize].as_str();
             if needle.is_empty()
-                || !frags
-                    .iter()
-                    .any(|f| matches!(f, Frag::Text(a, b) if text[*a..*b].contains(needle)))
+                || !frags.iter().any(|f| matches!(f, Frag::Text(a, b) if text[*a..*b].contains(needle)))
             {
                 continue;
             }

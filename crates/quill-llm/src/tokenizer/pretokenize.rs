@@ -11,8 +11,7 @@
 use super::unicode::{is_letter, is_number, is_whitespace};
 
 /// llama.cpp's GPT-2 expression (the one its custom splitter recognises).
-pub const GPT2_REGEX: &str =
-    r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
+pub const GPT2_REGEX: &str = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)";
 /// llama.cpp's adapted Llama-3 expression (the one its custom splitter recognises).
 pub const LLAMA3_REGEX: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 const QWEN2_REGEX: &str = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
@@ -73,14 +72,9 @@ impl PreTokenizer {
         let mut add_bos_default = false;
         let mut clean_spaces = true;
         let exprs: Vec<&str> = match name {
-            "default" => vec![
-                r"[\p{P}\$\+<=>\^~\|]+",
-                GPT2_REGEX,
-                r"\p{N}+",
-                "[0-9][0-9][0-9]",
-            ],
-            "llama3" | "llama-v3" | "llama-bpe" | "falcon3" | "falcon-h1" | "pixtral"
-            | "midm-2.0" | "lfm2" | "jina-v5-nano" => {
+            "default" => vec![r"[\p{P}\$\+<=>\^~\|]+", GPT2_REGEX, r"\p{N}+", "[0-9][0-9][0-9]"],
+            "llama3" | "llama-v3" | "llama-bpe" | "falcon3" | "falcon-h1" | "pixtral" | "midm-2.0" | "lfm2"
+            | "jina-v5-nano" => {
                 ignore_merges = true;
                 add_bos_default = true;
                 vec![LLAMA3_REGEX]
@@ -100,22 +94,16 @@ impl PreTokenizer {
             }
             "deepseek-coder" => {
                 clean_spaces = false;
-                vec![
-                    "[\r\n]",
-                    r"\s?\p{L}+",
-                    r"\s?\p{P}+",
-                    "[一-龥ࠀ-一가-퟿]+",
-                    r"\p{N}",
-                ]
+                vec!["[\r\n]", r"\s?\p{L}+", r"\s?\p{P}+", "[一-龥ࠀ-一가-퟿]+", r"\p{N}"]
             }
             "deepseek-v3" => {
                 clean_spaces = false;
                 vec![r"\p{N}{1,3}", "[一-龥぀-ゟ゠-ヿ]+", DEEPSEEK3_MAIN]
             }
             "falcon" => vec![r"[\p{P}\$\+<=>\^~\|`]+", GPT2_REGEX, "[0-9][0-9][0-9]"],
-            "gpt-2" | "phi-2" | "jina-es" | "jina-de" | "gigachat" | "jina-v2-es"
-            | "jina-v2-de" | "a.x-4.0" | "mellum" | "modern-bert" | "mpt" | "olmo" | "jais"
-            | "exaone4" | "jina-v1-en" | "jina-v2-code" | "roberta-bpe" => vec![GPT2_REGEX],
+            "gpt-2" | "phi-2" | "jina-es" | "jina-de" | "gigachat" | "jina-v2-es" | "jina-v2-de" | "a.x-4.0"
+            | "mellum" | "modern-bert" | "mpt" | "olmo" | "jais" | "exaone4" | "jina-v1-en" | "jina-v2-code"
+            | "roberta-bpe" => vec![GPT2_REGEX],
             "trillion" | "granite-docling" => {
                 clean_spaces = false;
                 vec![GPT2_REGEX]
@@ -159,13 +147,7 @@ impl PreTokenizer {
             }
         };
         let steps = exprs.into_iter().map(step).collect::<Result<Vec<_>, _>>()?;
-        Ok(PreTokenizer {
-            name: name.to_string(),
-            steps,
-            ignore_merges,
-            add_bos_default,
-            clean_spaces,
-        })
+        Ok(PreTokenizer { name: name.to_string(), steps, ignore_merges, add_bos_default, clean_spaces })
     }
 
     /// Splits `text` into words (byte ranges), in order, covering all of `text`.
@@ -245,24 +227,14 @@ impl Cpts {
     fn flags(&self, pos: usize) -> Flags {
         match self.chars.get(pos) {
             None => Flags::default(),
-            Some(&c) => Flags {
-                letter: is_letter(c),
-                number: is_number(c),
-                ws: is_whitespace(c),
-                defined: true,
-            },
+            Some(&c) => Flags { letter: is_letter(c), number: is_number(c), ws: is_whitespace(c), defined: true },
         }
     }
 }
 
 /// Runs one of the ported splitters over a fragment. `rule(cpts, pos)` returns the end (in code
 /// points) of the token starting at `pos`.
-fn split_custom(
-    sub: &str,
-    base: usize,
-    out: &mut Vec<(usize, usize)>,
-    rule: fn(&Cpts, usize) -> usize,
-) {
+fn split_custom(sub: &str, base: usize, out: &mut Vec<(usize, usize)>, rule: fn(&Cpts, usize) -> usize) {
     let c = Cpts::new(sub);
     let mut pos = 0;
     while pos < c.len() {
@@ -279,11 +251,7 @@ fn contraction_end(c: &Cpts, pos: usize, case_insensitive: bool) -> Option<usize
     }
     let low = |ch: Option<char>| {
         let ch = ch?;
-        Some(if case_insensitive {
-            ch.to_ascii_lowercase()
-        } else {
-            ch
-        })
+        Some(if case_insensitive { ch.to_ascii_lowercase() } else { ch })
     };
     let next = low(c.cpt(pos + 1));
     if matches!(next, Some('s' | 't' | 'm' | 'd')) {
@@ -291,10 +259,7 @@ fn contraction_end(c: &Cpts, pos: usize, case_insensitive: bool) -> Option<usize
     }
     if pos + 2 < n {
         let nn = low(c.cpt(pos + 2));
-        if matches!(
-            (next, nn),
-            (Some('r'), Some('e')) | (Some('v'), Some('e')) | (Some('l'), Some('l'))
-        ) {
+        if matches!((next, nn), (Some('r'), Some('e')) | (Some('v'), Some('e')) | (Some('l'), Some('l'))) {
             return Some(pos + 3);
         }
     }
@@ -308,11 +273,7 @@ fn gpt2_rule(c: &Cpts, mut pos: usize) -> usize {
     }
     let cpt = c.cpt(pos);
     let is_space = cpt == Some(' ');
-    let mut f2 = if is_space {
-        c.flags(pos + 1)
-    } else {
-        c.flags(pos)
-    };
+    let mut f2 = if is_space { c.flags(pos + 1) } else { c.flags(pos) };
     // <space>?\p{L}+
     if f2.letter {
         pos += is_space as usize;
@@ -363,9 +324,7 @@ fn llama3_rule(c: &Cpts, mut pos: usize) -> usize {
     let cpt = c.cpt(pos);
     let flags = c.flags(pos);
     // [^\r\n\p{L}\p{N}]?\p{L}+
-    if !(cpt == Some('\r') || cpt == Some('\n') || flags.number)
-        && (flags.letter || c.flags(pos + 1).letter)
-    {
+    if !(cpt == Some('\r') || cpt == Some('\n') || flags.number) && (flags.letter || c.flags(pos + 1).letter) {
         pos += 1;
         while c.flags(pos).letter {
             pos += 1;
@@ -426,10 +385,7 @@ mod tests {
 
     fn words(pre: &str, text: &str) -> Vec<String> {
         let p = PreTokenizer::for_name(pre).unwrap();
-        p.split(text)
-            .into_iter()
-            .map(|(a, b)| text[a..b].to_string())
-            .collect()
+        p.split(text).into_iter().map(|(a, b)| text[a..b].to_string()).collect()
     }
 
     #[test]
@@ -456,11 +412,7 @@ mod tests {
             let p = PreTokenizer::for_name(name).unwrap_or_else(|e| panic!("{name}: {e}"));
             assert!(!p.split("Hello, world 123 ünïcode  \n\n x").is_empty());
         }
-        assert!(
-            PreTokenizer::for_name("made-up")
-                .unwrap_err()
-                .contains("made-up")
-        );
+        assert!(PreTokenizer::for_name("made-up").unwrap_err().contains("made-up"));
     }
 
     #[test]
@@ -498,18 +450,9 @@ mod tests {
 
     #[test]
     fn smollm_isolates_digits() {
-        assert_eq!(
-            words("smollm", "Hello world! 123"),
-            vec!["Hello", " world", "!", " ", "1", "2", "3"]
-        );
-        assert_eq!(
-            words("gpt-2", "Hello world! 123"),
-            vec!["Hello", " world", "!", " 123"]
-        );
-        assert_eq!(
-            words("llama3", "Hello world! 1234567"),
-            vec!["Hello", " world", "!", " ", "123", "456", "7"]
-        );
+        assert_eq!(words("smollm", "Hello world! 123"), vec!["Hello", " world", "!", " ", "1", "2", "3"]);
+        assert_eq!(words("gpt-2", "Hello world! 123"), vec!["Hello", " world", "!", " 123"]);
+        assert_eq!(words("llama3", "Hello world! 1234567"), vec!["Hello", " world", "!", " ", "123", "456", "7"]);
         assert_eq!(words("qwen2", "ab 12"), vec!["ab", " ", "1", "2"]);
     }
 }

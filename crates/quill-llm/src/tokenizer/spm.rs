@@ -32,10 +32,7 @@ impl Ord for Bigram {
     fn cmp(&self, o: &Self) -> Ordering {
         // llama.cpp: (l.score < r.score) || (l.score == r.score && l.left > r.left) ⇒ max-heap on
         // score, then the smaller left index first.
-        self.score
-            .partial_cmp(&o.score)
-            .unwrap_or(Ordering::Equal)
-            .then(o.left.cmp(&self.left))
+        self.score.partial_cmp(&o.score).unwrap_or(Ordering::Equal).then(o.left.cmp(&self.left))
     }
 }
 impl PartialOrd for Bigram {
@@ -58,12 +55,7 @@ pub fn spm_tokenize(text: &str, vocab: &SpmVocab<'_>, out: &mut Vec<u32>) {
     let mut syms: Vec<Sym> = Vec::with_capacity(text.len());
     for (i, c) in text.char_indices() {
         let idx = syms.len() as isize;
-        syms.push(Sym {
-            start: i,
-            len: c.len_utf8(),
-            prev: idx - 1,
-            next: idx + 1,
-        });
+        syms.push(Sym { start: i, len: c.len_utf8(), prev: idx - 1, next: idx + 1 });
     }
     if let Some(last) = syms.last_mut() {
         last.next = -1;
@@ -72,15 +64,7 @@ pub fn spm_tokenize(text: &str, vocab: &SpmVocab<'_>, out: &mut Vec<u32>) {
     let mut rev_merge: HashMap<&str, (usize, usize)> = HashMap::new();
 
     for i in 1..syms.len() {
-        try_add(
-            text,
-            vocab,
-            &syms,
-            &mut heap,
-            &mut rev_merge,
-            i as isize - 1,
-            i as isize,
-        );
+        try_add(text, vocab, &syms, &mut heap, &mut rev_merge, i as isize - 1, i as isize);
     }
     while let Some(bg) = heap.pop() {
         let (l, r) = (syms[bg.left], syms[bg.right]);
@@ -94,24 +78,8 @@ pub fn spm_tokenize(text: &str, vocab: &SpmVocab<'_>, out: &mut Vec<u32>) {
             syms[r.next as usize].prev = bg.left as isize;
         }
         let (p, n) = (syms[bg.left].prev, syms[bg.left].next);
-        try_add(
-            text,
-            vocab,
-            &syms,
-            &mut heap,
-            &mut rev_merge,
-            p,
-            bg.left as isize,
-        );
-        try_add(
-            text,
-            vocab,
-            &syms,
-            &mut heap,
-            &mut rev_merge,
-            bg.left as isize,
-            n,
-        );
+        try_add(text, vocab, &syms, &mut heap, &mut rev_merge, p, bg.left as isize);
+        try_add(text, vocab, &syms, &mut heap, &mut rev_merge, bg.left as isize, n);
     }
     let mut i: isize = if syms.is_empty() { -1 } else { 0 };
     while i != -1 {
@@ -141,12 +109,7 @@ fn try_add<'t>(
     let Some(&score) = vocab.scores.get(id as usize) else {
         return;
     };
-    heap.push(Bigram {
-        left: l,
-        right: r,
-        score,
-        size: s.len(),
-    });
+    heap.push(Bigram { left: l, right: r, score, size: s.len() });
     rev.insert(s, (l, r));
 }
 
@@ -174,16 +137,7 @@ fn resegment(
         let (ls, rs) = (syms[l].start, syms[r].start);
         let llen = rs.saturating_sub(ls).min(len);
         resegment(text, syms, start, llen, vocab, rev, out, depth + 1);
-        resegment(
-            text,
-            syms,
-            start + llen,
-            len - llen,
-            vocab,
-            rev,
-            out,
-            depth + 1,
-        );
+        resegment(text, syms, start + llen, len - llen, vocab, rev, out, depth + 1);
         return;
     }
     for b in s.bytes() {

@@ -9,19 +9,13 @@ fn build(w: &GgufWriter) -> Result<Tokenizer, GgufError> {
 /// A small byte-level BPE vocab: 256 byte symbols, a few merges, two control tokens.
 fn bpe_writer(pre: &str) -> GgufWriter {
     let table = unicode::byte_to_char_table();
-    let mut tokens: Vec<String> = vec![
-        "<|endoftext|>".into(),
-        "<|im_start|>".into(),
-        "<|im_end|>".into(),
-    ];
+    let mut tokens: Vec<String> = vec!["<|endoftext|>".into(), "<|im_start|>".into(), "<|im_end|>".into()];
     let mut types = vec![3, 3, 3];
     for c in table.iter() {
         tokens.push(c.to_string());
         types.push(1);
     }
-    let merges = [
-        "h e", "l l", "he ll", "hell o", "Ġ w", "Ġw o", "o r", "Ġwo r", "Ġwor l", "Ġworl d", "1 2",
-    ];
+    let merges = ["h e", "l l", "he ll", "hell o", "Ġ w", "Ġw o", "o r", "Ġwo r", "Ġwor l", "Ġworl d", "1 2"];
     for m in merges {
         let joined = m.replace(' ', "");
         tokens.push(joined);
@@ -30,19 +24,11 @@ fn bpe_writer(pre: &str) -> GgufWriter {
     let mut w = GgufWriter::new();
     w.set("tokenizer.ggml.model", GgufValue::String("gpt2".into()))
         .set("tokenizer.ggml.pre", GgufValue::String(pre.into()))
-        .set(
-            "tokenizer.ggml.tokens",
-            GgufValue::Array(GgufArray::String(tokens)),
-        )
-        .set(
-            "tokenizer.ggml.token_type",
-            GgufValue::Array(GgufArray::I32(types)),
-        )
+        .set("tokenizer.ggml.tokens", GgufValue::Array(GgufArray::String(tokens)))
+        .set("tokenizer.ggml.token_type", GgufValue::Array(GgufArray::I32(types)))
         .set(
             "tokenizer.ggml.merges",
-            GgufValue::Array(GgufArray::String(
-                merges.iter().map(|s| s.to_string()).collect(),
-            )),
+            GgufValue::Array(GgufArray::String(merges.iter().map(|s| s.to_string()).collect())),
         )
         .set("tokenizer.ggml.bos_token_id", GgufValue::U32(1))
         .set("tokenizer.ggml.eos_token_id", GgufValue::U32(2))
@@ -62,10 +48,7 @@ fn bpe_merges_and_specials() {
     let ids = t.encode("<|im_start|>", false, false);
     assert!(ids.len() > 1 && !ids.contains(&1));
     // round trip, with and without control tokens
-    assert_eq!(
-        t.decode(&[1, hello, world, 2], true),
-        "<|im_start|>hello world<|im_end|>"
-    );
+    assert_eq!(t.decode(&[1, hello, world, 2], true), "<|im_start|>hello world<|im_end|>");
     assert_eq!(t.decode(&[1, hello, world, 2], false), "hello world");
     // EOG contains <|endoftext|> and <|im_end|> (eos)
     assert!(t.is_eog(0) && t.is_eog(2) && !t.is_eog(1));
@@ -102,20 +85,12 @@ fn rejects_unknown_models_and_pre_tokenizers() {
     assert!(build(&w).unwrap_err().to_string().contains("t5"));
     let mut w = GgufWriter::new();
     w.set("tokenizer.ggml.model", GgufValue::String("gpt2".into()));
-    assert!(
-        build(&w)
-            .unwrap_err()
-            .to_string()
-            .contains("tokenizer.ggml.tokens")
-    );
+    assert!(build(&w).unwrap_err().to_string().contains("tokenizer.ggml.tokens"));
     let mut w = bpe_writer("gpt-2");
     w.set("tokenizer.ggml.tokens", GgufValue::U32(3));
     assert!(build(&w).is_err());
     let mut w = bpe_writer("gpt-2");
-    w.set(
-        "tokenizer.ggml.token_type",
-        GgufValue::Array(GgufArray::I32(vec![1, 2])),
-    );
+    w.set("tokenizer.ggml.token_type", GgufValue::Array(GgufArray::I32(vec![1, 2])));
     assert!(build(&w).is_err());
 }
 
@@ -147,18 +122,9 @@ fn spm_writer() -> GgufWriter {
     }
     let mut w = GgufWriter::new();
     w.set("tokenizer.ggml.model", GgufValue::String("llama".into()))
-        .set(
-            "tokenizer.ggml.tokens",
-            GgufValue::Array(GgufArray::String(tokens)),
-        )
-        .set(
-            "tokenizer.ggml.token_type",
-            GgufValue::Array(GgufArray::I32(types)),
-        )
-        .set(
-            "tokenizer.ggml.scores",
-            GgufValue::Array(GgufArray::F32(scores)),
-        );
+        .set("tokenizer.ggml.tokens", GgufValue::Array(GgufArray::String(tokens)))
+        .set("tokenizer.ggml.token_type", GgufValue::Array(GgufArray::I32(types)))
+        .set("tokenizer.ggml.scores", GgufValue::Array(GgufArray::F32(scores)));
     w
 }
 

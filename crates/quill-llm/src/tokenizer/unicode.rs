@@ -18,21 +18,14 @@ fn class_ranges(pattern: &str) -> Vec<(u32, u32)> {
         return Vec::new();
     };
     match hir.kind() {
-        HirKind::Class(Class::Unicode(c)) => c
-            .ranges()
-            .iter()
-            .map(|r| (r.start() as u32, r.end() as u32))
-            .collect(),
+        HirKind::Class(Class::Unicode(c)) => c.ranges().iter().map(|r| (r.start() as u32, r.end() as u32)).collect(),
         _ => Vec::new(),
     }
 }
 
 fn classes() -> &'static Classes {
     static C: OnceLock<Classes> = OnceLock::new();
-    C.get_or_init(|| Classes {
-        letters: class_ranges(r"\p{L}"),
-        numbers: class_ranges(r"\p{N}"),
-    })
+    C.get_or_init(|| Classes { letters: class_ranges(r"\p{L}"), numbers: class_ranges(r"\p{N}") })
 }
 
 fn in_ranges(ranges: &[(u32, u32)], c: u32) -> bool {
@@ -77,9 +70,7 @@ pub fn byte_to_char_table() -> &'static [char; 256] {
         let mut t = ['\0'; 256];
         let mut n = 0u32;
         for b in 0..256u32 {
-            let printable = (0x21..=0x7E).contains(&b)
-                || (0xA1..=0xAC).contains(&b)
-                || (0xAE..=0xFF).contains(&b);
+            let printable = (0x21..=0x7E).contains(&b) || (0xA1..=0xAC).contains(&b) || (0xAE..=0xFF).contains(&b);
             let cp = if printable {
                 b
             } else {
@@ -95,13 +86,7 @@ pub fn byte_to_char_table() -> &'static [char; 256] {
 /// Inverse of [`byte_to_char_table`]: code point → byte, `None` for code points outside the map.
 pub fn char_to_byte(c: char) -> Option<u8> {
     static T: OnceLock<std::collections::HashMap<char, u8>> = OnceLock::new();
-    let t = T.get_or_init(|| {
-        byte_to_char_table()
-            .iter()
-            .enumerate()
-            .map(|(b, &c)| (c, b as u8))
-            .collect()
-    });
+    let t = T.get_or_init(|| byte_to_char_table().iter().enumerate().map(|(b, &c)| (c, b as u8)).collect());
     t.get(&c).copied()
 }
 
