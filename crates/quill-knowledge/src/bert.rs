@@ -236,28 +236,9 @@ impl Bert {
             .par_iter()
             .flat_map_iter(|&(off, len)| (0..heads).map(move |hd| (off, len, hd)))
             .map(|(off, len, hd)| {
-                let q = |t: usize| &qkv[(off + t) * 3 * h + hd * d..(off + t) * 3 * h + hd * d + d];
-                let k = |t: usize| {
-                    &qkv[(off + t) * 3 * h + h + hd * d..(off + t) * 3 * h + h + hd * d + d]
-                };
-                let v = |t: usize| {
-                    &qkv[(off + t) * 3 * h + 2 * h + hd * d..(off + t) * 3 * h + 2 * h + hd * d + d]
-                };
                 let mut out = vec![0f32; len * d];
                 let mut p = vec![0f32; len];
-                for i in 0..len {
-                    let qi = q(i);
-                    for (j, pj) in p.iter_mut().enumerate() {
-                        *pj = dot(qi, k(j)) * scale;
-                    }
-                    softmax(&mut p);
-                    let o = &mut out[i * d..(i + 1) * d];
-                    for (j, &pj) in p.iter().enumerate() {
-                        for (oc, vc) in o.iter_mut().zip(v(j)) {
-                            *oc += pj * vc;
-                        }
-                    }
-                }
+                attend(&qkv[off * 3 * h..(off + len) * 3 * h], h, hd * d, d, scale, &mut p, &mut out);
                 (off, hd, out)
             })
             .collect();
@@ -365,6 +346,61 @@ fn add_assign_imp(x: &mut [f32], y: &[f32]) {
 }
 
 dispatch!(
+    /// One attention head over one sequence: `rows` holds the sequence's `[len, 3·h]` QKV rows,
+    /// the head's columns start at `col` (`d` wide) in each of Q, K and V; `out` gets `[len, d]`.
+    fn attend(rows: &[f32], h: usize, col: usize, d: usize, scale: f32, p: &mut [f32], out: &mut [f32]) => attend_imp
+);
+#[inline(always)]
+fn attend_imp(rows: &[f32], h: usize, col: usize, d: usize, scale: f32, p: &mut [f32], out: &mut [f32]) {
+    let len = p.len();
+    let stride = 3 * h;
+    for i in 0..len {
+        let qi = &rows[i * stride + col..i * stride + col + d];
+        for (j, pj) in p.iter_mut().enumerate() {
+            let kj = &rows[j * stride + h + col..j * stride + h + col + d];
+            *pj = dot_imp(qi, kj) * scale;
+        }
+        softmax_imp(p);
+        let o = &mut out[i * d..(i + 1) * d];
+        for (j, &pj) in p.iter().enumerate() {
+            let vj = &rows[j * stride + 2 * h + col..j * stride + 2 * h + col + d];
+            for (oc, vc) in o.iter_mut().zip(vj) {
+                *oc += pj * vc;
+            }
+        }
+    }
+}
+
+/// Sum with 16 independent lanes, so the compiler may vectorise it (a plain `+=` loop is a
+/// serial dependency it must not reorder).
+#[inline(always)]
+fn sum_lanes(x: &[f32]) -> f32 {
+    let mut acc = [0f32; 16];
+    let c = x.chunks_exact(16);
+    let tail: f32 = c.remainder().iter().sum();
+    for ch in c {
+        for i in 0..16 {
+            acc[i] += ch[i];
+        }
+    }
+    acc.iter().sum::<f32>() + tail
+}
+
+/// Maximum with 16 independent lanes.
+#[inline(always)]
+fn max_lanes(x: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; 16];
+    let c = x.chunks_exact(16);
+    let tail = c.remainder().iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    for ch in c {
+        for i in 0..16 {
+            acc[i] = if ch[i] > acc[i] { ch[i] } else { acc[i] };
+        }
+    }
+    acc.iter().copied().fold(tail, f32::max)
+}
+
+dispatch!(
     /// Dot product with independent lanes.
     fn dot(a: &[f32], b: &[f32]) -> f32 => dot_imp
 );
@@ -393,13 +429,11 @@ dispatch!(
 );
 #[inline(always)]
 fn softmax_imp(p: &mut [f32]) {
-    let max = p.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0;
+    let max = max_lanes(p);
     for x in p.iter_mut() {
         *x = exp_approx(*x - max);
-        sum += *x;
     }
-    let inv = 1.0 / sum;
+    let inv = 1.0 / sum_lanes(p);
     for x in p.iter_mut() {
         *x *= inv;
     }
@@ -449,8 +483,16 @@ dispatch!(
 #[inline(always)]
 fn layer_norm_imp(x: &mut [f32], g: &[f32], b: &[f32], eps: f32) {
     let n = x.len() as f32;
-    let mean = x.iter().sum::<f32>() / n;
-    let var = x.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = sum_lanes(x) / n;
+    let mut sq = [0f32; 16];
+    let c = x.chunks_exact(16);
+    let tail: f32 = c.remainder().iter().map(|v| (v - mean) * (v - mean)).sum();
+    for ch in c {
+        for i in 0..16 {
+            sq[i] += (ch[i] - mean) * (ch[i] - mean);
+        }
+    }
+    let var = (sq.iter().sum::<f32>() + tail) / n;
     let inv = 1.0 / (var + eps).sqrt();
     for ((v, gg), bb) in x.iter_mut().zip(g).zip(b) {
         *v = (*v - mean) * inv * gg + bb;
