@@ -43,14 +43,7 @@ impl Rng {
 pub fn peer_sentences(n: usize, words: usize, seed: u64) -> Vec<String> {
     let vocab: Vec<&str> = PEER_WORDS.split(' ').collect();
     let mut rng = Rng::new(seed);
-    (0..n)
-        .map(|_| {
-            (0..words)
-                .map(|_| vocab[rng.below(vocab.len())])
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
-        .collect()
+    (0..n).map(|_| (0..words).map(|_| vocab[rng.below(vocab.len())]).collect::<Vec<_>>().join(" ")).collect()
 }
 
 /// Runs `f` on a rayon pool of `threads` threads (candle's matrix multiplies run on the current
@@ -132,9 +125,7 @@ pub fn peer_available() -> bool {
 }
 
 fn dirs_home() -> Option<PathBuf> {
-    std::env::var_os("HOME")
-        .filter(|h| !h.is_empty())
-        .map(PathBuf::from)
+    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(PathBuf::from)
 }
 
 /// Runs `peer-bench embed MODEL_DIR` and returns its JSON line.
@@ -145,17 +136,10 @@ pub fn run_peer_embed(model_dir: &Path) -> std::result::Result<serde_json::Value
         .output()
         .map_err(|e| format!("running {}: {e}", peer_bench_path().display()))?;
     if !out.status.success() {
-        return Err(format!(
-            "peer-bench failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        ));
+        return Err(format!("peer-bench failed: {}", String::from_utf8_lossy(&out.stderr).trim()));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.trim_start().starts_with('{'))
-        .ok_or("peer-bench printed no JSON")?;
+    let line = stdout.lines().rev().find(|l| l.trim_start().starts_with('{')).ok_or("peer-bench printed no JSON")?;
     serde_json::from_str(line).map_err(|e| format!("peer-bench output: {e}"))
 }
 
@@ -189,12 +173,7 @@ pub fn percentile(ms: &[f64], p: f64) -> f64 {
 pub fn search_latency(kb: &Knowledge, queries: &[String], chunks: usize) -> Result<Vec<Latency>> {
     let mut out = Vec::new();
     for mode in [Mode::Bm25, Mode::Dense, Mode::Hybrid] {
-        let opts = SearchOptions {
-            k: 10,
-            mode,
-            scope: SearchScope::Docs,
-            ..SearchOptions::default()
-        };
+        let opts = SearchOptions { k: 10, mode, scope: SearchScope::Docs, ..SearchOptions::default() };
         kb.search(&queries[0], &opts)?; // warm: loads vectors into memory, prepares statements
         let mut ms = Vec::with_capacity(queries.len());
         for q in queries {
@@ -228,10 +207,7 @@ pub fn dense_scan_ms(n: usize, dim: usize, queries: usize) -> (f64, f64) {
     let mut ms = Vec::new();
     for q in 0..queries {
         let t = Instant::now();
-        let row = idx
-            .vector((q * 7919 % n) as i64)
-            .map(<[f32]>::to_vec)
-            .unwrap_or_default();
+        let row = idx.vector((q * 7919 % n) as i64).map(<[f32]>::to_vec).unwrap_or_default();
         let _ = idx.top_k(&row, 10, SearchScope::Docs);
         ms.push(t.elapsed().as_secs_f64() * 1e3);
     }
@@ -275,19 +251,14 @@ pub fn synthetic_queries(n: usize, seed: u64) -> Vec<String> {
     (0..n)
         .map(|_| {
             let len = 3 + rng.below(4);
-            (0..len)
-                .map(|_| vocab[100 + rng.below(vocab.len() - 100)])
-                .collect::<Vec<_>>()
-                .join(" ")
+            (0..len).map(|_| vocab[100 + rng.below(vocab.len() - 100)]).collect::<Vec<_>>().join(" ")
         })
         .collect()
 }
 
 /// A random unit vector.
 pub fn random_unit(rng: &mut Rng, dim: usize) -> Vec<f32> {
-    let mut v: Vec<f32> = (0..dim)
-        .map(|_| (rng.next_u64() % 2001) as f32 / 1000.0 - 1.0)
-        .collect();
+    let mut v: Vec<f32> = (0..dim).map(|_| (rng.next_u64() % 2001) as f32 / 1000.0 - 1.0).collect();
     crate::embed::normalize(&mut v);
     v
 }
@@ -347,57 +318,35 @@ pub fn search_benchmark(
     let mut corpora = Vec::new();
     let mut embed = None;
     for &size in sizes {
-        let dir = tempfile::tempdir().map_err(|source| Error::Io {
-            path: std::env::temp_dir(),
-            source,
-        })?;
+        let dir = tempfile::tempdir().map_err(|source| Error::Io { path: std::env::temp_dir(), source })?;
         let db = quill_store::Db::open(&dir.path().join("bench.db"))?;
-        let mut kb = Knowledge::new(db, crate::Settings::default())?
-            .with_embedder(Embedder::load_default()?);
+        let mut kb = Knowledge::new(db, crate::Settings::default())?.with_embedder(Embedder::load_default()?);
         let dim = kb.embedder()?.dim();
         let docs = size.div_ceil(SECTIONS);
         let mut rng = Rng::new(size as u64);
-        let texts: Vec<String> = (0..docs)
-            .map(|_| synthetic_doc(&mut rng, SECTIONS, SECTION_WORDS))
-            .collect();
+        let texts: Vec<String> = (0..docs).map(|_| synthetic_doc(&mut rng, SECTIONS, SECTION_WORDS)).collect();
         status(format!("indexing {size} synthetic chunks"));
         let t = Instant::now();
         let mut chunks = 0;
         for (i, text) in texts.iter().enumerate() {
-            chunks += kb.add_text(
-                &format!("synthetic/{i}.md"),
-                &format!("Synthetic {i}"),
-                text,
-                crate::Format::Markdown,
-            )?;
+            chunks +=
+                kb.add_text(&format!("synthetic/{i}.md"), &format!("Synthetic {i}"), text, crate::Format::Markdown)?;
         }
         let index_s = t.elapsed().as_secs_f64();
         let ids = kb.chunk_ids()?;
-        let vecs: Vec<(i64, Vec<f32>)> = ids
-            .iter()
-            .map(|&id| (id, random_unit(&mut rng, dim)))
-            .collect();
+        let vecs: Vec<(i64, Vec<f32>)> = ids.iter().map(|&id| (id, random_unit(&mut rng, dim))).collect();
         kb.store_vectors(&vecs)?;
         if embed.is_none() {
             status("embedding 256 real-sized chunks".into());
             let sample: Vec<String> = texts
                 .iter()
-                .flat_map(|t| {
-                    t.split("## ")
-                        .skip(1)
-                        .map(|s| format!("## {s}"))
-                        .collect::<Vec<_>>()
-                })
+                .flat_map(|t| t.split("## ").skip(1).map(|s| format!("## {s}")).collect::<Vec<_>>())
                 .take(256)
                 .collect();
             let refs: Vec<&str> = sample.iter().map(String::as_str).collect();
             let embedder = kb.embedder()?;
-            let tokens: usize = crate::chunk::TokenCounter::count_batch(embedder, &refs)
-                .iter()
-                .sum();
-            with_threads(threads, || {
-                embedder.embed(&refs[..32.min(refs.len())], 32, &mut |_| {})
-            })??; // warm-up
+            let tokens: usize = crate::chunk::TokenCounter::count_batch(embedder, &refs).iter().sum();
+            with_threads(threads, || embedder.embed(&refs[..32.min(refs.len())], 32, &mut |_| {}))??; // warm-up
             let start = Instant::now();
             with_threads(threads, || embedder.embed(&refs, 32, &mut |_| {}))??;
             let s = start.elapsed().as_secs_f64();
@@ -408,13 +357,9 @@ pub fn search_benchmark(
                 chunks_per_s: refs.len() as f64 / s,
             });
         }
-        status(format!(
-            "timing {} queries × 3 modes at {chunks} chunks",
-            qs.len()
-        ));
+        status(format!("timing {} queries × 3 modes at {chunks} chunks", qs.len()));
         let qs_ref = qs.clone();
-        let (latency, kb) =
-            with_threads(threads, move || (search_latency(&kb, &qs_ref, chunks), kb))?;
+        let (latency, kb) = with_threads(threads, move || (search_latency(&kb, &qs_ref, chunks), kb))?;
         let latency = latency?;
         drop(kb);
         corpora.push(CorpusBench {
@@ -425,9 +370,5 @@ pub fn search_benchmark(
             latency,
         });
     }
-    Ok(SearchBench {
-        threads,
-        corpora,
-        embed,
-    })
+    Ok(SearchBench { threads, corpora, embed })
 }

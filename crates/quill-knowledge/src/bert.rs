@@ -68,11 +68,7 @@ impl Bert {
     /// Reads the weights from a safetensors buffer (F32, HF names, optional `bert.` prefix).
     pub(crate) fn load(bytes: &[u8], s: &BertShape) -> Result<Self, String> {
         let st = SafeTensors::deserialize(bytes).map_err(|e| e.to_string())?;
-        let prefix = if st.names().iter().any(|n| n.starts_with("bert.")) {
-            "bert."
-        } else {
-            ""
-        };
+        let prefix = if st.names().iter().any(|n| n.starts_with("bert.")) { "bert." } else { "" };
         let get = |name: &str, shape: &[usize]| -> Result<Vec<f32>, String> {
             let full = format!("{prefix}{name}");
             let t = st.tensor(&full).map_err(|e| format!("{full}: {e}"))?;
@@ -82,17 +78,13 @@ impl Bert {
             if t.shape() != shape {
                 return Err(format!("{full}: shape {:?}, expected {shape:?}", t.shape()));
             }
-            Ok(t.data()
-                .chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-                .collect())
+            Ok(t.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect())
         };
         // LayerNorm parameters are `weight`/`bias` in new checkpoints and `gamma`/`beta` in old ones.
         let ln = |base: &str| -> Result<(Vec<f32>, Vec<f32>), String> {
-            let g = get(&format!("{base}.weight"), &[s.hidden])
-                .or_else(|_| get(&format!("{base}.gamma"), &[s.hidden]))?;
-            let b = get(&format!("{base}.bias"), &[s.hidden])
-                .or_else(|_| get(&format!("{base}.beta"), &[s.hidden]))?;
+            let g =
+                get(&format!("{base}.weight"), &[s.hidden]).or_else(|_| get(&format!("{base}.gamma"), &[s.hidden]))?;
+            let b = get(&format!("{base}.bias"), &[s.hidden]).or_else(|_| get(&format!("{base}.beta"), &[s.hidden]))?;
             Ok((g, b))
         };
         let h = s.hidden;
@@ -123,35 +115,20 @@ impl Bert {
             layers.push(Layer {
                 qkv_w,
                 qkv_b,
-                o_w: transpose(
-                    &get(&format!("{p}.attention.output.dense.weight"), &[h, h])?,
-                    h,
-                    h,
-                ),
+                o_w: transpose(&get(&format!("{p}.attention.output.dense.weight"), &[h, h])?, h, h),
                 o_b: get(&format!("{p}.attention.output.dense.bias"), &[h])?,
                 ln1_g,
                 ln1_b,
-                i_w: transpose(
-                    &get(&format!("{p}.intermediate.dense.weight"), &[s.inter, h])?,
-                    s.inter,
-                    h,
-                ),
+                i_w: transpose(&get(&format!("{p}.intermediate.dense.weight"), &[s.inter, h])?, s.inter, h),
                 i_b: get(&format!("{p}.intermediate.dense.bias"), &[s.inter])?,
-                out_w: transpose(
-                    &get(&format!("{p}.output.dense.weight"), &[h, s.inter])?,
-                    h,
-                    s.inter,
-                ),
+                out_w: transpose(&get(&format!("{p}.output.dense.weight"), &[h, s.inter])?, h, s.inter),
                 out_b: get(&format!("{p}.output.dense.bias"), &[h])?,
                 ln2_g,
                 ln2_b,
             });
         }
         if s.heads == 0 || !h.is_multiple_of(s.heads) {
-            return Err(format!(
-                "hidden size {h} is not a multiple of {} heads",
-                s.heads
-            ));
+            return Err(format!("hidden size {h} is not a multiple of {} heads", s.heads));
         }
         Ok(Self {
             hidden: h,
@@ -186,27 +163,17 @@ impl Bert {
         let mut x = vec![0f32; total * h];
         for (s, &off) in seqs.iter().zip(&offsets) {
             for (t, &id) in s.iter().take(self.max_pos).enumerate() {
-                let id = if (id as usize) < vocab {
-                    id as usize
-                } else {
-                    0
-                };
+                let id = if (id as usize) < vocab { id as usize } else { 0 };
                 let row = &mut x[(off + t) * h..(off + t + 1) * h];
-                let (w, p) = (
-                    &self.word[id * h..(id + 1) * h],
-                    &self.pos[t * h..(t + 1) * h],
-                );
+                let (w, p) = (&self.word[id * h..(id + 1) * h], &self.pos[t * h..(t + 1) * h]);
                 for j in 0..h {
                     row[j] = w[j] + p[j] + self.tok_type0[j];
                 }
             }
         }
         layer_norm_rows(&mut x, h, &self.emb_ln_g, &self.emb_ln_b, self.eps);
-        let spans: Vec<(usize, usize)> = seqs
-            .iter()
-            .zip(&offsets)
-            .map(|(s, &o)| (o, s.len().min(self.max_pos)))
-            .collect();
+        let spans: Vec<(usize, usize)> =
+            seqs.iter().zip(&offsets).map(|(s, &o)| (o, s.len().min(self.max_pos))).collect();
         let mut qkv = vec![0f32; total * 3 * h];
         let mut ctx = vec![0f32; total * h];
         let mut tmp = vec![0f32; total * h];
@@ -262,10 +229,7 @@ fn transpose(w: &[f32], rows: usize, cols: usize) -> Vec<f32> {
 
 /// `out[m×n] = a[m×k] · b[k×n] + bias` (all row-major), on the current rayon pool.
 fn matmul_bias(a: &[f32], m: usize, k: usize, b: &[f32], n: usize, bias: &[f32], out: &mut [f32]) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && out.len() >= m * n && bias.len() == n,
-        "matmul shapes"
-    );
+    assert!(a.len() >= m * k && b.len() >= k * n && out.len() >= m * n && bias.len() == n, "matmul shapes");
     if m == 0 {
         return;
     }
@@ -400,21 +364,13 @@ fn max_lanes(x: &[f32]) -> f32 {
     acc.iter().copied().fold(tail, f32::max)
 }
 
-dispatch!(
-    /// Dot product with independent lanes.
-    fn dot(a: &[f32], b: &[f32]) -> f32 => dot_imp
-);
+/// Dot product with independent lanes.
 #[inline(always)]
 fn dot_imp(a: &[f32], b: &[f32]) -> f32 {
     const L: usize = 16;
     let mut acc = [0f32; L];
     let (ac, bc) = (a.chunks_exact(L), b.chunks_exact(L));
-    let tail: f32 = ac
-        .remainder()
-        .iter()
-        .zip(bc.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ac.remainder().iter().zip(bc.remainder()).map(|(x, y)| x * y).sum();
     for (x, y) in ac.zip(bc) {
         for i in 0..L {
             acc[i] += x[i] * y[i];
@@ -423,10 +379,7 @@ fn dot_imp(a: &[f32], b: &[f32]) -> f32 {
     acc.iter().sum::<f32>() + tail
 }
 
-dispatch!(
-    /// In-place softmax of one row (numerically stable: max subtracted first).
-    fn softmax(p: &mut [f32]) => softmax_imp
-);
+/// In-place softmax of one row (numerically stable: max subtracted first).
 #[inline(always)]
 fn softmax_imp(p: &mut [f32]) {
     let max = max_lanes(p);
@@ -458,14 +411,12 @@ fn gelu_imp(x: &mut [f32]) {
 
 /// `x = LayerNorm(x + y)` row by row, in parallel.
 fn add_layer_norm(x: &mut [f32], y: &[f32], h: usize, g: &[f32], b: &[f32], eps: f32) {
-    x.par_chunks_mut(h * 32)
-        .zip(y.par_chunks(h * 32))
-        .for_each(|(xs, ys)| {
-            for (xr, yr) in xs.chunks_exact_mut(h).zip(ys.chunks_exact(h)) {
-                add_assign(xr, yr);
-                layer_norm_row(xr, g, b, eps);
-            }
-        });
+    x.par_chunks_mut(h * 32).zip(y.par_chunks(h * 32)).for_each(|(xs, ys)| {
+        for (xr, yr) in xs.chunks_exact_mut(h).zip(ys.chunks_exact(h)) {
+            add_assign(xr, yr);
+            layer_norm_row(xr, g, b, eps);
+        }
+    });
 }
 
 fn layer_norm_rows(x: &mut [f32], h: usize, g: &[f32], b: &[f32], eps: f32) {
@@ -507,10 +458,7 @@ fn exp_approx(x: f32) -> f32 {
     let n = (x * std::f32::consts::LOG2_E).round();
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = 1.0
-        + r * (1.0
-            + r * (0.5
-                + r * (0.166_666_67
-                    + r * (0.041_666_668 + r * (0.008_333_452 + r * 0.001_388_875)))));
+        + r * (1.0 + r * (0.5 + r * (0.166_666_67 + r * (0.041_666_668 + r * (0.008_333_452 + r * 0.001_388_875)))));
     let bits = ((n as i32 + 127) as u32) << 23;
     p * f32::from_bits(bits)
 }
@@ -520,9 +468,7 @@ fn exp_approx(x: f32) -> f32 {
 fn erf_approx(x: f32) -> f32 {
     let a = x.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * a);
-    let poly = t
-        * (0.254_829_6
-            + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152_1 + t * 1.061_405_4))));
+    let poly = t * (0.254_829_6 + t * (-0.284_496_74 + t * (1.421_413_8 + t * (-1.453_152_1 + t * 1.061_405_4))));
     let y = 1.0 - poly * exp_approx(-a * a);
     if x < 0.0 { -y } else { y }
 }
@@ -536,10 +482,7 @@ mod tests {
         for i in -8000..=200 {
             let x = i as f32 / 100.0;
             let (e, r) = (exp_approx(x), x.exp());
-            assert!(
-                (e - r).abs() <= 3e-7 * r.max(1e-30),
-                "exp({x}) = {e} vs {r}"
-            );
+            assert!((e - r).abs() <= 3e-7 * r.max(1e-30), "exp({x}) = {e} vs {r}");
         }
         // libm-free reference for erf: a long Taylor series in f64 on |x| ≤ 3.
         let erf64 = |x: f64| {
@@ -560,12 +503,8 @@ mod tests {
     #[test]
     fn matmul_matches_naive() {
         let (m, k, n) = (37, 29, 23);
-        let a: Vec<f32> = (0..m * k)
-            .map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0)
-            .collect();
-        let b: Vec<f32> = (0..k * n)
-            .map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0)
-            .collect();
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 13) as f32 - 6.0) / 7.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 11) as f32 - 5.0) / 5.0).collect();
         let bias: Vec<f32> = (0..n).map(|i| i as f32).collect();
         let mut out = vec![0f32; m * n];
         matmul_bias(&a, m, k, &b, n, &bias, &mut out);
@@ -580,7 +519,7 @@ mod tests {
     #[test]
     fn softmax_and_layer_norm() {
         let mut p = vec![1.0, 2.0, 3.0];
-        softmax(&mut p);
+        softmax_imp(&mut p);
         let s: f32 = [1f32, 2.0, 3.0].iter().map(|x| x.exp()).sum();
         for (i, v) in p.iter().enumerate() {
             assert!((v - ((i + 1) as f32).exp() / s).abs() < 1e-6);

@@ -68,13 +68,7 @@ struct Unit {
 ///
 /// `headings` turns on Markdown heading (`#`) and code-fence handling; without it every
 /// paragraph is body text.
-pub fn chunk(
-    text: &str,
-    headings: bool,
-    target: usize,
-    overlap: usize,
-    counter: &dyn TokenCounter,
-) -> Vec<Chunk> {
+pub fn chunk(text: &str, headings: bool, target: usize, overlap: usize, counter: &dyn TokenCounter) -> Vec<Chunk> {
     let target = target.max(1);
     let (units, paths) = units(text, headings, target, counter);
     let mut para_tokens: Vec<usize> = Vec::new();
@@ -94,15 +88,10 @@ pub fn chunk(
             let cur = tokens(a, b);
             let new_section = u.heading;
             let overflow = cur + u.tokens > target;
-            let para_break =
-                u.para_start && cur + para_tokens[u.para] > target && cur * 2 >= target;
+            let para_break = u.para_start && cur + para_tokens[u.para] > target && cur * 2 >= target;
             if new_section || overflow || para_break {
                 spans.push((a, b));
-                a = if new_section {
-                    b
-                } else {
-                    overlap_start(&units, a, b, overlap, u.tokens, target)
-                };
+                a = if new_section { b } else { overlap_start(&units, a, b, overlap, u.tokens, target) };
             }
         }
         b = i + 1;
@@ -113,11 +102,7 @@ pub fn chunk(
     let mut out: Vec<Chunk> = spans
         .into_iter()
         .map(|(a, b)| {
-            let path_of = units[a..b]
-                .iter()
-                .find(|u| !u.heading)
-                .unwrap_or(&units[b - 1])
-                .path;
+            let path_of = units[a..b].iter().find(|u| !u.heading).unwrap_or(&units[b - 1]).path;
             Chunk {
                 start: units[a].start,
                 end: units[b - 1].end,
@@ -134,14 +119,7 @@ pub fn chunk(
 
 /// Where the next chunk starts so it repeats up to `overlap` tokens of whole body sentences from
 /// the end of `[a, b)` and still has room for the next unit. Always `> a`, so chunking advances.
-fn overlap_start(
-    units: &[Unit],
-    a: usize,
-    b: usize,
-    overlap: usize,
-    next: usize,
-    target: usize,
-) -> usize {
+fn overlap_start(units: &[Unit], a: usize, b: usize, overlap: usize, next: usize, target: usize) -> usize {
     let mut s = b;
     let mut sum = 0;
     while s > a + 1 {
@@ -156,12 +134,7 @@ fn overlap_start(
 }
 
 /// Sentence-level units with heading paths.
-fn units(
-    text: &str,
-    headings: bool,
-    target: usize,
-    counter: &dyn TokenCounter,
-) -> (Vec<Unit>, Vec<Vec<String>>) {
+fn units(text: &str, headings: bool, target: usize, counter: &dyn TokenCounter) -> (Vec<Unit>, Vec<Vec<String>>) {
     struct Block {
         start: usize,
         end: usize,
@@ -206,28 +179,16 @@ fn units(
             }
             if let Some((level, h)) = atx_heading(t) {
                 if let Some((s, e)) = para.take() {
-                    blocks.push(Block {
-                        start: s,
-                        end: e,
-                        heading: None,
-                    });
+                    blocks.push(Block { start: s, end: e, heading: None });
                 }
                 let lead = body.len() - t.len();
-                blocks.push(Block {
-                    start: ls + lead,
-                    end: le,
-                    heading: Some((level, h)),
-                });
+                blocks.push(Block { start: ls + lead, end: le, heading: Some((level, h)) });
                 continue;
             }
         }
         if t.trim().is_empty() {
             if let Some((s, e)) = para.take() {
-                blocks.push(Block {
-                    start: s,
-                    end: e,
-                    heading: None,
-                });
+                blocks.push(Block { start: s, end: e, heading: None });
             }
             continue;
         }
@@ -235,11 +196,7 @@ fn units(
         para = Some((para.map_or(ls + lead, |p| p.0), le));
     }
     if let Some((s, e)) = para.take() {
-        blocks.push(Block {
-            start: s,
-            end: e,
-            heading: None,
-        });
+        blocks.push(Block { start: s, end: e, heading: None });
     }
     // Trim trailing whitespace so chunk ends are clean.
     for b in &mut blocks {
@@ -271,10 +228,7 @@ fn units(
         if n > target && !heading {
             // A run-on sentence: cut at spaces into pieces that fit.
             let words: Vec<(usize, usize)> = word_spans(&text[start..end]);
-            let wtexts: Vec<&str> = words
-                .iter()
-                .map(|(s, e)| &text[start + s..start + e])
-                .collect();
+            let wtexts: Vec<&str> = words.iter().map(|(s, e)| &text[start + s..start + e]).collect();
             let wcounts = counter.count_batch(&wtexts);
             let (mut ps, mut pt) = (0usize, 0usize);
             for (k, ((ws, we), wc)) in words.iter().zip(wcounts).enumerate() {
@@ -307,15 +261,7 @@ fn units(
             }
             continue;
         }
-        units.push(Unit {
-            start,
-            end,
-            tokens: n,
-            heading,
-            para_start,
-            para,
-            path,
-        });
+        units.push(Unit { start, end, tokens: n, heading, para_start, para, path });
     }
     (units, paths)
 }
@@ -354,9 +300,7 @@ pub(crate) fn sentences(p: &str) -> Vec<(usize, usize)> {
         let term = matches!(c, b'.' | b'!' | b'?') || p[i..].starts_with('…');
         if term {
             let mut j = i + if c < 0x80 { 1 } else { '…'.len_utf8() };
-            while j < bytes.len()
-                && matches!(bytes[j], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?')
-            {
+            while j < bytes.len() && matches!(bytes[j], b'"' | b'\'' | b')' | b']' | b'.' | b'!' | b'?') {
                 j += 1;
             }
             while j < bytes.len() && p[j..].starts_with(['”', '’']) {
@@ -388,11 +332,7 @@ pub(crate) fn sentences(p: &str) -> Vec<(usize, usize)> {
 }
 
 fn is_list_item(line: &str) -> bool {
-    if line.starts_with("- ")
-        || line.starts_with("* ")
-        || line.starts_with("+ ")
-        || line.starts_with("| ")
-    {
+    if line.starts_with("- ") || line.starts_with("* ") || line.starts_with("+ ") || line.starts_with("| ") {
         return true;
     }
     let digits = line.bytes().take_while(u8::is_ascii_digit).count();
@@ -446,16 +386,9 @@ pub(crate) fn byte_to_char(text: &str, sorted: &[usize]) -> Vec<usize> {
 
 /// The slice of `text` between character offsets `[start, end)`.
 pub fn slice_chars(text: &str, start: usize, end: usize) -> &str {
-    let mut idx = text
-        .char_indices()
-        .map(|(i, _)| i)
-        .chain(std::iter::once(text.len()));
+    let mut idx = text.char_indices().map(|(i, _)| i).chain(std::iter::once(text.len()));
     let s = idx.nth(start).unwrap_or(text.len());
-    let e = if end > start {
-        idx.nth(end - start - 1).unwrap_or(text.len())
-    } else {
-        s
-    };
+    let e = if end > start { idx.nth(end - start - 1).unwrap_or(text.len()) } else { s };
     &text[s..e]
 }
 
@@ -491,10 +424,7 @@ mod tests {
         let cs = chunk(text, true, 200, 0, &WordCounter);
         assert_eq!(cs.len(), 1);
         assert_eq!(cs[0].heading_path, vec!["Title", "Sub"]);
-        assert_eq!(
-            &text[cs[0].start..cs[0].end],
-            "# Title\n## Sub\nBody text here."
-        );
+        assert_eq!(&text[cs[0].start..cs[0].end], "# Title\n## Sub\nBody text here.");
     }
 
     #[test]
@@ -536,10 +466,7 @@ mod tests {
 
     #[test]
     fn run_on_sentence_is_cut_at_spaces() {
-        let text = (0..100)
-            .map(|i| format!("w{i}"))
-            .collect::<Vec<_>>()
-            .join(" ");
+        let text = (0..100).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
         let cs = chunk(&text, false, 16, 4, &WordCounter);
         assert!(cs.iter().all(|c| c.tokens <= 16), "{cs:?}");
         assert_eq!(cs.first().unwrap().start, 0);
@@ -551,10 +478,7 @@ mod tests {
         let text = "# Café ☕\n\nÜber naïve résumé — “quotes”. Second sentence!\n\n## Zweite\n\nEmoji 🚀 text.\n";
         let cs = chunk(text, true, 200, 0, &WordCounter);
         for c in &cs {
-            assert_eq!(
-                slice_chars(text, c.start_char, c.end_char),
-                &text[c.start..c.end]
-            );
+            assert_eq!(slice_chars(text, c.start_char, c.end_char), &text[c.start..c.end]);
         }
         assert_eq!(cs[1].heading_path, vec!["Café ☕", "Zweite"]);
     }
@@ -563,16 +487,7 @@ mod tests {
     fn sentence_splitter() {
         let p = "Hi there. Is it $4.90? Yes!\n- item one\n- item two";
         let s: Vec<&str> = sentences(p).into_iter().map(|(a, b)| &p[a..b]).collect();
-        assert_eq!(
-            s,
-            vec![
-                "Hi there.",
-                "Is it $4.90?",
-                "Yes!",
-                "- item one",
-                "- item two"
-            ]
-        );
+        assert_eq!(s, vec!["Hi there.", "Is it $4.90?", "Yes!", "- item one", "- item two"]);
     }
 
     #[test]

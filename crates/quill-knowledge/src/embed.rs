@@ -55,19 +55,12 @@ pub struct Embedder {
 
 impl std::fmt::Debug for Embedder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Embedder")
-            .field("id", &self.id)
-            .field("dim", &self.dim)
-            .field("dir", &self.dir)
-            .finish()
+        f.debug_struct("Embedder").field("id", &self.id).field("dim", &self.dim).field("dir", &self.dir).finish()
     }
 }
 
 fn load_err(dir: &Path, e: impl std::fmt::Display) -> Error {
-    Error::ModelLoad {
-        path: dir.to_path_buf(),
-        message: e.to_string(),
-    }
+    Error::ModelLoad { path: dir.to_path_buf(), message: e.to_string() }
 }
 
 impl Embedder {
@@ -85,10 +78,8 @@ impl Embedder {
                 return Err(Error::ModelMissing { path: p });
             }
         }
-        let cfg_text =
-            std::fs::read_to_string(dir.join("config.json")).map_err(|e| load_err(dir, e))?;
-        let config: Config = serde_json::from_str(&cfg_text)
-            .map_err(|e| load_err(dir, format!("config.json: {e}")))?;
+        let cfg_text = std::fs::read_to_string(dir.join("config.json")).map_err(|e| load_err(dir, e))?;
+        let config: Config = serde_json::from_str(&cfg_text).map_err(|e| load_err(dir, format!("config.json: {e}")))?;
         let max_len = std::fs::read_to_string(dir.join("sentence_bert_config.json"))
             .ok()
             .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
@@ -108,49 +99,25 @@ impl Embedder {
                     vocab: config.vocab_size,
                 };
                 if config.hidden_act != candle_transformers::models::bert::HiddenAct::Gelu {
-                    return Err(load_err(
-                        dir,
-                        "only GELU (erf) BERT models are supported by the fast encoder",
-                    ));
+                    return Err(load_err(dir, "only GELU (erf) BERT models are supported by the fast encoder"));
                 }
-                Model::Fast(
-                    crate::bert::Bert::load(&weights, &shape).map_err(|e| load_err(dir, e))?,
-                )
+                Model::Fast(crate::bert::Bert::load(&weights, &shape).map_err(|e| load_err(dir, e))?)
             }
             Backend::Candle => {
                 let vb = VarBuilder::from_buffered_safetensors(weights, DType::F32, &Device::Cpu)
                     .map_err(|e| load_err(dir, e))?;
-                Model::Candle(Box::new(
-                    BertModel::load(vb, &config).map_err(|e| load_err(dir, e))?,
-                ))
+                Model::Candle(Box::new(BertModel::load(vb, &config).map_err(|e| load_err(dir, e))?))
             }
         };
-        let mut counter =
-            Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(dir, e))?;
+        let mut counter = Tokenizer::from_file(dir.join("tokenizer.json")).map_err(|e| load_err(dir, e))?;
         counter.with_padding(None);
-        counter
-            .with_truncation(None)
-            .map_err(|e| load_err(dir, e))?;
+        counter.with_truncation(None).map_err(|e| load_err(dir, e))?;
         let mut tokenizer = counter.clone();
         tokenizer
-            .with_truncation(Some(TruncationParams {
-                max_length: max_len,
-                ..Default::default()
-            }))
+            .with_truncation(Some(TruncationParams { max_length: max_len, ..Default::default() }))
             .map_err(|e| load_err(dir, e))?;
-        let id = dir.file_name().map_or_else(
-            || "embedder".to_string(),
-            |n| n.to_string_lossy().into_owned(),
-        );
-        Ok(Self {
-            model,
-            tokenizer,
-            counter,
-            id,
-            dim: config.hidden_size,
-            max_len,
-            dir: dir.to_path_buf(),
-        })
+        let id = dir.file_name().map_or_else(|| "embedder".to_string(), |n| n.to_string_lossy().into_owned());
+        Ok(Self { model, tokenizer, counter, id, dim: config.hidden_size, max_len, dir: dir.to_path_buf() })
     }
 
     /// Loads the default model (`$QUILL_MODELS/all-minilm-l6-v2`).
@@ -181,16 +148,9 @@ impl Embedder {
 
     /// Embeds `texts` (in their order) in batches of `batch_size` texts of similar length;
     /// `progress` is told how many texts each finished batch held.
-    pub fn embed(
-        &self,
-        texts: &[&str],
-        batch_size: usize,
-        progress: &mut dyn FnMut(usize),
-    ) -> Result<Vec<Vec<f32>>> {
-        let encodings = self
-            .tokenizer
-            .encode_batch(texts.to_vec(), true)
-            .map_err(|e| Error::Tokenizer(e.to_string()))?;
+    pub fn embed(&self, texts: &[&str], batch_size: usize, progress: &mut dyn FnMut(usize)) -> Result<Vec<Vec<f32>>> {
+        let encodings =
+            self.tokenizer.encode_batch(texts.to_vec(), true).map_err(|e| Error::Tokenizer(e.to_string()))?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
         order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
         let mut out: Vec<Vec<f32>> = vec![Vec::new(); texts.len()];

@@ -17,9 +17,7 @@ pub enum IngestError {
         offset: usize,
     },
     /// The extension is not one Quill reads.
-    #[error(
-        "unsupported file type {0:?}; Quill reads .md, .markdown, .txt, .html, .htm, .pdf and .docx"
-    )]
+    #[error("unsupported file type {0:?}; Quill reads .md, .markdown, .txt, .html, .htm, .pdf and .docx")]
     Unsupported(String),
     /// A password-protected PDF.
     #[error("the PDF is encrypted; export an unprotected copy (Print → Save as PDF) and add that")]
@@ -93,9 +91,7 @@ pub enum Error {
         source: std::io::Error,
     },
     /// A stored vector has the wrong size (the database was written by another model).
-    #[error(
-        "stored embedding for chunk {chunk} has {found} bytes, expected {expected}; run `quill kb reindex`"
-    )]
+    #[error("stored embedding for chunk {chunk} has {found} bytes, expected {expected}; run `quill kb reindex`")]
     BadVector {
         /// Chunk id.
         chunk: i64,

@@ -47,10 +47,7 @@ pub struct EvalReport {
 
 /// Reads a JSONL labelled set (blank lines and `//` comment lines allowed).
 pub fn load_set(path: &Path) -> Result<Vec<LabelledQuery>> {
-    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io { path: path.to_path_buf(), source })?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let l = line.trim();
@@ -63,11 +60,7 @@ pub fn load_set(path: &Path) -> Result<Vec<LabelledQuery>> {
             message: e.to_string(),
         })?;
         if q.relevant.is_empty() {
-            return Err(Error::Eval {
-                path: path.to_path_buf(),
-                line: i + 1,
-                message: "no relevant passages".into(),
-            });
+            return Err(Error::Eval { path: path.to_path_buf(), line: i + 1, message: "no relevant passages".into() });
         }
         out.push(q);
     }
@@ -75,18 +68,13 @@ pub fn load_set(path: &Path) -> Result<Vec<LabelledQuery>> {
 }
 
 fn norm(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
+    s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase()
 }
 
 /// Whether `hit` is the passage `rel` names.
 pub fn matches(hit: &Hit, rel: &Relevant) -> bool {
     let file_ok = hit.source.ends_with(&rel.doc)
-        || Path::new(&hit.source)
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy() == rel.doc);
+        || Path::new(&hit.source).file_name().is_some_and(|n| n.to_string_lossy() == rel.doc);
     file_ok && norm(&hit.text).contains(&norm(&rel.phrase))
 }
 
@@ -115,24 +103,13 @@ pub fn score_query(hits: &[Hit], relevant: &[Relevant]) -> (f64, f64, f64) {
             }
         }
     }
-    let ideal: f64 = (0..relevant.len().min(10))
-        .map(|i| 1.0 / ((i + 2) as f64).log2())
-        .sum();
-    (
-        found_at_5 as f64 / relevant.len() as f64,
-        if ideal > 0.0 { dcg / ideal } else { 0.0 },
-        rr,
-    )
+    let ideal: f64 = (0..relevant.len().min(10)).map(|i| 1.0 / ((i + 2) as f64).log2()).sum();
+    (found_at_5 as f64 / relevant.len() as f64, if ideal > 0.0 { dcg / ideal } else { 0.0 }, rr)
 }
 
 /// Runs every query of `set` with `mode` (top 10, docs scope) and averages the scores.
 pub fn evaluate(kb: &Knowledge, set: &[LabelledQuery], mode: Mode) -> Result<EvalReport> {
-    let opts = SearchOptions {
-        k: 10,
-        mode,
-        scope: SearchScope::Docs,
-        ..SearchOptions::default()
-    };
+    let opts = SearchOptions { k: 10, mode, scope: SearchScope::Docs, ..SearchOptions::default() };
     let (mut r5, mut nd, mut mrr) = (0.0, 0.0, 0.0);
     for q in set {
         let hits = kb.search(&q.query, &opts)?;
@@ -142,13 +119,7 @@ pub fn evaluate(kb: &Knowledge, set: &[LabelledQuery], mode: Mode) -> Result<Eva
         mrr += c;
     }
     let n = set.len().max(1) as f64;
-    Ok(EvalReport {
-        mode,
-        queries: set.len(),
-        recall_at_5: r5 / n,
-        ndcg_at_10: nd / n,
-        mrr_at_10: mrr / n,
-    })
+    Ok(EvalReport { mode, queries: set.len(), recall_at_5: r5 / n, ndcg_at_10: nd / n, mrr_at_10: mrr / n })
 }
 
 #[cfg(test)]
@@ -177,20 +148,11 @@ mod tests {
     #[test]
     fn metrics() {
         let rel = vec![
-            Relevant {
-                doc: "a.md".into(),
-                phrase: "costs  $490".into(),
-            },
-            Relevant {
-                doc: "b.md".into(),
-                phrase: "refund".into(),
-            },
+            Relevant { doc: "a.md".into(), phrase: "costs  $490".into() },
+            Relevant { doc: "b.md".into(), phrase: "refund".into() },
         ];
-        let hits = vec![
-            hit("/x/c.md", "nothing"),
-            hit("/x/a.md", "It COSTS $490 today"),
-            hit("/x/b.md", "Refund policy"),
-        ];
+        let hits =
+            vec![hit("/x/c.md", "nothing"), hit("/x/a.md", "It COSTS $490 today"), hit("/x/b.md", "Refund policy")];
         let (r5, nd, rr) = score_query(&hits, &rel);
         assert_eq!(r5, 1.0);
         assert_eq!(rr, 0.5);

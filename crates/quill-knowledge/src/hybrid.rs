@@ -28,8 +28,7 @@ pub fn rrf(lists: &[&[i64]], k: f64) -> Vec<(i64, f64)> {
             e.0 += 1.0 / (k + rank as f64 + 1.0);
         }
     }
-    let mut out: Vec<(i64, f64, usize)> =
-        score.into_iter().map(|(id, (s, o))| (id, s, o)).collect();
+    let mut out: Vec<(i64, f64, usize)> = score.into_iter().map(|(id, (s, o))| (id, s, o)).collect();
     out.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.2.cmp(&b.2)));
     out.into_iter().map(|(id, s, _)| (id, s)).collect()
 }
@@ -56,16 +55,8 @@ pub fn mmr<'a>(
         let (pos, _) = left
             .iter()
             .enumerate()
-            .map(|(p, &i)| {
-                (
-                    p,
-                    lambda * candidates[i].1 / max - (1.0 - lambda) * max_sim[i],
-                )
-            })
-            .fold(
-                (0, f64::MIN),
-                |best, cur| if cur.1 > best.1 { cur } else { best },
-            );
+            .map(|(p, &i)| (p, lambda * candidates[i].1 / max - (1.0 - lambda) * max_sim[i]))
+            .fold((0, f64::MIN), |best, cur| if cur.1 > best.1 { cur } else { best });
         let chosen = left.remove(pos);
         out.push(candidates[chosen]);
         if let Some(cv) = vecs[chosen] {
@@ -95,13 +86,8 @@ mod tests {
 
     #[test]
     fn mmr_skips_near_duplicates() {
-        let v: HashMap<i64, Vec<f32>> = [
-            (1, vec![1.0, 0.0]),
-            (2, vec![1.0, 0.0]),
-            (3, vec![0.0, 1.0]),
-        ]
-        .into_iter()
-        .collect();
+        let v: HashMap<i64, Vec<f32>> =
+            [(1, vec![1.0, 0.0]), (2, vec![1.0, 0.0]), (3, vec![0.0, 1.0])].into_iter().collect();
         let cands = [(1, 1.0), (2, 0.95), (3, 0.8)];
         let plain = mmr(&cands, |id| v.get(&id).map(|x| x.as_slice()), 1.0, 2);
         assert_eq!(plain.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1, 2]);

@@ -151,10 +151,7 @@ pub struct Knowledge {
 
 impl std::fmt::Debug for Knowledge {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Knowledge")
-            .field("db", &self.db.path())
-            .field("settings", &self.settings)
-            .finish()
+        f.debug_struct("Knowledge").field("db", &self.db.path()).field("settings", &self.settings).finish()
     }
 }
 
@@ -174,11 +171,7 @@ pub(crate) fn embed_text(title: &str, heading_path: &[String], text: &str) -> St
             parts.push(h);
         }
     }
-    if parts.is_empty() {
-        text.to_string()
-    } else {
-        format!("{}\n\n{}", parts.join(" > "), text)
-    }
+    if parts.is_empty() { text.to_string() } else { format!("{}\n\n{}", parts.join(" > "), text) }
 }
 
 struct NewDoc<'a> {
@@ -193,10 +186,7 @@ struct NewDoc<'a> {
 }
 
 fn bump(tx: &Transaction<'_>) -> Result<()> {
-    tx.execute(
-        "UPDATE kb_state SET generation = generation + 1 WHERE id = 1",
-        [],
-    )?;
+    tx.execute("UPDATE kb_state SET generation = generation + 1 WHERE id = 1", [])?;
     Ok(())
 }
 
@@ -210,12 +200,7 @@ impl Knowledge {
     /// Wraps an open database (tests, other crates that already hold one).
     pub fn new(db: Db, settings: Settings) -> Result<Self> {
         settings.validate()?;
-        Ok(Self {
-            db,
-            settings,
-            embedder: OnceCell::new(),
-            vectors: RefCell::new(None),
-        })
+        Ok(Self { db, settings, embedder: OnceCell::new(), vectors: RefCell::new(None) })
     }
 
     /// Uses an already loaded model instead of loading one from `settings.model_dir`.
@@ -259,17 +244,10 @@ impl Knowledge {
     /// Runs `f` on the in-memory vectors, reloading them first if anything was written since.
     pub(crate) fn with_vectors<T>(&self, f: impl FnOnce(&VectorIndex) -> T) -> Result<T> {
         let generation: i64 =
-            self.db
-                .conn()
-                .query_row("SELECT generation FROM kb_state WHERE id = 1", [], |r| {
-                    r.get(0)
-                })?;
+            self.db.conn().query_row("SELECT generation FROM kb_state WHERE id = 1", [], |r| r.get(0))?;
         let mut cache = self.vectors.borrow_mut();
         if cache.as_ref().is_none_or(|(g, _)| *g != generation) {
-            *cache = Some((
-                generation,
-                VectorIndex::load(self.db.conn(), &self.model_id())?,
-            ));
+            *cache = Some((generation, VectorIndex::load(self.db.conn(), &self.model_id())?));
         }
         match cache.as_ref() {
             Some((_, v)) => Ok(f(v)),
@@ -281,11 +259,7 @@ impl Knowledge {
     /// content hash and chunk settings) are skipped, documents whose file vanished from a re-added
     /// folder are dropped, and every chunk still lacking a vector is embedded. A file that cannot
     /// be read is reported in [`AddReport::failed`] and the rest go ahead.
-    pub fn add_paths(
-        &mut self,
-        paths: &[PathBuf],
-        progress: &mut dyn Progress,
-    ) -> Result<AddReport> {
+    pub fn add_paths(&mut self, paths: &[PathBuf], progress: &mut dyn Progress) -> Result<AddReport> {
         let mut report = AddReport::default();
         let mut files: Vec<PathBuf> = Vec::new();
         let mut roots: Vec<PathBuf> = Vec::new();
@@ -301,11 +275,11 @@ impl Knowledge {
         files.sort();
         files.dedup();
         let existing: HashMap<String, (String, String)> = {
-            let mut stmt = self.db.conn().prepare(
-                "SELECT source, content_hash, chunker FROM kb_documents WHERE scope = 'docs'",
-            )?;
-            let rows =
-                stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
+            let mut stmt = self
+                .db
+                .conn()
+                .prepare("SELECT source, content_hash, chunker FROM kb_documents WHERE scope = 'docs'")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?))))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
         let signature = self.settings.chunker_signature();
@@ -314,21 +288,11 @@ impl Knowledge {
         for path in &files {
             let name = path.display().to_string();
             let source = path.to_string_lossy().into_owned();
-            let fail = |report: &mut AddReport, error: String| {
-                report.failed.push(Failure {
-                    path: path.clone(),
-                    error,
-                })
-            };
+            let fail =
+                |report: &mut AddReport, error: String| report.failed.push(Failure { path: path.clone(), error });
             let Some(format) = Format::from_path(path) else {
-                let ext = path
-                    .extension()
-                    .map(|e| e.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                fail(
-                    &mut report,
-                    crate::IngestError::Unsupported(ext).to_string(),
-                );
+                let ext = path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default();
+                fail(&mut report, crate::IngestError::Unsupported(ext).to_string());
                 progress.advance(1, Some(&name));
                 continue;
             };
@@ -341,13 +305,7 @@ impl Knowledge {
                 }
             };
             if meta.len() > max_bytes {
-                fail(
-                    &mut report,
-                    format!(
-                        "larger than {} MB ([knowledge] max_file_mb)",
-                        self.settings.max_file_mb
-                    ),
-                );
+                fail(&mut report, format!("larger than {} MB ([knowledge] max_file_mb)", self.settings.max_file_mb));
                 progress.advance(1, Some(&name));
                 continue;
             }
@@ -374,15 +332,12 @@ impl Knowledge {
                     continue;
                 }
             };
-            let stem = path
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_else(|| source.clone());
+            let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| source.clone());
             let title = extracted.title.clone().unwrap_or(stem);
-            let mtime = meta.modified().ok().map(|t| {
-                chrono::DateTime::<chrono::Utc>::from(t)
-                    .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-            });
+            let mtime = meta
+                .modified()
+                .ok()
+                .map(|t| chrono::DateTime::<chrono::Utc>::from(t).to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
             let (n, reused) = self.index_document(&NewDoc {
                 scope: Scope::Docs,
                 source: &source,
@@ -403,10 +358,7 @@ impl Knowledge {
             progress.advance(1, Some(&name));
         }
         progress.finish();
-        let seen: HashSet<String> = files
-            .iter()
-            .map(|f| f.to_string_lossy().into_owned())
-            .collect();
+        let seen: HashSet<String> = files.iter().map(|f| f.to_string_lossy().into_owned()).collect();
         for root in &roots {
             let prefix = format!("{}{}", root.to_string_lossy(), std::path::MAIN_SEPARATOR);
             let gone: Vec<(i64, String)> = {
@@ -522,13 +474,7 @@ impl Knowledge {
     /// Indexes text that is not a file (pasted notes, generated corpora) in the `docs` scope
     /// under `source`, replacing an earlier version. Call [`Knowledge::embed_pending`] afterwards
     /// to make it searchable by meaning. Returns the number of chunks.
-    pub fn add_text(
-        &mut self,
-        source: &str,
-        title: &str,
-        text: &str,
-        format: Format,
-    ) -> Result<usize> {
+    pub fn add_text(&mut self, source: &str, title: &str, text: &str, format: Format) -> Result<usize> {
         let hash = sha256_hex(text.as_bytes());
         let (n, _) = self.index_document(&NewDoc {
             scope: Scope::Docs,
@@ -545,10 +491,7 @@ impl Knowledge {
 
     /// Ids of every chunk, in order.
     pub fn chunk_ids(&self) -> Result<Vec<i64>> {
-        let mut stmt = self
-            .db
-            .conn()
-            .prepare("SELECT id FROM kb_chunks ORDER BY id")?;
+        let mut stmt = self.db.conn().prepare("SELECT id FROM kb_chunks ORDER BY id")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         Ok(rows.collect::<std::result::Result<_, _>>()?)
     }
@@ -559,7 +502,9 @@ impl Knowledge {
     pub fn store_vectors(&mut self, items: &[(i64, Vec<f32>)]) -> Result<()> {
         let model = self.model_id();
         self.db.write(|tx| -> Result<()> {
-            let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
+            let mut ins = tx.prepare_cached(
+                "INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)",
+            )?;
             for (id, v) in items {
                 ins.execute(params![id, model, v.len() as i64, to_blob(v)])?;
             }
@@ -609,7 +554,9 @@ impl Knowledge {
                 embedder.embed(&texts, batch, &mut |n| progress.advance(n as u64, None))?
             };
             self.db.write(|tx| -> Result<()> {
-                let mut ins = tx.prepare_cached("INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)")?;
+                let mut ins = tx.prepare_cached(
+                    "INSERT OR REPLACE INTO kb_embeddings (chunk_id, model, dim, vector) VALUES (?1, ?2, ?3, ?4)",
+                )?;
                 for ((id, _), v) in group.iter().zip(&vecs) {
                     ins.execute(params![id, model, dim, to_blob(v)])?;
                 }
@@ -649,13 +596,7 @@ impl Knowledge {
 
     /// The extracted text of a document (what citation offsets point into).
     pub fn document_text(&self, id: i64) -> Result<Option<String>> {
-        Ok(self
-            .db
-            .conn()
-            .query_row("SELECT text FROM kb_documents WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(self.db.conn().query_row("SELECT text FROM kb_documents WHERE id = ?1", [id], |r| r.get(0)).optional()?)
     }
 
     /// Removes documents: `target` is a document id, a file path, or a folder (every document
@@ -666,15 +607,11 @@ impl Knowledge {
             docs.into_iter().filter(|d| d.id == id).collect()
         } else {
             let p = Path::new(target);
-            let abs = p
-                .canonicalize()
-                .unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
+            let abs = p.canonicalize().unwrap_or_else(|_| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf()));
             let exact = abs.to_string_lossy().into_owned();
             let prefix = format!("{exact}{}", std::path::MAIN_SEPARATOR);
             docs.into_iter()
-                .filter(|d| {
-                    d.scope == Scope::Docs && (d.source == exact || d.source.starts_with(&prefix))
-                })
+                .filter(|d| d.scope == Scope::Docs && (d.source == exact || d.source.starts_with(&prefix)))
                 .collect()
         };
         for d in &matched {
@@ -688,8 +625,7 @@ impl Knowledge {
         let conn = self.db.conn();
         let mut documents = HashMap::new();
         {
-            let mut stmt =
-                conn.prepare("SELECT scope, count(*) FROM kb_documents GROUP BY scope")?;
+            let mut stmt = conn.prepare("SELECT scope, count(*) FROM kb_documents GROUP BY scope")?;
             let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
             for r in rows {
                 let (s, n) = r?;
@@ -700,11 +636,7 @@ impl Knowledge {
         Ok(Stats {
             documents,
             chunks: conn.query_row("SELECT count(*) FROM kb_chunks", [], |r| r.get(0))?,
-            embedded: conn.query_row(
-                "SELECT count(*) FROM kb_embeddings WHERE model = ?1",
-                [&model],
-                |r| r.get(0),
-            )?,
+            embedded: conn.query_row("SELECT count(*) FROM kb_embeddings WHERE model = ?1", [&model], |r| r.get(0))?,
             model,
         })
     }
@@ -712,19 +644,15 @@ impl Knowledge {
     /// Brings the `library` scope in line with `items`: new and edited entries are (re-)indexed
     /// (keyed by entry id and content hash), entries no longer present are dropped, and new
     /// chunks are embedded.
-    pub fn sync_library(
-        &mut self,
-        items: &[LibraryItem],
-        progress: &mut dyn Progress,
-    ) -> Result<SyncReport> {
+    pub fn sync_library(&mut self, items: &[LibraryItem], progress: &mut dyn Progress) -> Result<SyncReport> {
         let mut report = SyncReport::default();
         let signature = self.settings.chunker_signature();
         let existing: HashMap<String, (i64, String, String)> = {
-            let mut stmt =
-                self.db.conn().prepare("SELECT source, id, content_hash, chunker FROM kb_documents WHERE scope = 'library'")?;
-            let rows = stmt.query_map([], |r| {
-                Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?)))
-            })?;
+            let mut stmt = self
+                .db
+                .conn()
+                .prepare("SELECT source, id, content_hash, chunker FROM kb_documents WHERE scope = 'library'")?;
+            let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, (r.get(1)?, r.get(2)?, r.get(3)?))))?;
             rows.collect::<std::result::Result<_, _>>()?
         };
         let mut keep: HashSet<String> = HashSet::new();
@@ -733,12 +661,8 @@ impl Knowledge {
             let source = format!("library:{}", item.id);
             keep.insert(source.clone());
             let title = library_title(item);
-            let hash = sha256_hex(
-                format!("{}\0{}\0{}\0{}", item.kind, item.platform, title, item.text).as_bytes(),
-            );
-            if existing
-                .get(&source)
-                .is_some_and(|(_, h, c)| *h == hash && *c == signature)
+            let hash = sha256_hex(format!("{}\0{}\0{}\0{}", item.kind, item.platform, title, item.text).as_bytes());
+            if existing.get(&source).is_some_and(|(_, h, c)| *h == hash && *c == signature)
                 || item.text.trim().is_empty()
             {
                 report.unchanged += 1;
@@ -771,23 +695,10 @@ impl Knowledge {
 }
 
 fn library_title(item: &LibraryItem) -> String {
-    let label = item
-        .title
-        .clone()
-        .filter(|t| !t.trim().is_empty())
-        .unwrap_or_else(|| {
-            let first: String = item
-                .text
-                .split_whitespace()
-                .take(8)
-                .collect::<Vec<_>>()
-                .join(" ");
-            if item.text.split_whitespace().count() > 8 {
-                format!("{first}…")
-            } else {
-                first
-            }
-        });
+    let label = item.title.clone().filter(|t| !t.trim().is_empty()).unwrap_or_else(|| {
+        let first: String = item.text.split_whitespace().take(8).collect::<Vec<_>>().join(" ");
+        if item.text.split_whitespace().count() > 8 { format!("{first}…") } else { first }
+    });
     format!("{} #{} ({}): {}", item.kind, item.id, item.platform, label)
 }
 
@@ -795,12 +706,10 @@ fn library_title(item: &LibraryItem) -> String {
 /// appear), minus those held out for evaluation (validation/test splits in `entry_splits`),
 /// which must never leak into prompts as examples.
 pub fn library_items(db: &Db) -> Result<Vec<LibraryItem>> {
-    let entries = quill_library::list(db, &quill_library::Filter::default())
-        .map_err(|e| Error::Library(e.to_string()))?;
+    let entries =
+        quill_library::list(db, &quill_library::Filter::default()).map_err(|e| Error::Library(e.to_string()))?;
     let held: HashSet<i64> = {
-        let mut stmt = db
-            .conn()
-            .prepare("SELECT entry_id FROM entry_splits WHERE split IN ('validation','test')")?;
+        let mut stmt = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split IN ('validation','test')")?;
         let rows = stmt.query_map([], |r| r.get(0))?;
         rows.collect::<std::result::Result<_, _>>()?
     };
@@ -819,29 +728,18 @@ pub fn library_items(db: &Db) -> Result<Vec<LibraryItem>> {
 
 /// Every supported file under `dir`, skipping hidden entries and symlinked folders.
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
-    let rd = std::fs::read_dir(dir).map_err(|source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    let rd = std::fs::read_dir(dir).map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
     for entry in rd {
-        let entry = entry.map_err(|source| Error::Io {
-            path: dir.to_path_buf(),
-            source,
-        })?;
+        let entry = entry.map_err(|source| Error::Io { path: dir.to_path_buf(), source })?;
         let name = entry.file_name();
         if name.to_string_lossy().starts_with('.') {
             continue;
         }
         let path = entry.path();
-        let ft = entry.file_type().map_err(|source| Error::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let ft = entry.file_type().map_err(|source| Error::Io { path: path.clone(), source })?;
         if ft.is_dir() {
             walk(&path, out)?;
-        } else if (ft.is_file() || (ft.is_symlink() && path.is_file()))
-            && Format::from_path(&path).is_some()
-        {
+        } else if (ft.is_file() || (ft.is_symlink() && path.is_file())) && Format::from_path(&path).is_some() {
             out.push(path);
         }
     }

@@ -54,8 +54,8 @@ pub use embed::{Backend, Embedder};
 pub use error::{Error, IngestError, Result};
 pub use ingest::{Extracted, Format};
 pub use knowledge::{
-    AddReport, DocumentInfo, Failure, Knowledge, LibraryItem, NoProgress, Phase, Progress, Stats,
-    SyncReport, library_items,
+    AddReport, DocumentInfo, Failure, Knowledge, LibraryItem, NoProgress, Phase, Progress, Stats, SyncReport,
+    library_items,
 };
 pub use search::{Hit, Mode, Scope, SearchOptions, SearchScope};
 pub use settings::Settings;

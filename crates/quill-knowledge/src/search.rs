@@ -27,11 +27,7 @@ impl Scope {
     }
 
     pub(crate) fn from_db(s: &str) -> Self {
-        if s == "library" {
-            Self::Library
-        } else {
-            Self::Docs
-        }
+        if s == "library" { Self::Library } else { Self::Docs }
     }
 }
 
@@ -100,13 +96,7 @@ pub struct SearchOptions {
 
 impl Default for SearchOptions {
     fn default() -> Self {
-        Self {
-            k: 5,
-            mode: Mode::Hybrid,
-            scope: SearchScope::Docs,
-            mmr: None,
-            candidates: 50,
-        }
+        Self { k: 5, mode: Mode::Hybrid, scope: SearchScope::Docs, mmr: None, candidates: 50 }
     }
 }
 
@@ -151,10 +141,7 @@ impl Hit {
                 s.push_str(h);
             }
         }
-        s.push_str(&format!(
-            " — {}, chars {}–{}",
-            self.source, self.start_char, self.end_char
-        ));
+        s.push_str(&format!(" — {}, chars {}–{}", self.source, self.start_char, self.end_char));
         s
     }
 }
@@ -164,21 +151,13 @@ impl Knowledge {
     /// citable sources. An empty knowledge base, or a query with no words, gives no hits.
     pub fn search(&self, query: &str, opts: &SearchOptions) -> Result<Vec<Hit>> {
         let cand = opts.candidates.max(opts.k);
-        let bm25: Vec<(i64, f64)> = if opts.mode == Mode::Dense {
-            Vec::new()
-        } else {
-            fts::search(self.db.conn(), query, opts.scope, cand)?
-        };
+        let bm25: Vec<(i64, f64)> =
+            if opts.mode == Mode::Dense { Vec::new() } else { fts::search(self.db.conn(), query, opts.scope, cand)? };
         let dense: Vec<(i64, f64)> = if opts.mode == Mode::Bm25 || query.trim().is_empty() {
             Vec::new()
         } else {
             let q = self.embedder()?.embed_one(query)?;
-            self.with_vectors(|v| {
-                v.top_k(&q, cand, opts.scope)
-                    .into_iter()
-                    .map(|(id, s)| (id, s as f64))
-                    .collect()
-            })?
+            self.with_vectors(|v| v.top_k(&q, cand, opts.scope).into_iter().map(|(id, s)| (id, s as f64)).collect())?
         };
         let mut ranked: Vec<(i64, f64)> = match opts.mode {
             Mode::Bm25 => bm25.clone(),
@@ -195,10 +174,7 @@ impl Knowledge {
         }
         ranked.truncate(opts.k);
         let rank_of = |list: &[(i64, f64)]| -> HashMap<i64, usize> {
-            list.iter()
-                .enumerate()
-                .map(|(i, (id, _))| (*id, i + 1))
-                .collect()
+            list.iter().enumerate().map(|(i, (id, _))| (*id, i + 1)).collect()
         };
         let (br, dr) = (rank_of(&bm25), rank_of(&dense));
         let mut hits = Vec::with_capacity(ranked.len());

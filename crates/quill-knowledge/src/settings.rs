@@ -28,13 +28,7 @@ pub struct Settings {
 
 impl Default for Settings {
     fn default() -> Self {
-        Self {
-            chunk_tokens: 200,
-            overlap_tokens: 40,
-            batch_size: 32,
-            model_dir: None,
-            max_file_mb: 50,
-        }
+        Self { chunk_tokens: 200, overlap_tokens: 40, batch_size: 32, model_dir: None, max_file_mb: 50 }
     }
 }
 
@@ -42,10 +36,7 @@ impl Settings {
     /// Rejects values that would make chunking loop or produce useless chunks.
     pub fn validate(&self) -> Result<()> {
         if !(16..=1000).contains(&self.chunk_tokens) {
-            return Err(Error::Settings(format!(
-                "chunk_tokens = {} (use 16 to 1000)",
-                self.chunk_tokens
-            )));
+            return Err(Error::Settings(format!("chunk_tokens = {} (use 16 to 1000)", self.chunk_tokens)));
         }
         if self.overlap_tokens * 2 > self.chunk_tokens {
             return Err(Error::Settings(format!(
@@ -54,19 +45,14 @@ impl Settings {
             )));
         }
         if self.batch_size == 0 || self.batch_size > 1024 {
-            return Err(Error::Settings(format!(
-                "batch_size = {} (use 1 to 1024)",
-                self.batch_size
-            )));
+            return Err(Error::Settings(format!("batch_size = {} (use 1 to 1024)", self.batch_size)));
         }
         Ok(())
     }
 
     /// The embedding model folder these settings point at.
     pub fn model_dir(&self) -> PathBuf {
-        self.model_dir
-            .clone()
-            .unwrap_or_else(quill_store::default_embedder_dir)
+        self.model_dir.clone().unwrap_or_else(quill_store::default_embedder_dir)
     }
 
     /// A short signature of everything that changes how a document is chunked; a document

@@ -15,22 +15,20 @@ pub fn build_docx(paragraphs: &[(Option<&str>, &str)], title: Option<&str>) -> V
         if let Some(s) = style {
             body.push_str(&format!(r#"<w:pPr><w:pStyle w:val="{s}"/></w:pPr>"#));
         }
-        let esc = text
-            .replace('&', "&amp;")
-            .replace('<', "&lt;")
-            .replace('>', "&gt;");
-        body.push_str(&format!(
-            r#"<w:r><w:t xml:space="preserve">{esc}</w:t></w:r></w:p>"#
-        ));
+        let esc = text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        body.push_str(&format!(r#"<w:r><w:t xml:space="preserve">{esc}</w:t></w:r></w:p>"#));
     }
     body.push_str("</w:body></w:document>");
     let mut buf = Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let files: Vec<(&str, String)> = vec![
-            ("[Content_Types].xml", r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#.to_string()),
+            (
+                "[Content_Types].xml",
+                r#"<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"/>"#
+                    .to_string(),
+            ),
             ("word/document.xml", body),
         ];
         for (name, content) in files {
@@ -56,10 +54,11 @@ pub fn build_bomb_docx(pad_mb: usize) -> Vec<u8> {
     let mut buf = Cursor::new(Vec::new());
     {
         let mut z = zip::ZipWriter::new(&mut buf);
-        let opts = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
+        let opts = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
         let _ = z.start_file("word/document.xml", opts);
-        let _ = z.write_all(br#"<?xml version="1.0"?><w:document xmlns:w="w"><w:body><w:p><w:r><w:t>boom</w:t></w:r></w:p>"#);
+        let _ = z.write_all(
+            br#"<?xml version="1.0"?><w:document xmlns:w="w"><w:body><w:p><w:r><w:t>boom</w:t></w:r></w:p>"#,
+        );
         let spaces = vec![b' '; 1024 * 1024];
         for _ in 0..pad_mb {
             let _ = z.write_all(&spaces);
@@ -75,10 +74,7 @@ pub fn build_bomb_docx(pad_mb: usize) -> Vec<u8> {
 pub fn build_pdf(lines: &[&str], encrypted: bool) -> Vec<u8> {
     let mut content = String::from("BT /F1 12 Tf 72 720 Td 14 TL\n");
     for l in lines {
-        let esc = l
-            .replace('\\', "\\\\")
-            .replace('(', "\\(")
-            .replace(')', "\\)");
+        let esc = l.replace('\\', "\\\\").replace('(', "\\(").replace(')', "\\)");
         content.push_str(&format!("({esc}) Tj T*\n"));
     }
     content.push_str("ET");
@@ -92,9 +88,7 @@ pub fn build_pdf(lines: &[&str], encrypted: bool) -> Vec<u8> {
     if encrypted {
         let o = "(".to_string() + &"A".repeat(32) + ")";
         let u = "(".to_string() + &"B".repeat(32) + ")";
-        objs.push(format!(
-            "<< /Filter /Standard /V 1 /R 2 /O {o} /U {u} /P -44 >>"
-        ));
+        objs.push(format!("<< /Filter /Standard /V 1 /R 2 /O {o} /U {u} /P -44 >>"));
     }
     let mut out = String::from("%PDF-1.4\n");
     let mut offsets = Vec::new();
@@ -103,10 +97,7 @@ pub fn build_pdf(lines: &[&str], encrypted: bool) -> Vec<u8> {
         out.push_str(&format!("{} 0 obj\n{}\nendobj\n", i + 1, o));
     }
     let xref = out.len();
-    out.push_str(&format!(
-        "xref\n0 {}\n0000000000 65535 f \n",
-        objs.len() + 1
-    ));
+    out.push_str(&format!("xref\n0 {}\n0000000000 65535 f \n", objs.len() + 1));
     for off in offsets {
         out.push_str(&format!("{off:010} 00000 n \n"));
     }
@@ -118,9 +109,6 @@ pub fn build_pdf(lines: &[&str], encrypted: bool) -> Vec<u8> {
     } else {
         String::new()
     };
-    out.push_str(&format!(
-        "trailer\n<< /Size {} /Root 1 0 R{enc} >>\nstartxref\n{xref}\n%%EOF\n",
-        objs.len() + 1
-    ));
+    out.push_str(&format!("trailer\n<< /Size {} /Root 1 0 R{enc} >>\nstartxref\n{xref}\n%%EOF\n", objs.len() + 1));
     out.into_bytes()
 }

@@ -45,11 +45,7 @@ impl VectorIndex {
             }
             let blob = r.get_ref(3)?.as_blob().map_err(rusqlite::Error::from)?;
             if blob.len() != idx.dim * 4 {
-                return Err(Error::BadVector {
-                    chunk: id,
-                    found: blob.len(),
-                    expected: idx.dim * 4,
-                });
+                return Err(Error::BadVector { chunk: id, found: blob.len(), expected: idx.dim * 4 });
             }
             idx.push(id, Scope::from_db(&scope), blob);
         }
@@ -60,10 +56,7 @@ impl VectorIndex {
         self.rows.insert(id, self.ids.len());
         self.ids.push(id);
         self.scopes.push(scope);
-        self.data.extend(
-            blob.chunks_exact(4)
-                .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])),
-        );
+        self.data.extend(blob.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])));
     }
 
     /// Adds a vector (used by benchmarks that build an index without SQLite).
@@ -100,21 +93,16 @@ impl VectorIndex {
         }
         let dim = self.dim;
         let mut scores = vec![f32::NEG_INFINITY; self.ids.len()];
-        scores
-            .par_chunks_mut(BLOCK)
-            .enumerate()
-            .for_each(|(bi, out)| {
-                let base = bi * BLOCK;
-                for (j, s) in out.iter_mut().enumerate() {
-                    let r = base + j;
-                    if scope.admits(self.scopes[r]) {
-                        *s = dot(q, &self.data[r * dim..(r + 1) * dim]);
-                    }
+        scores.par_chunks_mut(BLOCK).enumerate().for_each(|(bi, out)| {
+            let base = bi * BLOCK;
+            for (j, s) in out.iter_mut().enumerate() {
+                let r = base + j;
+                if scope.admits(self.scopes[r]) {
+                    *s = dot(q, &self.data[r * dim..(r + 1) * dim]);
                 }
-            });
-        let mut cand: Vec<usize> = (0..scores.len())
-            .filter(|&r| scores[r].is_finite())
-            .collect();
+            }
+        });
+        let mut cand: Vec<usize> = (0..scores.len()).filter(|&r| scores[r].is_finite()).collect();
         let by_score = |a: &usize, b: &usize| scores[*b].total_cmp(&scores[*a]);
         if cand.len() > k {
             cand.select_nth_unstable_by(k - 1, by_score);
@@ -133,8 +121,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
             // SAFETY: the CPU supports AVX-512F (checked just above).
             return unsafe { dot_avx512(a, b) };
         }
-        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-        {
+        if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above).
             return unsafe { dot_avx2(a, b) };
         }
@@ -201,15 +188,9 @@ mod tests {
         idx.push_vec(12, Scope::Docs, &[0.0, 1.0]);
         idx.push_vec(13, Scope::Docs, &[0.7, 0.7]);
         let all = idx.top_k(&[1.0, 0.0], 3, SearchScope::All);
-        assert_eq!(
-            all.iter().map(|h| h.0).collect::<Vec<_>>(),
-            vec![10, 11, 13]
-        );
+        assert_eq!(all.iter().map(|h| h.0).collect::<Vec<_>>(), vec![10, 11, 13]);
         let docs = idx.top_k(&[1.0, 0.0], 10, SearchScope::Docs);
-        assert_eq!(
-            docs.iter().map(|h| h.0).collect::<Vec<_>>(),
-            vec![10, 13, 12]
-        );
+        assert_eq!(docs.iter().map(|h| h.0).collect::<Vec<_>>(), vec![10, 13, 12]);
         assert_eq!(idx.vector(12), Some(&[0.0f32, 1.0][..]));
     }
 }

@@ -21,12 +21,8 @@ struct Reference {
 
 fn reference() -> Reference {
     let path = quill_store::reference_dir().join("minilm/embeddings_ref.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (set QUILL_REFERENCE to the shared reference folder)",
-            path.display()
-        )
-    });
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (set QUILL_REFERENCE to the shared reference folder)", path.display()));
     serde_json::from_str(&text).unwrap()
 }
 
@@ -39,11 +35,7 @@ fn matches_sentence_transformers() {
     let r = reference();
     let e = common::shared();
     assert_eq!(e.dim(), r.dim);
-    assert_eq!(
-        e.max_len(),
-        256,
-        "max_seq_length from sentence_bert_config.json"
-    );
+    assert_eq!(e.max_len(), 256, "max_seq_length from sentence_bert_config.json");
     let texts: Vec<&str> = r.cases.iter().map(|c| c.text.as_str()).collect();
     // Batched together (padded to the longest), as indexing does.
     let got = e.embed(&texts, 32, &mut |_| {}).unwrap();
@@ -58,11 +50,7 @@ fn matches_sentence_transformers() {
         assert!(cos >= 0.999, "{}: cosine {cos}", c.text);
     }
     let c01 = dot(&got[0], &got[1]);
-    assert!(
-        (c01 - r.cosine_0_1).abs() < 1e-4,
-        "cosine(0,1) {c01} vs {}",
-        r.cosine_0_1
-    );
+    assert!((c01 - r.cosine_0_1).abs() < 1e-4, "cosine(0,1) {c01} vs {}", r.cosine_0_1);
 }
 
 #[test]
@@ -78,11 +66,7 @@ fn batching_and_padding_do_not_change_vectors() {
         let alone = e.embed_one(t).unwrap();
         let cos = dot(&alone, b);
         assert!(cos > 0.99999, "{t}: {cos}");
-        let max = alone
-            .iter()
-            .zip(b)
-            .map(|(x, y)| (x - y).abs())
-            .fold(0f32, f32::max);
+        let max = alone.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0f32, f32::max);
         assert!(max < 1e-5, "{t}: max diff {max}");
     }
 }
@@ -101,11 +85,7 @@ fn long_input_is_truncated_not_rejected() {
 
 #[test]
 fn fast_encoder_agrees_with_candle_bert_model() {
-    let candle = quill_knowledge::Embedder::load_with(
-        &common::model_dir(),
-        quill_knowledge::Backend::Candle,
-    )
-    .unwrap();
+    let candle = quill_knowledge::Embedder::load_with(&common::model_dir(), quill_knowledge::Backend::Candle).unwrap();
     let fast = common::shared();
     let texts = [
         "The bakery on Maple Street now sells sourdough on Saturdays.",
@@ -116,11 +96,7 @@ fn fast_encoder_agrees_with_candle_bert_model() {
     let a = candle.embed(&texts, 4, &mut |_| {}).unwrap();
     let b = fast.embed(&texts, 4, &mut |_| {}).unwrap();
     for ((t, x), y) in texts.iter().zip(&a).zip(&b) {
-        let max = x
-            .iter()
-            .zip(y)
-            .map(|(p, q)| (p - q).abs())
-            .fold(0f32, f32::max);
+        let max = x.iter().zip(y).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
         assert!(max < 2e-5, "{t}: max diff {max}");
     }
 }

@@ -251,3 +251,59 @@ pub fn insert_export(
         Ok(())
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checkpoint::LogPoint;
+
+    fn new_run<'a>(name: &'a str) -> NewRun<'a> {
+        NewRun {
+            name,
+            base_model: "/m.gguf",
+            base_fingerprint: "1:ab",
+            data_path: "/d",
+            config: "{\"rank\":8}",
+            adapter_dir: "/a",
+            train_examples: 10,
+            val_examples: 2,
+            total_steps: 30,
+        }
+    }
+
+    #[test]
+    fn insert_update_list_and_replace() {
+        let mut db = Db::open_in_memory().unwrap();
+        let id = insert_run(&mut db, &new_run("maya"), false).unwrap();
+        assert!(insert_run(&mut db, &new_run("maya"), false).is_err(), "names are unique");
+        let mut st = TrainState { step: 3, tokens: 300, trained_tokens: 120.0, ..Default::default() };
+        st.history.push(LogPoint { step: 3, loss: 2.5, lr: 1e-4, grad_norm: 0.7, val_loss: Some(2.7) });
+        st.best_val = Some((3, 2.7));
+        update_progress(&mut db, "maya", 3, 2.5).unwrap();
+        update_run(&mut db, "maya", &st, "completed", None).unwrap();
+        let rows = list_runs(&db).unwrap();
+        assert_eq!(rows.len(), 1);
+        let r = &rows[0];
+        assert_eq!((r.id, r.status.as_str(), r.steps_done, r.best_step), (id, "completed", 3, Some(3)));
+        assert_eq!(r.best_val_loss, Some(2.7));
+        assert_eq!(r.config["rank"], 8);
+        assert!(r.finished_at.is_some());
+        assert_eq!(run_curve(&db, "maya").unwrap(), st.history);
+        insert_export(&mut db, id, "all", "/out", Some("{\"ok\":true}")).unwrap();
+        // Replacing drops the old row and its exports.
+        insert_run(&mut db, &new_run("maya"), true).unwrap();
+        let n: i64 = db.conn().query_row("SELECT count(*) FROM tune_exports", [], |r| r.get(0)).unwrap();
+        assert_eq!(n, 0);
+        assert_eq!(get_run(&db, "maya").unwrap().unwrap().status, "running");
+        assert!(get_run(&db, "other").unwrap().is_none());
+    }
+
+    #[test]
+    fn running_row_of_a_dead_process_reads_as_interrupted() {
+        let mut db = Db::open_in_memory().unwrap();
+        insert_run(&mut db, &new_run("x"), false).unwrap();
+        assert_eq!(get_run(&db, "x").unwrap().unwrap().status, "running");
+        db.conn().execute("UPDATE tune_runs SET pid = 999999999", []).unwrap();
+        assert_eq!(get_run(&db, "x").unwrap().unwrap().status, "interrupted");
+    }
+}

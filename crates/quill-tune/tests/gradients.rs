@@ -27,11 +27,10 @@ fn tiny_model(graph: Graph, dropout: f32) -> Stepper {
     let lora = LoraParams::init(&cfg, &lcfg, 5).unwrap();
     // B starts at zero, which would make every A gradient zero: give B values first.
     let mut rng = Rng::new(99);
-    for (_, _, p) in lora.pairs() {
-        let n = p.b.elem_count();
+    for (l, t) in lora.pairs() {
+        let n = lora.block(l, t, true).unwrap().len();
         let v: Vec<f32> = (0..n).map(|_| rng.normal() * 0.3).collect();
-        p.b.set(&candle_core::Tensor::from_vec(v, p.b.shape(), &candle_core::Device::Cpu).unwrap())
-            .unwrap();
+        lora.set_block(l, t, true, &v).unwrap();
     }
     let model = TrainModel::new(base, lora, graph, 64).unwrap();
     Stepper::new(model, AdamWConfig::default())
@@ -64,24 +63,33 @@ fn batch() -> Batch {
     b
 }
 
+/// `(layer, target, is_b, offset, len)` of every `A` and `B` block in the per-layer variables.
+fn blocks(st: &Stepper) -> Vec<(usize, Target, bool, usize, usize)> {
+    let lora = &st.model.lora;
+    let r = lora.cfg.rank;
+    lora.pairs()
+        .into_iter()
+        .flat_map(|(l, t)| {
+            let s = lora.slot(l, t).unwrap();
+            [(l, t, false, s.a, r * s.n_in), (l, t, true, s.b, s.n_out * r)]
+        })
+        .collect()
+}
+
 #[test]
 fn every_lora_parameter_gets_a_nonzero_gradient() {
     for graph in [Graph::Reference, Graph::Fused] {
         let st = tiny_model(graph, 0.0);
         let (_, grads) = st.gradients(&[batch()], None).unwrap();
-        assert_eq!(grads.len(), 2 * 7 * 2);
-        let names: Vec<String> = st
-            .model
-            .lora
-            .pairs()
-            .flat_map(|(l, t, _)| [format!("layer {l} {t} A"), format!("layer {l} {t} B")])
-            .collect();
-        for (g, name) in grads.iter().zip(&names) {
+        assert_eq!(grads.len(), 2, "one variable per layer");
+        let bl = blocks(&st);
+        assert_eq!(bl.len(), 2 * 7 * 2);
+        for (l, t, is_b, off, len) in bl {
+            let g = &grads[l][off..off + len];
             let norm: f32 = g.iter().map(|x| x * x).sum::<f32>().sqrt();
-            assert!(
-                norm > 1e-6 && norm.is_finite(),
-                "{graph:?}: {name} has gradient norm {norm}"
-            );
+            let what = if is_b { "B" } else { "A" };
+            assert!(norm > 1e-6 && norm.is_finite(), "{graph:?}: layer {l} {t} {what} has gradient norm {norm}");
+            assert!(g.iter().all(|x| x.is_finite()));
         }
     }
 }
@@ -94,20 +102,15 @@ fn fused_graph_matches_reference_graph() {
         let f = tiny_model(Graph::Fused, dropout);
         let (lr, gr) = r.gradients(&[batch()], seed).unwrap();
         let (lf, gf) = f.gradients(&[batch()], seed).unwrap();
-        assert!(
-            (lr - lf).abs() < 1e-5 * lr.abs().max(1.0),
-            "dropout {dropout}: loss {lr} vs {lf}"
-        );
-        for (i, (a, b)) in gr.iter().zip(&gf).enumerate() {
+        assert!((lr - lf).abs() < 1e-5 * lr.abs().max(1.0), "dropout {dropout}: loss {lr} vs {lf}");
+        for (l, t, is_b, off, len) in blocks(&r) {
+            let a = &gr[l][off..off + len];
+            let b = &gf[l][off..off + len];
             let scale = a.iter().map(|x| x.abs()).fold(0.0f32, f32::max).max(1e-3);
-            let worst = a
-                .iter()
-                .zip(b)
-                .map(|(x, y)| (x - y).abs())
-                .fold(0.0f32, f32::max);
+            let worst = a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
             assert!(
                 worst < 2e-4 * scale.max(1.0),
-                "dropout {dropout}: var {i}: max |Δgrad| {worst} (scale {scale})"
+                "dropout {dropout}: layer {l} {t} B={is_b}: max |Δgrad| {worst} (scale {scale})"
             );
         }
     }
@@ -124,25 +127,25 @@ fn gradients_match_finite_differences() {
         let eps = 3e-3f32;
         let mut checked = 0;
         let mut worst = 0.0f64;
-        for (vi, p) in params.iter().enumerate() {
-            // A few coordinates of every tensor.
+        for (l, t, is_b, off, len) in blocks(&st) {
+            // A few coordinates of every A and B.
             for _ in 0..3 {
-                let j = rng.below(p.len());
+                let j = off + rng.below(len);
                 let mut plus = params.clone();
-                plus[vi][j] += eps;
+                plus[l][j] += eps;
                 st.set_params(&plus).unwrap();
                 let lp = st.gradients(std::slice::from_ref(&b), None).unwrap().0 as f64;
                 let mut minus = params.clone();
-                minus[vi][j] -= eps;
+                minus[l][j] -= eps;
                 st.set_params(&minus).unwrap();
                 let lm = st.gradients(std::slice::from_ref(&b), None).unwrap().0 as f64;
                 st.set_params(&params).unwrap();
                 let numeric = (lp - lm) / (2.0 * eps as f64);
-                let analytic = grads[vi][j] as f64;
+                let analytic = grads[l][j] as f64;
                 let tol = 2e-3 + 2e-2 * analytic.abs().max(numeric.abs());
                 assert!(
                     (numeric - analytic).abs() < tol,
-                    "{graph:?}: var {vi} coord {j}: analytic {analytic:.6} vs numeric {numeric:.6}"
+                    "{graph:?}: layer {l} {t} B={is_b} coord {j}: analytic {analytic:.6} vs numeric {numeric:.6}"
                 );
                 worst = worst.max((numeric - analytic).abs() / tol);
                 checked += 1;

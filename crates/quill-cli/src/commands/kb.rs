@@ -46,10 +46,7 @@ pub enum Cmd {
     )]
     Search(SearchArgs),
     /// Index the library's entries (scope `library`) so examples can be chosen by relevance.
-    #[command(
-        name = "sync-library",
-        after_long_help = "Examples:\n  quill kb sync-library"
-    )]
+    #[command(name = "sync-library", after_long_help = "Examples:\n  quill kb sync-library")]
     SyncLibrary,
     /// Counts of documents, chunks and embedded chunks.
     #[command(after_long_help = "Examples:\n  quill kb stats --json")]
@@ -230,18 +227,9 @@ fn add(a: AddArgs, g: &Globals) -> Result<ExitCode> {
         );
     }
     for f in &report.failed {
-        eprintln!(
-            "{} {}: {}",
-            style("skipped:").yellow().bold().for_stderr(),
-            f.path.display(),
-            f.error
-        );
+        eprintln!("{} {}: {}", style("skipped:").yellow().bold().for_stderr(), f.path.display(), f.error);
     }
-    Ok(if a.strict && !report.failed.is_empty() {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if a.strict && !report.failed.is_empty() { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn list(a: ListArgs, g: &Globals) -> Result<ExitCode> {
@@ -261,11 +249,7 @@ fn list(a: ListArgs, g: &Globals) -> Result<ExitCode> {
             d.id,
             d.format,
             d.chunks,
-            if d.embedded < d.chunks {
-                format!(" ({} embedded)", d.embedded)
-            } else {
-                String::new()
-            },
+            if d.embedded < d.chunks { format!(" ({} embedded)", d.embedded) } else { String::new() },
             style(&d.title).bold(),
             style(&d.source).dim()
         );
@@ -297,11 +281,7 @@ fn rm(a: RmArgs, g: &Globals) -> Result<ExitCode> {
             style("warning:").yellow().bold().for_stderr()
         );
     }
-    Ok(if missing.is_empty() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if missing.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
@@ -312,18 +292,9 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
         kb.sync_library(&items, &mut Bars { g, bar: None })?;
     }
     if let Some(l) = a.mmr {
-        anyhow::ensure!(
-            (0.0..=1.0).contains(&l),
-            "--mmr takes λ between 0 and 1 (got {l})"
-        );
+        anyhow::ensure!((0.0..=1.0).contains(&l), "--mmr takes λ between 0 and 1 (got {l})");
     }
-    let opts = SearchOptions {
-        k: a.k,
-        mode: a.mode.into(),
-        scope,
-        mmr: a.mmr,
-        ..SearchOptions::default()
-    };
+    let opts = SearchOptions { k: a.k, mode: a.mode.into(), scope, mmr: a.mmr, ..SearchOptions::default() };
     let hits = kb.search(&a.query, &opts)?;
     if g.json {
         g.print_json(&serde_json::json!({ "query": a.query, "mode": opts.mode, "scope": opts.scope, "hits": hits }))?;
@@ -333,12 +304,7 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
         println!("No passages found. (Is anything indexed? `quill kb list`)");
     }
     for h in &hits {
-        let path: Vec<&str> = h
-            .heading_path
-            .iter()
-            .map(String::as_str)
-            .filter(|p| *p != h.title)
-            .collect();
+        let path: Vec<&str> = h.heading_path.iter().map(String::as_str).filter(|p| *p != h.title).collect();
         let ranks = match (h.bm25_rank, h.dense_rank) {
             (Some(b), Some(d)) => format!(", bm25 #{b}, dense #{d}"),
             (Some(b), None) => format!(", bm25 #{b}"),
@@ -349,21 +315,10 @@ fn search(a: SearchArgs, g: &Globals) -> Result<ExitCode> {
             "{} {}{}  {}",
             style(format!("[{}]", h.n)).cyan().bold(),
             style(&h.title).bold(),
-            if path.is_empty() {
-                String::new()
-            } else {
-                format!(" › {}", path.join(" › "))
-            },
+            if path.is_empty() { String::new() } else { format!(" › {}", path.join(" › ")) },
             style(format!("(score {:.4}{ranks})", h.score)).dim()
         );
-        println!(
-            "    {}",
-            style(format!(
-                "{}  chars {}–{}",
-                h.source, h.start_char, h.end_char
-            ))
-            .dim()
-        );
+        println!("    {}", style(format!("{}  chars {}–{}", h.source, h.start_char, h.end_char)).dim());
         for line in h.text.lines() {
             println!("    {line}");
         }
@@ -414,10 +369,7 @@ fn evaluate(a: EvalArgs, g: &Globals) -> Result<ExitCode> {
         g.print_json(&reports)?;
     } else {
         println!("{} queries from {}", set.len(), a.set.display());
-        println!(
-            "{:<8} {:>9} {:>9} {:>9}",
-            "mode", "recall@5", "nDCG@10", "MRR@10"
-        );
+        println!("{:<8} {:>9} {:>9} {:>9}", "mode", "recall@5", "nDCG@10", "MRR@10");
         for r in &reports {
             println!(
                 "{:<8} {:>9.3} {:>9.3} {:>9.3}",

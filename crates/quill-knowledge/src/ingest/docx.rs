@@ -18,21 +18,15 @@ pub const MAX_DOCX_UNCOMPRESSED: u64 = 200 * 1024 * 1024;
 pub const MAX_DOCX_RATIO: u64 = 200;
 
 fn bomb() -> IngestError {
-    IngestError::ZipBomb {
-        limit_mb: MAX_DOCX_UNCOMPRESSED / (1024 * 1024),
-        ratio: MAX_DOCX_RATIO,
-    }
+    IngestError::ZipBomb { limit_mb: MAX_DOCX_UNCOMPRESSED / (1024 * 1024), ratio: MAX_DOCX_RATIO }
 }
 
 /// Checks the archive's declared sizes, then reads the body and the title.
 pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
-    let mut zip =
-        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| IngestError::Docx(e.to_string()))?;
+    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| IngestError::Docx(e.to_string()))?;
     let mut total: u64 = 0;
     for i in 0..zip.len() {
-        let f = zip
-            .by_index_raw(i)
-            .map_err(|e| IngestError::Docx(e.to_string()))?;
+        let f = zip.by_index_raw(i).map_err(|e| IngestError::Docx(e.to_string()))?;
         total = total.saturating_add(f.size());
         let ratio = f.size() / f.compressed_size().max(1);
         if total > MAX_DOCX_UNCOMPRESSED || (f.size() > 1024 * 1024 && ratio > MAX_DOCX_RATIO) {
@@ -49,25 +43,18 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
 }
 
 /// Reads one entry as UTF-8, never more than the cap whatever its header claims.
-fn read_entry(
-    zip: &mut zip::ZipArchive<Cursor<&[u8]>>,
-    name: &str,
-) -> Result<Option<String>, IngestError> {
+fn read_entry(zip: &mut zip::ZipArchive<Cursor<&[u8]>>, name: &str) -> Result<Option<String>, IngestError> {
     let f = match zip.by_name(name) {
         Ok(f) => f,
         Err(zip::result::ZipError::FileNotFound) => return Ok(None),
         Err(e) => return Err(IngestError::Docx(e.to_string())),
     };
     let mut buf = Vec::new();
-    f.take(MAX_DOCX_UNCOMPRESSED + 1)
-        .read_to_end(&mut buf)
-        .map_err(|e| IngestError::Docx(format!("{name}: {e}")))?;
+    f.take(MAX_DOCX_UNCOMPRESSED + 1).read_to_end(&mut buf).map_err(|e| IngestError::Docx(format!("{name}: {e}")))?;
     if buf.len() as u64 > MAX_DOCX_UNCOMPRESSED {
         return Err(bomb());
     }
-    String::from_utf8(buf)
-        .map(Some)
-        .map_err(|e| IngestError::Docx(format!("{name} is not UTF-8: {e}")))
+    String::from_utf8(buf).map(Some).map_err(|e| IngestError::Docx(format!("{name} is not UTF-8: {e}")))
 }
 
 fn local(e: &BytesStart<'_>) -> Vec<u8> {
@@ -83,19 +70,12 @@ fn attr_val(e: &BytesStart<'_>) -> Option<String> {
 
 /// `Title` → 1, `Heading2` / `heading 2` → 2, anything else → none.
 fn style_level(style: &str) -> Option<usize> {
-    let s: String = style
-        .chars()
-        .filter(|c| !c.is_whitespace())
-        .collect::<String>()
-        .to_ascii_lowercase();
+    let s: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
     if s == "title" {
         return Some(1);
     }
     let n = s.strip_prefix("heading")?;
-    n.parse::<usize>()
-        .ok()
-        .filter(|n| (1..=9).contains(n))
-        .map(|n| n.min(6))
+    n.parse::<usize>().ok().filter(|n| (1..=9).contains(n)).map(|n| n.min(6))
 }
 
 fn body_to_text(xml: &str, title: Option<String>) -> Result<Extracted, IngestError> {
@@ -107,9 +87,7 @@ fn body_to_text(xml: &str, title: Option<String>) -> Result<Extracted, IngestErr
     let mut list = false;
     let mut in_t = false;
     loop {
-        let ev = reader
-            .read_event()
-            .map_err(|e| IngestError::Docx(format!("word/document.xml: {e}")))?;
+        let ev = reader.read_event().map_err(|e| IngestError::Docx(format!("word/document.xml: {e}")))?;
         match ev {
             Event::Start(e) | Event::Empty(e) => match local(&e).as_slice() {
                 b"p" => {
@@ -119,10 +97,8 @@ fn body_to_text(xml: &str, title: Option<String>) -> Result<Extracted, IngestErr
                 }
                 b"pStyle" => level = attr_val(&e).as_deref().and_then(style_level).or(level),
                 b"outlineLvl" if level.is_none() => {
-                    level = attr_val(&e)
-                        .and_then(|v| v.parse::<usize>().ok())
-                        .filter(|l| *l < 9)
-                        .map(|l| (l + 1).min(6));
+                    level =
+                        attr_val(&e).and_then(|v| v.parse::<usize>().ok()).filter(|l| *l < 9).map(|l| (l + 1).min(6));
                 }
                 b"numPr" => list = true,
                 b"t" => in_t = true,
@@ -142,9 +118,7 @@ fn body_to_text(xml: &str, title: Option<String>) -> Result<Extracted, IngestErr
                 _ => {}
             },
             Event::Text(t) if in_t => {
-                let s = t
-                    .unescape()
-                    .map_err(|e| IngestError::Docx(format!("word/document.xml: {e}")))?;
+                let s = t.unescape().map_err(|e| IngestError::Docx(format!("word/document.xml: {e}")))?;
                 para.push_str(&s);
             }
             Event::Eof => break,
@@ -190,10 +164,7 @@ mod tests {
         );
         let e = extract(&bytes).unwrap();
         assert_eq!(e.title.as_deref(), Some("Onboarding SOP"));
-        assert_eq!(
-            e.text,
-            "# Client Onboarding\n\n## Week one\n\nSend the welcome pack & call.\n"
-        );
+        assert_eq!(e.text, "# Client Onboarding\n\n## Week one\n\nSend the welcome pack & call.\n");
     }
 
     #[test]
@@ -209,17 +180,11 @@ mod tests {
     fn zip_bomb_is_refused() {
         let bytes = crate::testdata::build_bomb_docx(8);
         assert!(bytes.len() < 100_000, "{}", bytes.len());
-        assert!(matches!(
-            extract(&bytes).unwrap_err(),
-            IngestError::ZipBomb { .. }
-        ));
+        assert!(matches!(extract(&bytes).unwrap_err(), IngestError::ZipBomb { .. }));
     }
 
     #[test]
     fn not_a_zip() {
-        assert!(matches!(
-            extract(b"hello").unwrap_err(),
-            IngestError::Docx(_)
-        ));
+        assert!(matches!(extract(b"hello").unwrap_err(), IngestError::Docx(_)));
     }
 }

@@ -8,8 +8,8 @@ use crate::IngestError;
 
 /// Elements whose whole subtree is not content.
 const SKIP: &[&str] = &[
-    "script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "form", "aside",
-    "button", "select", "head", "canvas", "video", "audio", "object",
+    "script", "style", "nav", "footer", "noscript", "template", "svg", "iframe", "form", "aside", "button", "select",
+    "head", "canvas", "video", "audio", "object",
 ];
 
 /// Elements that end a paragraph.
@@ -48,11 +48,7 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
     let title = first_text(&doc, "title");
     let root = ["main", "article", "[role=main]", "body"]
         .iter()
-        .find_map(|sel| {
-            Selector::parse(sel)
-                .ok()
-                .and_then(|s| doc.select(&s).next())
-        })
+        .find_map(|sel| Selector::parse(sel).ok().and_then(|s| doc.select(&s).next()))
         .unwrap_or_else(|| doc.root_element());
     let mut w = MdWriter::default();
     let mut buf = String::new();
@@ -146,10 +142,7 @@ mod tests {
 
     #[test]
     fn no_main_uses_body() {
-        let e = extract(
-            b"<body><header><h1>Hi</h1></header><div>one<br>two</div><footer>f</footer></body>",
-        )
-        .unwrap();
+        let e = extract(b"<body><header><h1>Hi</h1></header><div>one<br>two</div><footer>f</footer></body>").unwrap();
         assert_eq!(e.text, "# Hi\n\none two\n");
     }
 }

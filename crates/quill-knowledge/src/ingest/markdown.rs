@@ -7,11 +7,7 @@ use crate::IngestError;
 pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
     let text = utf8(bytes)?.to_string();
     let title = front_matter_title(&text).or_else(|| first_h1(&text));
-    Ok(Extracted {
-        title,
-        text,
-        format: Format::Markdown,
-    })
+    Ok(Extracted { title, text, format: Format::Markdown })
 }
 
 fn front_matter_title(text: &str) -> Option<String> {
@@ -78,9 +74,6 @@ mod tests {
     #[test]
     fn invalid_utf8_is_an_error_with_offset() {
         let err = extract(b"ok \xff\xfe bad").unwrap_err();
-        assert!(
-            matches!(err, IngestError::InvalidUtf8 { offset: 3 }),
-            "{err}"
-        );
+        assert!(matches!(err, IngestError::InvalidUtf8 { offset: 3 }), "{err}");
     }
 }

@@ -100,11 +100,7 @@ pub fn extract(bytes: &[u8], format: Format) -> Result<Extracted, IngestError> {
 /// Reads and extracts one file.
 pub fn extract_file(path: &Path) -> Result<Extracted, IngestError> {
     let format = Format::from_path(path).ok_or_else(|| {
-        IngestError::Unsupported(
-            path.extension()
-                .map(|e| e.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        )
+        IngestError::Unsupported(path.extension().map(|e| e.to_string_lossy().into_owned()).unwrap_or_default())
     })?;
     let bytes = std::fs::read(path)?;
     extract(&bytes, format)
@@ -113,9 +109,7 @@ pub fn extract_file(path: &Path) -> Result<Extracted, IngestError> {
 /// Decodes UTF-8, dropping a byte-order mark, with an error that says where it broke.
 pub(crate) fn utf8(bytes: &[u8]) -> Result<&str, IngestError> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    std::str::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 {
-        offset: e.valid_up_to(),
-    })
+    std::str::from_utf8(bytes).map_err(|e| IngestError::InvalidUtf8 { offset: e.valid_up_to() })
 }
 
 /// Collapses runs of whitespace inside a line to one space and trims it: extracted HTML and
@@ -179,10 +173,6 @@ impl MdWriter {
     }
 
     pub(crate) fn finish(self, title: Option<String>, format: crate::Format) -> Extracted {
-        Extracted {
-            title: title.filter(|t| !t.trim().is_empty()).or(self.title),
-            text: self.out,
-            format,
-        }
+        Extracted { title: title.filter(|t| !t.trim().is_empty()).or(self.title), text: self.out, format }
     }
 }

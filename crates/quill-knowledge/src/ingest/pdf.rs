@@ -33,9 +33,7 @@ fn install_quiet_hook() {
 pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
     install_quiet_hook();
     QUIET.with(|q| q.set(true));
-    let result = catch_unwind(AssertUnwindSafe(|| {
-        pdf_extract::extract_text_from_mem(bytes)
-    }));
+    let result = catch_unwind(AssertUnwindSafe(|| pdf_extract::extract_text_from_mem(bytes)));
     QUIET.with(|q| q.set(false));
     let encrypted = contains(bytes, b"/Encrypt");
     let raw = match result {
@@ -53,23 +51,11 @@ pub(super) fn extract(bytes: &[u8]) -> Result<Extracted, IngestError> {
     };
     let text = tidy(&raw);
     if text.trim().is_empty() {
-        return Err(if encrypted {
-            IngestError::EncryptedPdf
-        } else {
-            IngestError::Empty
-        });
+        return Err(if encrypted { IngestError::EncryptedPdf } else { IngestError::Empty });
     }
-    let title = text
-        .lines()
-        .map(str::trim)
-        .find(|l| !l.is_empty())
-        .filter(|l| l.chars().count() <= 100)
-        .map(str::to_string);
-    Ok(Extracted {
-        title,
-        text,
-        format: Format::Pdf,
-    })
+    let title =
+        text.lines().map(str::trim).find(|l| !l.is_empty()).filter(|l| l.chars().count() <= 100).map(str::to_string);
+    Ok(Extracted { title, text, format: Format::Pdf })
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
@@ -82,11 +68,7 @@ fn contains(hay: &[u8], needle: &[u8]) -> bool {
 fn tidy(raw: &str) -> String {
     let mut out = String::with_capacity(raw.len());
     let mut blank_run = 0;
-    for line in raw
-        .replace("\r\n", "\n")
-        .replace(['\r', '\x0c'], "\n")
-        .lines()
-    {
+    for line in raw.replace("\r\n", "\n").replace(['\r', '\x0c'], "\n").lines() {
         let line = line.trim_end();
         if line.trim().is_empty() {
             blank_run += 1;
@@ -113,17 +95,10 @@ mod tests {
 
     #[test]
     fn text_layer_and_encryption() {
-        let e = extract(&crate::testdata::build_pdf(
-            &["Pricing guide", "The course costs 490 dollars."],
-            false,
-        ))
-        .unwrap();
+        let e =
+            extract(&crate::testdata::build_pdf(&["Pricing guide", "The course costs 490 dollars."], false)).unwrap();
         assert!(e.text.contains("Pricing guide"), "{:?}", e.text);
-        assert!(
-            e.text.contains("The course costs 490 dollars."),
-            "{:?}",
-            e.text
-        );
+        assert!(e.text.contains("The course costs 490 dollars."), "{:?}", e.text);
         assert_eq!(e.title.as_deref(), Some("Pricing guide"));
         let err = extract(&crate::testdata::build_pdf(&["secret"], true)).unwrap_err();
         assert!(matches!(err, IngestError::EncryptedPdf), "{err}");

@@ -8,18 +8,17 @@
 //! processed in blocks of 64 against only the keys they can see, which skips most of the
 //! masked upper triangle.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use candle_core::{CpuStorage, CustomOp3, Layout, Shape, Tensor};
 use rayon::prelude::*;
 
 use super::math::{dot, exp, exp_shift_sum, max};
-use super::{F32View, input, out_tensor};
 use crate::gemm::{Op, Threads, sgemm};
 use crate::rope::RopeTable;
 
 const BLOCK: usize = 64;
 
+#[derive(Clone)]
 pub(crate) struct Attention {
     pub b: usize,
     pub t: usize,
@@ -30,8 +29,6 @@ pub(crate) struct Attention {
     pub positions: Arc<Vec<u32>>,
     /// Per token: index (within its row) of the first token of its segment.
     pub seg_start: Arc<Vec<u32>>,
-    /// Log-sum-exp of each score row, `[row][head][i]`, written by the forward pass.
-    pub lse: Mutex<Vec<f32>>,
 }
 
 /// Copies head columns `col..col+hd` of rows `r*t..(r+1)*t` of an `n × stride` matrix.
@@ -315,133 +312,46 @@ impl Attention {
     }
 }
 
-impl CustomOp3 for Attention {
-    fn name(&self) -> &'static str {
-        "quill-attention"
+impl Attention {
+    /// Attention output (`n × heads·head_dim`, token-major) and the log-sum-exp of every score
+    /// row (`[row][head][i]`), which [`Attention::backward`] needs.
+    pub(crate) fn forward(&self, q: &[f32], k: &[f32], v: &[f32]) -> (Vec<f32>, Vec<f32>) {
+        let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
+        let n = b * t;
+        let rep = nh / nkv;
+        let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+        let results: Vec<_> = tasks.par_iter().map(|&(r, g)| self.forward_task(q, k, v, r, g)).collect();
+        let mut out = vec![0.0f32; n * nh * hd];
+        let mut lse = vec![0.0f32; b * nh * t];
+        for (&(r, g), (outs, lses)) in tasks.iter().zip(results) {
+            for hl in 0..rep {
+                let h = g * rep + hl;
+                store_head(&mut out, nh * hd, h * hd, r, t, hd, &outs[hl * t * hd..(hl + 1) * t * hd]);
+                lse[(r * nh + h) * t..(r * nh + h + 1) * t].copy_from_slice(&lses[hl * t..(hl + 1) * t]);
+            }
+        }
+        (out, lse)
     }
 
-    fn cpu_fwd(
-        &self,
-        sq: &CpuStorage,
-        lq: &Layout,
-        sk: &CpuStorage,
-        lk: &Layout,
-        sv: &CpuStorage,
-        lv: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        super::profile::time(6, || {
-            let q = input(sq, lq, "attention q")?;
-            let k = input(sk, lk, "attention k")?;
-            let v = input(sv, lv, "attention v")?;
-            let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
-            let n = b * t;
-            if q.len() != n * nh * hd || k.len() != n * nkv * hd || v.len() != n * nkv * hd {
-                candle_core::bail!("attention: q/k/v sizes do not match {b}x{t} tokens");
+    /// Gradients `(dq, dk, dv)` for the output gradient `d_out`.
+    pub(crate) fn backward(&self, q: &[f32], k: &[f32], v: &[f32], d_out: &[f32], lse: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+        let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
+        let n = b * t;
+        let rep = nh / nkv;
+        let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
+        let results: Vec<_> =
+            tasks.par_iter().map(|&(r, g)| self.backward_task(q, k, v, d_out, lse, r, g)).collect();
+        let mut dq = vec![0.0f32; n * nh * hd];
+        let mut dk = vec![0.0f32; n * nkv * hd];
+        let mut dv = vec![0.0f32; n * nkv * hd];
+        for (&(r, g), (dqs, dkh, dvh)) in tasks.iter().zip(results) {
+            for hl in 0..rep {
+                let h = g * rep + hl;
+                store_head(&mut dq, nh * hd, h * hd, r, t, hd, &dqs[hl * t * hd..(hl + 1) * t * hd]);
             }
-            let rep = nh / nkv;
-            let tasks: Vec<(usize, usize)> =
-                (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-            let results: Vec<_> = tasks
-                .par_iter()
-                .map(|&(r, g)| self.forward_task(q, k, v, r, g))
-                .collect();
-            let mut out = vec![0.0f32; n * nh * hd];
-            let mut lse = vec![0.0f32; b * nh * t];
-            for (&(r, g), (outs, lses)) in tasks.iter().zip(results) {
-                for hl in 0..rep {
-                    let h = g * rep + hl;
-                    store_head(
-                        &mut out,
-                        nh * hd,
-                        h * hd,
-                        r,
-                        t,
-                        hd,
-                        &outs[hl * t * hd..(hl + 1) * t * hd],
-                    );
-                    lse[(r * nh + h) * t..(r * nh + h + 1) * t]
-                        .copy_from_slice(&lses[hl * t..(hl + 1) * t]);
-                }
-            }
-            match self.lse.lock() {
-                Ok(mut g) => *g = lse,
-                Err(_) => candle_core::bail!("attention: state lock poisoned"),
-            }
-            Ok((CpuStorage::F32(out), Shape::from((n, nh * hd))))
-        })
-    }
-
-    fn bwd(
-        &self,
-        q: &Tensor,
-        k: &Tensor,
-        v: &Tensor,
-        _res: &Tensor,
-        d_out: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        super::profile::time(7, || {
-            let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
-            let n = b * t;
-            let rep = nh / nkv;
-            let (q, k, v, d_out) = (
-                q.contiguous()?,
-                k.contiguous()?,
-                v.contiguous()?,
-                d_out.contiguous()?,
-            );
-            let (qv, kv, vv, dv) = (
-                F32View::new(&q)?,
-                F32View::new(&k)?,
-                F32View::new(&v)?,
-                F32View::new(&d_out)?,
-            );
-            let lse = match self.lse.lock() {
-                Ok(g) => g.clone(),
-                Err(_) => candle_core::bail!("attention: state lock poisoned"),
-            };
-            if lse.len() != b * nh * t {
-                candle_core::bail!("attention: backward called before forward");
-            }
-            let tasks: Vec<(usize, usize)> =
-                (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-            let results: Vec<_> = tasks
-                .par_iter()
-                .map(|&(r, g)| {
-                    self.backward_task(
-                        qv.as_slice(),
-                        kv.as_slice(),
-                        vv.as_slice(),
-                        dv.as_slice(),
-                        &lse,
-                        r,
-                        g,
-                    )
-                })
-                .collect();
-            let mut dq = vec![0.0f32; n * nh * hd];
-            let mut dk = vec![0.0f32; n * nkv * hd];
-            let mut dvv = vec![0.0f32; n * nkv * hd];
-            for (&(r, g), (dqs, dkh, dvh)) in tasks.iter().zip(results) {
-                for hl in 0..rep {
-                    let h = g * rep + hl;
-                    store_head(
-                        &mut dq,
-                        nh * hd,
-                        h * hd,
-                        r,
-                        t,
-                        hd,
-                        &dqs[hl * t * hd..(hl + 1) * t * hd],
-                    );
-                }
-                store_head(&mut dk, nkv * hd, g * hd, r, t, hd, &dkh);
-                store_head(&mut dvv, nkv * hd, g * hd, r, t, hd, &dvh);
-            }
-            Ok((
-                Some(out_tensor(dq, (n, nh * hd))?),
-                Some(out_tensor(dk, (n, nkv * hd))?),
-                Some(out_tensor(dvv, (n, nkv * hd))?),
-            ))
-        })
+            store_head(&mut dk, nkv * hd, g * hd, r, t, hd, &dkh);
+            store_head(&mut dv, nkv * hd, g * hd, r, t, hd, &dvh);
+        }
+        (dq, dk, dv)
     }
 }

@@ -1,301 +1,102 @@
-//! Frozen linear layers, with and without a LoRA adapter.
+//! Frozen linear layers, with and without a LoRA adapter, forward and backward on slices.
 //!
 //! candle's `matmul` backward always computes the weight gradient too — for a frozen
-//! `W (out×in)` that is a third of the step's FLOPs thrown away. These ops compute only what
-//! training needs: `dX` through `W`, and `dX`, `dA`, `dB` through the adapter.
+//! `W (out×in)` that is a third of the step's FLOPs thrown away. These kernels compute only
+//! what training needs: `dX` through `W`, and `dX`, `dA`, `dB` through the adapter. The
+//! rank-`r` products are arranged so the GEMM's output is wide (`dBᵀ = uᵀ·dY`, then
+//! transposed), which is several times faster than the skinny `dB = dYᵀ·u`.
 
-use std::sync::Arc;
-
-use candle_core::{CpuStorage, CustomOp1, CustomOp3, Layout, Shape, Tensor};
-
-use super::{F32View, input, out_tensor};
 use crate::gemm::{Op, Threads, sgemm};
 
-/// `y = x·Wᵀ` with `W` frozen; backward gives `dX = dY·W` only.
-pub(crate) struct FrozenLinear {
-    pub w: Tensor,
-    pub n_out: usize,
-    pub n_in: usize,
-}
-
-impl CustomOp1 for FrozenLinear {
-    fn name(&self) -> &'static str {
-        "quill-frozen-linear"
-    }
-
-    fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        super::profile::time(0, || {
-            let x = input(s, l, "frozen-linear x")?;
-            let n = x.len() / self.n_in;
-            let mut y = vec![0.0f32; n * self.n_out];
-            let w = F32View::new(&self.w)?;
-            sgemm(
-                n,
-                self.n_out,
-                self.n_in,
-                x,
-                Op::N,
-                w.as_slice(),
-                Op::T,
-                &mut y,
-                false,
-                Threads::Pool,
-            );
-            Ok((CpuStorage::F32(y), Shape::from((n, self.n_out))))
-        })
-    }
-
-    fn bwd(&self, _x: &Tensor, _res: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        super::profile::time(1, || {
-            let dy = dy.contiguous()?;
-            let n = dy.elem_count() / self.n_out;
-            let mut dx = vec![0.0f32; n * self.n_in];
-            let (dyv, w) = (F32View::new(&dy)?, F32View::new(&self.w)?);
-            sgemm(
-                n,
-                self.n_in,
-                self.n_out,
-                dyv.as_slice(),
-                Op::N,
-                w.as_slice(),
-                Op::N,
-                &mut dx,
-                false,
-                Threads::Pool,
-            );
-            Ok(Some(out_tensor(dx, (n, self.n_in))?))
-        })
-    }
-}
-
-/// `y = x·Wᵀ + s·(drop(x)·Aᵀ)·Bᵀ` with `W` frozen and `A (r×in)`, `B (out×r)` trainable.
-pub(crate) struct LoraLinear {
-    pub w: Tensor,
-    pub n_out: usize,
-    pub n_in: usize,
+/// One adapter's matrices and scale, borrowed from the layer's flat parameters.
+#[derive(Clone, Copy)]
+pub(crate) struct Lora<'a> {
+    /// `A`, `rank × n_in`.
+    pub a: &'a [f32],
+    /// `B`, `n_out × rank`.
+    pub b: &'a [f32],
     pub rank: usize,
     pub scale: f32,
-    /// Dropout keep-mask (already scaled by `1/(1-p)`), `n × in`, or `None`.
-    pub mask: Option<Arc<Vec<f32>>>,
 }
 
-impl LoraLinear {
-    fn dropped<'a>(&self, x: &'a [f32]) -> std::borrow::Cow<'a, [f32]> {
-        match &self.mask {
+/// Shapes of one projection.
+#[derive(Clone, Copy)]
+pub(crate) struct Dims {
+    /// Tokens.
+    pub n: usize,
+    pub n_in: usize,
+    pub n_out: usize,
+}
+
+/// `x ⊙ mask`, or `x` itself without dropout.
+pub(crate) fn dropped<'a>(x: &'a [f32], mask: Option<&[f32]>) -> std::borrow::Cow<'a, [f32]> {
+    match mask {
+        Some(m) => std::borrow::Cow::Owned(x.iter().zip(m).map(|(a, b)| a * b).collect()),
+        None => std::borrow::Cow::Borrowed(x),
+    }
+}
+
+/// `y = x·Wᵀ [+ s·(drop(x)·Aᵀ)·Bᵀ]`; also returns `u = s·drop(x)·Aᵀ` (`n × rank`, empty
+/// without an adapter), which the backward pass reuses.
+pub(crate) fn forward(x: &[f32], w: &[f32], lora: Option<Lora<'_>>, mask: Option<&[f32]>, d: Dims) -> (Vec<f32>, Vec<f32>) {
+    let mut y = vec![0.0f32; d.n * d.n_out];
+    sgemm(d.n, d.n_out, d.n_in, x, Op::N, w, Op::T, &mut y, false, Threads::Pool);
+    let Some(l) = lora else { return (y, Vec::new()) };
+    let xd = dropped(x, mask);
+    let mut u = vec![0.0f32; d.n * l.rank];
+    sgemm(d.n, l.rank, d.n_in, &xd, Op::N, l.a, Op::T, &mut u, false, Threads::Pool);
+    u.iter_mut().for_each(|v| *v *= l.scale);
+    sgemm(d.n, d.n_out, l.rank, &u, Op::N, l.b, Op::T, &mut y, true, Threads::Pool);
+    (y, u)
+}
+
+/// Backward of [`forward`]: `dx += dY·W [+ (s·dY·B·A) ⊙ mask]` (into `dx` when given; the first
+/// layer's input needs no gradient), and with an adapter `dA = (s·dY·B)ᵀ·drop(x)`,
+/// `dB = dYᵀ·u` written to `da`/`db`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn backward(
+    dy: &[f32],
+    x: &[f32],
+    w: &[f32],
+    lora: Option<Lora<'_>>,
+    u: &[f32],
+    mask: Option<&[f32]>,
+    d: Dims,
+    dx: Option<&mut [f32]>,
+    da: &mut [f32],
+    db: &mut [f32],
+) {
+    let mut dx = dx;
+    if let Some(dx) = dx.as_deref_mut() {
+        sgemm(d.n, d.n_in, d.n_out, dy, Op::N, w, Op::N, dx, true, Threads::Pool);
+    }
+    let Some(l) = lora else { return };
+    let r = l.rank;
+    // du = s · dY·B   (n × r)
+    let mut du = vec![0.0f32; d.n * r];
+    sgemm(d.n, r, d.n_out, dy, Op::N, l.b, Op::N, &mut du, false, Threads::Pool);
+    du.iter_mut().for_each(|v| *v *= l.scale);
+    if let Some(dx) = dx {
+        match mask {
+            None => sgemm(d.n, d.n_in, r, &du, Op::N, l.a, Op::N, dx, true, Threads::Pool),
             Some(m) => {
-                std::borrow::Cow::Owned(x.iter().zip(m.iter()).map(|(a, b)| a * b).collect())
-            }
-            None => std::borrow::Cow::Borrowed(x),
-        }
-    }
-}
-
-impl CustomOp3 for LoraLinear {
-    fn name(&self) -> &'static str {
-        "quill-lora-linear"
-    }
-
-    fn cpu_fwd(
-        &self,
-        sx: &CpuStorage,
-        lx: &Layout,
-        sa: &CpuStorage,
-        la: &Layout,
-        sb: &CpuStorage,
-        lb: &Layout,
-    ) -> candle_core::Result<(CpuStorage, Shape)> {
-        super::profile::time(2, || {
-            let x = input(sx, lx, "lora-linear x")?;
-            let a = input(sa, la, "lora A")?;
-            let b = input(sb, lb, "lora B")?;
-            let (n_in, n_out, r) = (self.n_in, self.n_out, self.rank);
-            let n = x.len() / n_in;
-            let mut y = vec![0.0f32; n * n_out];
-            let w = F32View::new(&self.w)?;
-            sgemm(
-                n,
-                n_out,
-                n_in,
-                x,
-                Op::N,
-                w.as_slice(),
-                Op::T,
-                &mut y,
-                false,
-                Threads::Pool,
-            );
-            let xd = self.dropped(x);
-            let mut u = vec![0.0f32; n * r];
-            sgemm(
-                n,
-                r,
-                n_in,
-                &xd,
-                Op::N,
-                a,
-                Op::T,
-                &mut u,
-                false,
-                Threads::Pool,
-            );
-            u.iter_mut().for_each(|v| *v *= self.scale);
-            sgemm(
-                n,
-                n_out,
-                r,
-                &u,
-                Op::N,
-                b,
-                Op::T,
-                &mut y,
-                true,
-                Threads::Pool,
-            );
-            Ok((CpuStorage::F32(y), Shape::from((n, n_out))))
-        })
-    }
-
-    fn bwd(
-        &self,
-        x: &Tensor,
-        a: &Tensor,
-        b: &Tensor,
-        _res: &Tensor,
-        dy: &Tensor,
-    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>, Option<Tensor>)> {
-        super::profile::time(3, || {
-            let (n_in, n_out, r) = (self.n_in, self.n_out, self.rank);
-            let (dy, x, a, b) = (
-                dy.contiguous()?,
-                x.contiguous()?,
-                a.contiguous()?,
-                b.contiguous()?,
-            );
-            let (dy, x, a, b, w) = (
-                F32View::new(&dy)?,
-                F32View::new(&x)?,
-                F32View::new(&a)?,
-                F32View::new(&b)?,
-                F32View::new(&self.w)?,
-            );
-            let (dy, x, a, b, w) = (
-                dy.as_slice(),
-                x.as_slice(),
-                a.as_slice(),
-                b.as_slice(),
-                w.as_slice(),
-            );
-            let n = dy.len() / n_out;
-            // dX through the frozen weight.
-            let mut dx = vec![0.0f32; n * n_in];
-            sgemm(
-                n,
-                n_in,
-                n_out,
-                dy,
-                Op::N,
-                w,
-                Op::N,
-                &mut dx,
-                false,
-                Threads::Pool,
-            );
-            // du = s · dY·B   (n×r)
-            let mut du = vec![0.0f32; n * r];
-            sgemm(
-                n,
-                r,
-                n_out,
-                dy,
-                Op::N,
-                b,
-                Op::N,
-                &mut du,
-                false,
-                Threads::Pool,
-            );
-            du.iter_mut().for_each(|v| *v *= self.scale);
-            // dX += (du·A) ⊙ mask
-            match &self.mask {
-                None => sgemm(
-                    n,
-                    n_in,
-                    r,
-                    &du,
-                    Op::N,
-                    a,
-                    Op::N,
-                    &mut dx,
-                    true,
-                    Threads::Pool,
-                ),
-                Some(m) => {
-                    let mut t = vec![0.0f32; n * n_in];
-                    sgemm(
-                        n,
-                        n_in,
-                        r,
-                        &du,
-                        Op::N,
-                        a,
-                        Op::N,
-                        &mut t,
-                        false,
-                        Threads::Pool,
-                    );
-                    for ((d, t), m) in dx.iter_mut().zip(&t).zip(m.iter()) {
-                        *d += t * m;
-                    }
+                let mut t = vec![0.0f32; d.n * d.n_in];
+                sgemm(d.n, d.n_in, r, &du, Op::N, l.a, Op::N, &mut t, false, Threads::Pool);
+                for ((o, t), m) in dx.iter_mut().zip(&t).zip(m) {
+                    *o += t * m;
                 }
             }
-            let xd = self.dropped(x);
-            // dA = duᵀ·drop(x)   (r×in)
-            let mut da = vec![0.0f32; r * n_in];
-            sgemm(
-                r,
-                n_in,
-                n,
-                &du,
-                Op::T,
-                &xd,
-                Op::N,
-                &mut da,
-                false,
-                Threads::Pool,
-            );
-            // dB = s · dYᵀ·(drop(x)·Aᵀ)   (out×r)
-            let mut u = vec![0.0f32; n * r];
-            sgemm(
-                n,
-                r,
-                n_in,
-                &xd,
-                Op::N,
-                a,
-                Op::T,
-                &mut u,
-                false,
-                Threads::Pool,
-            );
-            u.iter_mut().for_each(|v| *v *= self.scale);
-            let mut db = vec![0.0f32; n_out * r];
-            sgemm(
-                n_out,
-                r,
-                n,
-                dy,
-                Op::T,
-                &u,
-                Op::N,
-                &mut db,
-                false,
-                Threads::Pool,
-            );
-            Ok((
-                Some(out_tensor(dx, (n, n_in))?),
-                Some(out_tensor(da, (r, n_in))?),
-                Some(out_tensor(db, (n_out, r))?),
-            ))
-        })
+        }
+    }
+    // dA = duᵀ · drop(x)   (r × in)
+    let xd = dropped(x, mask);
+    sgemm(r, d.n_in, d.n, &du, Op::T, &xd, Op::N, da, false, Threads::Pool);
+    // dBᵀ = uᵀ · dY   (r × out), u already carries the scale; then transpose into out × r.
+    let mut dbt = vec![0.0f32; r * d.n_out];
+    sgemm(r, d.n_out, d.n, u, Op::T, dy, Op::N, &mut dbt, false, Threads::Pool);
+    for o in 0..d.n_out {
+        for k in 0..r {
+            db[o * r + k] = dbt[k * d.n_out + o];
+        }
     }
 }

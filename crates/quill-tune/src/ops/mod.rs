@@ -6,6 +6,7 @@
 
 mod attn;
 mod ce;
+mod layer;
 mod linear;
 pub(crate) mod math;
 mod norm;
@@ -84,7 +85,9 @@ fn segment_starts(batch: &Batch) -> Vec<u32> {
     out
 }
 
-/// The fused graph's loss (see [`TrainModel::loss`]).
+/// The fused graph's loss (see [`TrainModel::loss`]): embedding, one [`layer::LayerOp`] node per
+/// block, the final RMSNorm, then the chunked LM head + cross-entropy. With `eval`, nothing is
+/// kept for a backward pass.
 pub(crate) fn fused_loss(
     model: &TrainModel,
     rope: &Arc<RopeTable>,
@@ -97,77 +100,58 @@ pub(crate) fn fused_loss(
     let cfg = &base.cfg;
     let (b, t) = (batch.b, batch.t);
     let n = b * t;
-    let (d, nh, nkv, hd) = (cfg.n_embd, cfg.n_head, cfg.n_head_kv, cfg.head_dim);
     let ids = Tensor::from_slice(&batch.tokens, n, &Device::Cpu)?;
     let mut x = base.tok_embd.index_select(&ids, 0)?;
-    let positions = Arc::new(batch.positions.clone());
-    let seg_start = Arc::new(segment_starts(batch));
-    let scale = model.lora.cfg.scale();
-
-    let linear =
-        |x: &Tensor, li: usize, tg: Target, drop: Option<&mut Dropout>| -> Result<Tensor> {
-            let w = base.layers[li].weight(tg).clone();
-            let (n_in, n_out) = (cfg.in_features(tg), cfg.out_features(tg));
-            Ok(match model.lora.get(li, tg) {
-                None => x.apply_op1(linear::FrozenLinear { w, n_out, n_in })?,
-                Some(p) => {
-                    let mask = drop.map(|d| Arc::new(d.mask(x.elem_count())));
-                    let op = linear::LoraLinear {
-                        w,
-                        n_out,
-                        n_in,
-                        rank: model.lora.cfg.rank,
-                        scale,
-                        mask,
-                    };
-                    if eval {
-                        // Detached copies: evaluation builds no graph back to the variables.
-                        x.apply_op3(&p.a.as_tensor().detach(), &p.b.as_tensor().detach(), op)?
-                    } else {
-                        x.apply_op3(p.a.as_tensor(), p.b.as_tensor(), op)?
-                    }
-                }
-            })
-        };
-    let rms = |x: &Tensor, g: &Tensor| -> Result<Tensor> {
-        Ok(x.apply_op1(norm::RmsNorm {
-            g: g.clone(),
-            dim: d,
-            eps: cfg.rms_eps,
-        })?)
+    let attn = attn::Attention {
+        b,
+        t,
+        nh: cfg.n_head,
+        nkv: cfg.n_head_kv,
+        hd: cfg.head_dim,
+        rope: rope.clone(),
+        positions: Arc::new(batch.positions.clone()),
+        seg_start: Arc::new(segment_starts(batch)),
     };
-
-    for (li, lw) in base.layers.iter().enumerate() {
-        let h = rms(&x, &lw.attn_norm)?;
-        let q = linear(&h, li, Target::Q, drop.as_deref_mut())?;
-        let k = linear(&h, li, Target::K, drop.as_deref_mut())?;
-        let v = linear(&h, li, Target::V, drop.as_deref_mut())?;
-        let att = attn::Attention {
-            b,
-            t,
-            nh,
-            nkv,
-            hd,
-            rope: rope.clone(),
-            positions: positions.clone(),
-            seg_start: seg_start.clone(),
-            lse: Mutex::new(Vec::new()),
+    for li in 0..cfg.n_layer {
+        let var = model
+            .lora
+            .layer_var(li)
+            .ok_or_else(|| crate::TuneError::Config(format!("internal: no adapter for layer {li}")))?;
+        let p = if eval { var.as_tensor().detach() } else { var.as_tensor().clone() };
+        let mut slots = [None; 7];
+        for tg in Target::ALL {
+            slots[tg as usize] = model.lora.slot(li, tg);
+        }
+        // The layer draws its masks from this state; advance the shared stream past them so
+        // the next layer continues where the reference graph would.
+        let dropout = drop.as_deref_mut().map(|d| {
+            let state = d.rng.clone();
+            for tg in Target::ALL {
+                if slots[tg as usize].is_some() {
+                    d.mask(n * cfg.in_features(tg));
+                }
+            }
+            (d.p, state)
+        });
+        let op = layer::LayerOp {
+            base: base.clone(),
+            layer: li,
+            rank: model.lora.cfg.rank,
+            scale: model.lora.cfg.scale(),
+            slots,
+            attn: attn.clone(),
+            dropout,
+            need_dx: li > 0,
+            keep: !eval,
+            saved: Mutex::new(None),
         };
-        let o = q.apply_op3(&k, &v, att)?;
-        let o = linear(&o, li, Target::O, drop.as_deref_mut())?;
-        x = (x + o)?;
-        let h = rms(&x, &lw.ffn_norm)?;
-        let g = linear(&h, li, Target::Gate, drop.as_deref_mut())?;
-        let u = linear(&h, li, Target::Up, drop.as_deref_mut())?;
-        let a = g.apply_op2(&u, norm::SwiGlu)?;
-        let dn = linear(&a, li, Target::Down, drop.as_deref_mut())?;
-        x = (x + dn)?;
+        x = x.apply_op2(&p, op)?;
     }
-    let h = rms(&x, &base.out_norm)?;
+    let h = x.apply_op1(norm::RmsNorm { g: base.out_norm.clone(), eps: cfg.rms_eps })?;
     let op = ce::LmHeadLoss {
         w: base.output.clone(),
         vocab: cfg.vocab,
-        d,
+        d: cfg.n_embd,
         targets: batch.targets.clone(),
         weights: batch.weights.clone(),
         norm,
@@ -186,10 +170,10 @@ pub mod profile {
 
     /// Op categories that are timed.
     pub const NAMES: [&str; 10] = [
-        "linear fwd",
-        "linear bwd",
-        "lora fwd",
-        "lora bwd",
+        "block fwd",
+        "block bwd",
+        "(unused)",
+        "(unused)",
         "norm fwd",
         "norm bwd",
         "attn fwd",

@@ -41,16 +41,10 @@ pub struct Args {
 
 /// Runs the benchmark.
 pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
-    let dir = a
-        .model
-        .clone()
-        .unwrap_or_else(quill_store::default_embedder_dir);
+    let dir = a.model.clone().unwrap_or_else(quill_store::default_embedder_dir);
     let e = Embedder::load(&dir).context("loading the embedding model")?;
     let sents = bench::peer_sentences(a.sentences, a.words, 0);
-    let sp = g.spinner(format!(
-        "embedding {} sentences × {} runs",
-        a.sentences, a.runs
-    ));
+    let sp = g.spinner(format!("embedding {} sentences × {} runs", a.sentences, a.runs));
     let ours = bench::embed_throughput(&e, &sents, a.batch, a.threads, a.runs)?;
     sp.finish_and_clear();
     let peer = if a.no_peer {
@@ -75,10 +69,7 @@ pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
             }
         }
     };
-    let peer_rate = peer
-        .as_ref()
-        .and_then(|p| p.get("sentences_per_s"))
-        .and_then(|v| v.as_f64());
+    let peer_rate = peer.as_ref().and_then(|p| p.get("sentences_per_s")).and_then(|v| v.as_f64());
     let ratio = peer_rate.map(|p| ours.sentences_per_s / p);
     if g.json {
         g.print_json(&serde_json::json!({
@@ -93,19 +84,13 @@ pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
             "quill (candle, {} threads): {:.1} sentences/s  (runs: {})",
             ours.threads,
             ours.sentences_per_s,
-            ours.runs
-                .iter()
-                .map(|r| format!("{r:.1}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+            ours.runs.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(", ")
         );
         match (peer_rate, ratio) {
-            (Some(p), Some(r)) => println!(
-                "sentence-transformers:      {p:.1} sentences/s\nratio quill / peer:         {r:.2}×"
-            ),
-            _ => println!(
-                "sentence-transformers:      not measured (reference figure: 210 sentences/s, anchors.md)"
-            ),
+            (Some(p), Some(r)) => {
+                println!("sentence-transformers:      {p:.1} sentences/s\nratio quill / peer:         {r:.2}×")
+            }
+            _ => println!("sentence-transformers:      not measured (reference figure: 210 sentences/s, anchors.md)"),
         }
     }
     Ok(ExitCode::SUCCESS)

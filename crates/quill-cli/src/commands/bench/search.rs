@@ -15,9 +15,7 @@ use crate::Globals;
 
 /// Measure search latency and indexing throughput on synthetic corpora.
 #[derive(Debug, clap::Args)]
-#[command(
-    after_long_help = "Examples:\n  quill bench search\n  quill bench search --sizes 10000 --queries 50 --json"
-)]
+#[command(after_long_help = "Examples:\n  quill bench search\n  quill bench search --sizes 10000 --queries 50 --json")]
 pub struct Args {
     /// Corpus sizes in chunks.
     #[arg(long, value_delimiter = ',', default_values_t = vec![10_000usize, 100_000])]
@@ -41,10 +39,7 @@ pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
     }
     println!("indexing (chunking + keyword index, embedding excluded):");
     for c in &out.corpora {
-        println!(
-            "  {:>7} chunks: {:>7.0} chunks/s ({:.1} s)",
-            c.chunks, c.index_chunks_per_s, c.index_s
-        );
+        println!("  {:>7} chunks: {:>7.0} chunks/s ({:.1} s)", c.chunks, c.index_chunks_per_s, c.index_s);
     }
     if let Some(e) = &out.embed {
         println!(
@@ -53,10 +48,7 @@ pub fn run(a: Args, g: &Globals) -> Result<ExitCode> {
         );
     }
     println!("query latency (k = 10; dense and hybrid include embedding the query):");
-    println!(
-        "  {:>7}  {:<7} {:>9} {:>9}",
-        "chunks", "mode", "p50 ms", "p95 ms"
-    );
+    println!("  {:>7}  {:<7} {:>9} {:>9}", "chunks", "mode", "p50 ms", "p95 ms");
     for c in &out.corpora {
         for l in &c.latency {
             println!(
