@@ -19,10 +19,8 @@ fn main() {
                     let rp = rule.path();
                     if rp.extension().is_some_and(|e| e == "yml" || e == "yaml") {
                         println!("cargo:rerun-if-changed={}", rp.display());
-                        let rel = rp
-                            .strip_prefix(&root)
-                            .map(|p| p.to_string_lossy().replace('\\', "/"))
-                            .unwrap_or_default();
+                        let rel =
+                            rp.strip_prefix(&root).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default();
                         files.push((rel, rp.display().to_string()));
                     }
                 }
@@ -37,8 +35,7 @@ fn main() {
         let _ = writeln!(out, "    ({rel:?}, include_str!({abs:?})),");
     }
     out.push_str("];\n");
-    let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into()))
-        .join("builtin_rules.rs");
+    let dest = Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("builtin_rules.rs");
     if let Err(e) = std::fs::write(&dest, out) {
         panic!("writing {}: {e}", dest.display());
     }

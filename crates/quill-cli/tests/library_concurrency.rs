@@ -8,11 +8,7 @@ use serde_json::Value;
 #[test]
 fn two_processes_importing_and_adding_at_once_lose_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("quill")
-        .arg("init")
-        .arg(dir.path())
-        .assert()
-        .success();
+    cargo_bin_cmd!("quill").arg("init").arg(dir.path()).assert().success();
     // Each process imports its own file of 150 distinct posts, then adds 10 more one by one.
     let mut files = Vec::new();
     for w in 0..2 {
@@ -49,18 +45,9 @@ fn two_processes_importing_and_adding_at_once_lose_nothing() {
     std::fs::write(dir.path().join("go"), "").unwrap();
     for c in children {
         let out = c.wait_with_output().unwrap();
-        assert!(
-            out.status.success(),
-            "a writer failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert!(out.status.success(), "a writer failed: {}", String::from_utf8_lossy(&out.stderr));
     }
-    let out = cargo_bin_cmd!("quill")
-        .arg("-C")
-        .arg(dir.path())
-        .args(["--json", "library", "list"])
-        .assert()
-        .success();
+    let out = cargo_bin_cmd!("quill").arg("-C").arg(dir.path()).args(["--json", "library", "list"]).assert().success();
     let list: Value = serde_json::from_slice(&out.get_output().stdout).unwrap();
     let entries = list.as_array().unwrap();
     assert_eq!(entries.len(), 2 * (150 + 10));
@@ -70,7 +57,6 @@ fn two_processes_importing_and_adding_at_once_lose_nothing() {
             assert!(entries.iter().any(|e| e["text"] == t.as_str()), "lost {t}");
         }
     }
-    let ids: std::collections::BTreeSet<i64> =
-        entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
+    let ids: std::collections::BTreeSet<i64> = entries.iter().map(|e| e["id"].as_i64().unwrap()).collect();
     assert_eq!(ids.len(), entries.len(), "ids are unique");
 }

@@ -29,46 +29,22 @@ fn json(ws: &Path, args: &[&str]) -> Value {
 #[test]
 fn sample_creator_library_imports_cleanly() {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("quill")
-        .arg("init")
-        .arg(dir.path())
-        .assert()
-        .success();
+    cargo_bin_cmd!("quill").arg("init").arg(dir.path()).assert().success();
     let lib = creator().join("library");
     let r = json(dir.path(), &["import", lib.to_str().unwrap()]);
     assert_eq!(r["bad"].as_array().unwrap().len(), 0, "{r:#}");
-    assert_eq!(
-        r["duplicates"].as_array().unwrap().len(),
-        0,
-        "{:#}",
-        r["duplicates"]
-    );
-    assert_eq!(
-        r["skipped"].as_array().unwrap().len(),
-        0,
-        "{:#}",
-        r["skipped"]
-    );
+    assert_eq!(r["duplicates"].as_array().unwrap().len(), 0, "{:#}", r["duplicates"]);
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 0, "{:#}", r["skipped"]);
     let s = json(dir.path(), &["stats"]);
     let k = &s["by_kind"];
     assert!(k["post"].as_u64().unwrap() >= 80, "{s:#}");
     assert!(k["hook"].as_u64().unwrap() >= 20, "{s:#}");
     assert!(k["cta"].as_u64().unwrap() >= 10, "{s:#}");
     assert!(k["rewrite"].as_u64().unwrap() >= 12, "{s:#}");
-    assert!(
-        s["phrases"]["approved"].as_u64().unwrap() > 0
-            && s["phrases"]["banned"].as_u64().unwrap() > 0
-    );
+    assert!(s["phrases"]["approved"].as_u64().unwrap() > 0 && s["phrases"]["banned"].as_u64().unwrap() > 0);
     for p in ["linkedin", "x", "newsletter"] {
         assert!(s["by_platform"][p].as_u64().unwrap() > 0, "{p}: {s:#}");
-        assert!(
-            s["performance"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|x| x["platform"] == p),
-            "{p} has top performers"
-        );
+        assert!(s["performance"].as_array().unwrap().iter().any(|x| x["platform"] == p), "{p} has top performers");
     }
     // Importing again doubles nothing.
     let again = json(dir.path(), &["import", lib.to_str().unwrap()]);
@@ -78,31 +54,12 @@ fn sample_creator_library_imports_cleanly() {
 #[test]
 fn whole_creator_folder_skips_documents() {
     let dir = tempfile::tempdir().unwrap();
-    cargo_bin_cmd!("quill")
-        .arg("init")
-        .arg(dir.path())
-        .assert()
-        .success();
-    let r = json(
-        dir.path(),
-        &["import", "--dry-run", creator().to_str().unwrap()],
-    );
+    cargo_bin_cmd!("quill").arg("init").arg(dir.path()).assert().success();
+    let r = json(dir.path(), &["import", "--dry-run", creator().to_str().unwrap()]);
     assert_eq!(r["bad"].as_array().unwrap().len(), 0, "{r:#}");
-    let skipped: Vec<&str> = r["skipped"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["path"].as_str().unwrap())
-        .collect();
-    for doc in [
-        "docs/about.md",
-        "docs/offer.html",
-        "inputs/podcast-transcript.txt",
-    ] {
-        assert!(
-            skipped.iter().any(|p| p.ends_with(doc)),
-            "{doc} not skipped: {skipped:?}"
-        );
+    let skipped: Vec<&str> = r["skipped"].as_array().unwrap().iter().map(|s| s["path"].as_str().unwrap()).collect();
+    for doc in ["docs/about.md", "docs/offer.html", "inputs/podcast-transcript.txt"] {
+        assert!(skipped.iter().any(|p| p.ends_with(doc)), "{doc} not skipped: {skipped:?}");
     }
     assert!(r["added"].as_u64().unwrap() >= 150);
 }

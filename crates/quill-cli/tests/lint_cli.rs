@@ -26,10 +26,7 @@ fn text_output_has_location_rule_and_suggestion() {
         .stdout
         .clone();
     let text = String::from_utf8_lossy(&out);
-    assert!(
-        text.contains("post.md:2:7: warning AI001 AITells.Delve 'delve'"),
-        "{text}"
-    );
+    assert!(text.contains("post.md:2:7: warning AI001 AITells.Delve 'delve'"), "{text}");
     assert!(text.contains("→ use: use"), "{text}");
 }
 
@@ -49,33 +46,20 @@ fn errors_set_the_exit_code_and_json_reports_them() {
     let v: Value = serde_json::from_slice(&out).unwrap();
     let d = &v["files"][0]["diagnostics"];
     assert!(
-        d.as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["code"] == "PL001" && d["level"] == "error" && d["line"] == 4),
+        d.as_array().unwrap().iter().any(|d| d["code"] == "PL001" && d["level"] == "error" && d["line"] == 4),
         "{v:#}"
     );
     assert_eq!(v["summary"]["errors"], 1);
     // Without the platform, the X limit does not apply.
     let g = dir.path().join("plain.md");
     std::fs::write(&g, format!("{long}\n")).unwrap();
-    quill()
-        .args(["lint", "--no-workspace", g.to_str().unwrap()])
-        .assert()
-        .success();
+    quill().args(["lint", "--no-workspace", g.to_str().unwrap()]).assert().success();
 }
 
 #[test]
 fn stdin_and_platform_flag() {
     let out = quill()
-        .args([
-            "--json",
-            "lint",
-            "--no-workspace",
-            "-",
-            "--platform",
-            "linkedin",
-        ])
+        .args(["--json", "lint", "--no-workspace", "-", "--platform", "linkedin"])
         .write_stdin("#a #b #c #d #e #f #g\n")
         .assert()
         .success()
@@ -84,13 +68,7 @@ fn stdin_and_platform_flag() {
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
     assert_eq!(v["files"][0]["path"], "<stdin>");
-    assert!(
-        v["files"][0]["diagnostics"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|d| d["code"] == "PL005")
-    );
+    assert!(v["files"][0]["diagnostics"].as_array().unwrap().iter().any(|d| d["code"] == "PL005"));
 }
 
 #[test]
@@ -98,14 +76,7 @@ fn vale_style_folder_runs_and_unsupported_rules_are_noted() {
     let styles = Path::new(env!("CARGO_MANIFEST_DIR")).join("../quill-voice/tests/vale/styles");
     let sample = Path::new(env!("CARGO_MANIFEST_DIR")).join("../quill-voice/tests/vale/sample.md");
     let out = quill()
-        .args([
-            "--json",
-            "lint",
-            "--no-workspace",
-            "--ignore",
-            "AITells,Hype,Hedges,Inspiration",
-            "--style",
-        ])
+        .args(["--json", "lint", "--no-workspace", "--ignore", "AITells,Hype,Hedges,Inspiration", "--style"])
         .arg(&styles)
         .arg(&sample)
         .assert()
@@ -114,39 +85,18 @@ fn vale_style_folder_runs_and_unsupported_rules_are_noted() {
         .stdout
         .clone();
     let v: Value = serde_json::from_slice(&out).unwrap();
-    let rules: Vec<&str> = v["files"][0]["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| d["rule"].as_str().unwrap())
-        .collect();
-    assert!(
-        rules.contains(&"WriteGood.Passive") && rules.contains(&"Docs.Acronyms"),
-        "{rules:?}"
-    );
+    let rules: Vec<&str> =
+        v["files"][0]["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap()).collect();
+    assert!(rules.contains(&"WriteGood.Passive") && rules.contains(&"Docs.Acronyms"), "{rules:?}");
     assert_eq!(v["unsupported"].as_array().unwrap().len(), 3);
-    quill()
-        .args(["lint", "--no-workspace", "--style", "/no/such/dir", "x.md"])
-        .assert()
-        .failure();
+    quill().args(["lint", "--no-workspace", "--style", "/no/such/dir", "x.md"]).assert().failure();
 }
 
 #[test]
 fn explain_prints_rule_docs() {
-    let out = quill()
-        .args(["lint", "--no-workspace", "--explain", "AI006"])
-        .assert()
-        .success()
-        .get_output()
-        .stdout
-        .clone();
+    let out =
+        quill().args(["lint", "--no-workspace", "--explain", "AI006"]).assert().success().get_output().stdout.clone();
     let text = String::from_utf8_lossy(&out);
-    assert!(
-        text.contains("## Why") && text.contains("Use instead:"),
-        "{text}"
-    );
-    quill()
-        .args(["lint", "--no-workspace", "--explain", "ZZ999"])
-        .assert()
-        .failure();
+    assert!(text.contains("## Why") && text.contains("Use instead:"), "{text}");
+    quill().args(["lint", "--no-workspace", "--explain", "ZZ999"]).assert().failure();
 }

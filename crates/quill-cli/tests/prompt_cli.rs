@@ -40,14 +40,31 @@ fn creator_workspace() -> tempfile::TempDir {
 fn seed_prompts_lint_as_expected() {
     let fx = repo().join("crates/quill-prompt/tests/fixtures");
     let dir = tempfile::tempdir().unwrap();
-    let out = quill(dir.path()).arg("--json").args(["prompt", "lint"]).arg(fx.join("lazy.txt")).assert().code(1).get_output().stdout.clone();
+    let out = quill(dir.path())
+        .arg("--json")
+        .args(["prompt", "lint"])
+        .arg(fx.join("lazy.txt"))
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
     let lazy = json(&out);
     assert_eq!(lazy["grade"], "lazy");
-    let missing: Vec<&str> = lazy["missing"].as_array().unwrap().iter().map(|m| m["element"].as_str().unwrap()).collect();
+    let missing: Vec<&str> =
+        lazy["missing"].as_array().unwrap().iter().map(|m| m["element"].as_str().unwrap()).collect();
     for el in ["audience", "tone", "main_point", "examples", "cta", "avoid"] {
         assert!(missing.contains(&el), "{el} should be reported missing: {lazy:#}");
     }
-    let out = quill(dir.path()).arg("--json").args(["prompt", "lint"]).arg(fx.join("structured.txt")).assert().success().get_output().stdout.clone();
+    let out = quill(dir.path())
+        .arg("--json")
+        .args(["prompt", "lint"])
+        .arg(fx.join("structured.txt"))
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let strong = json(&out);
     assert_eq!(strong["grade"], "strong", "{strong:#}");
     assert!(strong["score"].as_u64().unwrap() >= 90);
@@ -59,7 +76,16 @@ fn brief_becomes_a_grounded_prompt_and_a_logged_draft() {
     let ws = creator_workspace();
     let brief = repo().join("examples/creator/briefs/linkedin-onboarding.toml");
 
-    let out = quill(ws.path()).arg("--json").arg("prompt").arg("--brief").arg(&brief).assert().success().get_output().stdout.clone();
+    let out = quill(ws.path())
+        .arg("--json")
+        .arg("prompt")
+        .arg("--brief")
+        .arg(&brief)
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let v = json(&out);
     let p = &v["prompt"];
     let examples = p["examples"].as_array().unwrap();
@@ -76,7 +102,17 @@ fn brief_becomes_a_grounded_prompt_and_a_logged_draft() {
     assert!(p["tokens"].as_u64().unwrap() <= p["budget"].as_u64().unwrap());
 
     // A tight context forces trimming, and the trimming is reported.
-    let out = quill(ws.path()).arg("--json").arg("prompt").arg("--brief").arg(&brief).args(["--context", "1200"]).assert().success().get_output().stdout.clone();
+    let out = quill(ws.path())
+        .arg("--json")
+        .arg("prompt")
+        .arg("--brief")
+        .arg(&brief)
+        .args(["--context", "1200"])
+        .assert()
+        .success()
+        .get_output()
+        .stdout
+        .clone();
     let tight = json(&out);
     assert!(!tight["prompt"]["trimmed"].as_array().unwrap().is_empty(), "{tight:#}");
     assert!(tight["prompt"]["tokens"].as_u64().unwrap() <= tight["prompt"]["budget"].as_u64().unwrap());

@@ -9,19 +9,11 @@ use std::time::{Duration, Instant};
 use assert_cmd::Command;
 
 fn model() -> PathBuf {
-    let dir = std::env::var_os("QUILL_MODELS")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(std::env::var_os("HOME").unwrap_or_default())
-                .join(".local/share/quill/models")
-        });
+    let dir = std::env::var_os("QUILL_MODELS").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share/quill/models")
+    });
     let p = dir.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
-    assert!(
-        p.is_file(),
-        "model {} is missing: run scripts/fetch-models.sh",
-        p.display()
-    );
+    assert!(p.is_file(), "model {} is missing: run scripts/fetch-models.sh", p.display());
     p
 }
 
@@ -32,11 +24,7 @@ fn data() -> PathBuf {
 fn workspace() -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
     let out = quill().args(["init"]).arg(dir.path()).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     dir
 }
 
@@ -73,19 +61,8 @@ fn train_args(name: &str) -> Vec<String> {
 }
 
 fn run_json(ws: &Path, args: &[String]) -> serde_json::Value {
-    let out = quill()
-        .arg("-C")
-        .arg(ws)
-        .args(args)
-        .arg("--base")
-        .arg(model())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = quill().arg("-C").arg(ws).args(args).arg("--base").arg(model()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -99,49 +76,23 @@ fn train_list_and_export() {
     assert_eq!(curve.len(), 5);
     assert!(curve.iter().any(|p| p.get("val_loss").is_some()));
     let adapter_dir = PathBuf::from(v["adapter_dir"].as_str().unwrap());
-    for f in [
-        "adapter.safetensors",
-        "loss.svg",
-        "run.json",
-        "checkpoints/last.safetensors",
-    ] {
+    for f in ["adapter.safetensors", "loss.svg", "run.json", "checkpoints/last.safetensors"] {
         assert!(adapter_dir.join(f).is_file(), "{f} missing");
     }
     assert!(adapter_dir.starts_with(ws.path().canonicalize().unwrap().join(".quill/adapters")));
 
     // Same name again: refused with a hint.
-    let out = quill()
-        .arg("-C")
-        .arg(ws.path())
-        .args(train_args("maya"))
-        .arg("--base")
-        .arg(model())
-        .output()
-        .unwrap();
+    let out = quill().arg("-C").arg(ws.path()).args(train_args("maya")).arg("--base").arg(model()).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--force"));
 
-    let out = quill()
-        .arg("-C")
-        .arg(ws.path())
-        .args(["tune", "list", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = quill().arg("-C").arg(ws.path()).args(["tune", "list", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(runs[0]["name"], "maya");
     assert_eq!(runs[0]["status"], "completed");
     assert_eq!(runs[0]["steps_done"], 5);
-    let out = quill()
-        .arg("-C")
-        .arg(ws.path())
-        .args(["tune", "list"])
-        .output()
-        .unwrap();
+    let out = quill().arg("-C").arg(ws.path()).args(["tune", "list"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("maya"));
 
     let exp = ws.path().join("out");
@@ -153,34 +104,16 @@ fn train_list_and_export() {
         .arg("--json")
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let e: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(e["exported"]["template_mismatches"], serde_json::json!([]));
-    for f in [
-        "peft/adapter_config.json",
-        "peft/adapter_model.safetensors",
-        "maya.gguf",
-        "Modelfile",
-    ] {
+    for f in ["peft/adapter_config.json", "peft/adapter_model.safetensors", "maya.gguf", "Modelfile"] {
         assert!(exp.join(f).is_file(), "{f} missing");
     }
     let mf = std::fs::read_to_string(exp.join("Modelfile")).unwrap();
-    assert!(
-        mf.contains("ADAPTER ./maya.gguf") && mf.contains("PARAMETER stop \"<|im_end|>\""),
-        "{mf}"
-    );
+    assert!(mf.contains("ADAPTER ./maya.gguf") && mf.contains("PARAMETER stop \"<|im_end|>\""), "{mf}");
 
-    let out = quill()
-        .arg("-C")
-        .arg(ws.path())
-        .args(["tune", "export", "nope", "-o"])
-        .arg(&exp)
-        .output()
-        .unwrap();
+    let out = quill().arg("-C").arg(ws.path()).args(["tune", "export", "nope", "-o"]).arg(&exp).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("quill tune list"));
 }
@@ -205,18 +138,11 @@ fn a_killed_run_resumes_to_the_same_result() {
         .unwrap();
     let t0 = Instant::now();
     loop {
-        assert!(
-            t0.elapsed() < Duration::from_secs(600),
-            "the run never reached step 2"
-        );
+        assert!(t0.elapsed() < Duration::from_secs(600), "the run never reached step 2");
         if let Ok(Some(status)) = child.try_wait() {
             panic!("the run ended ({status}) before it could be killed");
         }
-        let steps = checkpoint_step(
-            &ws_b
-                .path()
-                .join(".quill/adapters/r/checkpoints/last.safetensors"),
-        );
+        let steps = checkpoint_step(&ws_b.path().join(".quill/adapters/r/checkpoints/last.safetensors"));
         if steps.is_some_and(|s| s >= 2) {
             break;
         }
@@ -224,43 +150,20 @@ fn a_killed_run_resumes_to_the_same_result() {
     }
     child.kill().unwrap();
     child.wait().unwrap();
-    let out = quill()
-        .arg("-C")
-        .arg(ws_b.path())
-        .args(["tune", "list", "--json"])
-        .output()
-        .unwrap();
+    let out = quill().arg("-C").arg(ws_b.path()).args(["tune", "list", "--json"]).output().unwrap();
     let runs: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(
-        runs[0]["status"], "interrupted",
-        "a killed run is reported as interrupted"
-    );
+    assert_eq!(runs[0]["status"], "interrupted", "a killed run is reported as interrupted");
 
-    let out = quill()
-        .arg("-C")
-        .arg(ws_b.path())
-        .args(["tune", "--resume", "r", "--json"])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = quill().arg("-C").arg(ws_b.path()).args(["tune", "--resume", "r", "--json"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let b: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(b["status"], "completed");
     assert_eq!(a["steps"], b["steps"]);
-    assert_eq!(
-        a["final_loss"], b["final_loss"],
-        "final loss differs after resume"
-    );
+    assert_eq!(a["final_loss"], b["final_loss"], "final loss differs after resume");
     assert_eq!(a["curve"], b["curve"], "loss curve differs after resume");
     let fa = std::fs::read(ws_a.path().join(".quill/adapters/r/adapter.safetensors")).unwrap();
     let fb = std::fs::read(ws_b.path().join(".quill/adapters/r/adapter.safetensors")).unwrap();
-    assert!(
-        fa == fb,
-        "the resumed adapter differs from the uninterrupted one"
-    );
+    assert!(fa == fb, "the resumed adapter differs from the uninterrupted one");
 }
 
 /// The step recorded in a checkpoint's header (checkpoints are replaced atomically, so a read
@@ -269,7 +172,6 @@ fn checkpoint_step(p: &Path) -> Option<u64> {
     let bytes = std::fs::read(p).ok()?;
     let n = u64::from_le_bytes(bytes.get(..8)?.try_into().ok()?) as usize;
     let header: serde_json::Value = serde_json::from_slice(bytes.get(8..8 + n)?).ok()?;
-    let state: serde_json::Value =
-        serde_json::from_str(header["__metadata__"]["quill.state"].as_str()?).ok()?;
+    let state: serde_json::Value = serde_json::from_str(header["__metadata__"]["quill.state"].as_str()?).ok()?;
     state["step"].as_u64()
 }

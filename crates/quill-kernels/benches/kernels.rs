@@ -50,41 +50,11 @@ fn main() {
     let quick = std::env::args().any(|a| a == "--quick");
     let budget = Duration::from_millis(if quick { 150 } else { 600 });
     let shapes = [
-        Shape {
-            name: "q/o 576x576 Q4_1",
-            kind: GgmlType::Q4_1,
-            rows: 576,
-            cols: 576,
-            per_token: 60,
-        },
-        Shape {
-            name: "k/v 192x576 Q4_1",
-            kind: GgmlType::Q4_1,
-            rows: 192,
-            cols: 576,
-            per_token: 60,
-        },
-        Shape {
-            name: "gate/up 1536x576 Q4_1",
-            kind: GgmlType::Q4_1,
-            rows: 1536,
-            cols: 576,
-            per_token: 60,
-        },
-        Shape {
-            name: "down 576x1536 Q4_1",
-            kind: GgmlType::Q4_1,
-            rows: 576,
-            cols: 1536,
-            per_token: 30,
-        },
-        Shape {
-            name: "head 49152x576 Q8_0",
-            kind: GgmlType::Q8_0,
-            rows: 49152,
-            cols: 576,
-            per_token: 1,
-        },
+        Shape { name: "q/o 576x576 Q4_1", kind: GgmlType::Q4_1, rows: 576, cols: 576, per_token: 60 },
+        Shape { name: "k/v 192x576 Q4_1", kind: GgmlType::Q4_1, rows: 192, cols: 576, per_token: 60 },
+        Shape { name: "gate/up 1536x576 Q4_1", kind: GgmlType::Q4_1, rows: 1536, cols: 576, per_token: 60 },
+        Shape { name: "down 576x1536 Q4_1", kind: GgmlType::Q4_1, rows: 576, cols: 1536, per_token: 30 },
+        Shape { name: "head 49152x576 Q8_0", kind: GgmlType::Q8_0, rows: 49152, cols: 576, per_token: 1 },
     ];
     let mats: Vec<QMatrix> = shapes
         .iter()
@@ -96,21 +66,11 @@ fn main() {
         })
         .collect();
     // 30 layers of distinct matrices (same contents, separate memory) for the DRAM-bound sweep.
-    let layer_shapes = [
-        (576, 576),
-        (192, 576),
-        (192, 576),
-        (576, 576),
-        (1536, 576),
-        (1536, 576),
-        (576, 1536),
-    ];
+    let layer_shapes = [(576, 576), (192, 576), (192, 576), (576, 576), (1536, 576), (1536, 576), (576, 1536)];
     let layer_bytes: Vec<Vec<u8>> = layer_shapes
         .iter()
         .enumerate()
-        .map(|(i, (r, c))| {
-            quantize(GgmlType::Q4_1, &rand_vec(r * c, 100 + i as u64)).expect("quantize")
-        })
+        .map(|(i, (r, c))| quantize(GgmlType::Q4_1, &rand_vec(r * c, 100 + i as u64)).expect("quantize"))
         .collect();
     let layers: Vec<Vec<QMatrix>> = (0..30)
         .map(|_| {
@@ -121,12 +81,7 @@ fn main() {
                 .collect()
         })
         .collect();
-    let model_bytes: usize = layers
-        .iter()
-        .flatten()
-        .map(|m| m.weight_bytes())
-        .sum::<usize>()
-        + mats[4].weight_bytes();
+    let model_bytes: usize = layers.iter().flatten().map(|m| m.weight_bytes()).sum::<usize>() + mats[4].weight_bytes();
     println!("kernel tier: {:?}", Isa::detect());
     // `--sweep-only [threads]`: just the DRAM-bound decode sweep (for tuning prefetch).
     let args: Vec<String> = std::env::args().collect();
@@ -140,26 +95,14 @@ fn main() {
         let mut logits = vec![0f32; 49152];
         let t = time_it(budget * 3, || {
             for l in &layers {
-                QMatrix::matmul_many(
-                    &[&l[0], &l[1], &l[2]],
-                    &x,
-                    1,
-                    &mut [&mut q, &mut k, &mut v],
-                    &pool,
-                )
-                .expect("qkv");
+                QMatrix::matmul_many(&[&l[0], &l[1], &l[2]], &x, 1, &mut [&mut q, &mut k, &mut v], &pool).expect("qkv");
                 l[3].matmul(&x, 1, &mut q, &pool).expect("o");
-                QMatrix::matmul_many(&[&l[4], &l[5]], &x, 1, &mut [&mut g, &mut u], &pool)
-                    .expect("gu");
+                QMatrix::matmul_many(&[&l[4], &l[5]], &x, 1, &mut [&mut g, &mut u], &pool).expect("gu");
                 l[6].matmul(&xa, 1, &mut q, &pool).expect("down");
             }
             mats[4].matmul(&x, 1, &mut logits, &pool).expect("head");
         });
-        println!(
-            "sweep {threads}t: {:.2} ms -> {:.0} tok/s",
-            t * 1e3,
-            1.0 / t
-        );
+        println!("sweep {threads}t: {:.2} ms -> {:.0} tok/s", t * 1e3, 1.0 / t);
         return;
     }
     // `QUILL_BENCH_THREADS=1,2` (default) picks the pool sizes to measure.
@@ -177,10 +120,7 @@ fn main() {
             })
         });
         println!("pool.run dispatch + barrier: {:.2} us", t_dispatch * 1e6);
-        println!(
-            "{:<24} {:>10} {:>9} {:>8}",
-            "GEMV (1 token)", "us/call", "GFLOP/s", "GB/s"
-        );
+        println!("{:<24} {:>10} {:>9} {:>8}", "GEMV (1 token)", "us/call", "GFLOP/s", "GB/s");
         let mut decode_s = 0.0;
         for (s, m) in shapes.iter().zip(&mats) {
             let x = rand_vec(s.cols, 9);
@@ -203,19 +143,12 @@ fn main() {
         let x = rand_vec(576, 3);
         let (mut q, mut k, mut v) = (vec![0f32; 576], vec![0f32; 192], vec![0f32; 192]);
         let t_qkv = time_it(budget, || {
-            QMatrix::matmul_many(
-                &[&mats[0], &mats[1], &mats[1]],
-                &x,
-                1,
-                &mut [&mut q, &mut k, &mut v],
-                &pool,
-            )
-            .expect("qkv");
+            QMatrix::matmul_many(&[&mats[0], &mats[1], &mats[1]], &x, 1, &mut [&mut q, &mut k, &mut v], &pool)
+                .expect("qkv");
         });
         let (mut g, mut u) = (vec![0f32; 1536], vec![0f32; 1536]);
         let t_gu = time_it(budget, || {
-            QMatrix::matmul_many(&[&mats[2], &mats[2]], &x, 1, &mut [&mut g, &mut u], &pool)
-                .expect("gu");
+            QMatrix::matmul_many(&[&mats[2], &mats[2]], &x, 1, &mut [&mut g, &mut u], &pool).expect("gu");
         });
         println!("{:<24} {:>10.1}", "fused q+k+v", t_qkv * 1e6);
         println!("{:<24} {:>10.1}", "fused gate+up", t_gu * 1e6);
@@ -223,9 +156,7 @@ fn main() {
         let layer_fused = t_qkv
             + t_gu
             + time_it(budget, || mats[0].matmul(&x, 1, &mut q, &pool).expect("o"))
-            + time_it(budget, || {
-                mats[3].matmul(&xa, 1, &mut q, &pool).expect("down")
-            });
+            + time_it(budget, || mats[3].matmul(&xa, 1, &mut q, &pool).expect("down"));
         let mut logits = vec![0f32; 49152];
         let t_head = time_it(budget, || {
             mats[4].matmul(&x, 1, &mut logits, &pool).expect("head");
@@ -244,17 +175,9 @@ fn main() {
         let xa = rand_vec(1536, 5);
         let t_model = time_it(budget * 2, || {
             for l in &layers {
-                QMatrix::matmul_many(
-                    &[&l[0], &l[1], &l[2]],
-                    &x,
-                    1,
-                    &mut [&mut q, &mut k, &mut v],
-                    &pool,
-                )
-                .expect("qkv");
+                QMatrix::matmul_many(&[&l[0], &l[1], &l[2]], &x, 1, &mut [&mut q, &mut k, &mut v], &pool).expect("qkv");
                 l[3].matmul(&x, 1, &mut q, &pool).expect("o");
-                QMatrix::matmul_many(&[&l[4], &l[5]], &x, 1, &mut [&mut g, &mut u], &pool)
-                    .expect("gu");
+                QMatrix::matmul_many(&[&l[4], &l[5]], &x, 1, &mut [&mut g, &mut u], &pool).expect("gu");
                 l[6].matmul(&xa, 1, &mut q, &pool).expect("down");
             }
             mats[4].matmul(&x, 1, &mut logits, &pool).expect("head");
@@ -267,10 +190,7 @@ fn main() {
             model_bytes as f64 / t_model / 1e9
         );
 
-        println!(
-            "{:<24} {:>10} {:>9}",
-            "GEMM (512 tokens)", "ms/call", "GFLOP/s"
-        );
+        println!("{:<24} {:>10} {:>9}", "GEMM (512 tokens)", "ms/call", "GFLOP/s");
         let n = 512;
         let mut pp_s = 0.0;
         for (s, m) in shapes.iter().zip(&mats).take(4) {
@@ -290,11 +210,7 @@ fn main() {
             let w = m.dequantize_all();
             let x = rand_vec(s.cols * n, 11);
             let mut out = vec![0f32; s.rows * n];
-            let par = if threads == 1 {
-                gemm::Parallelism::None
-            } else {
-                gemm::Parallelism::Rayon(threads)
-            };
+            let par = if threads == 1 { gemm::Parallelism::None } else { gemm::Parallelism::Rayon(threads) };
             let t = time_it(budget, || {
                 // SAFETY: all three buffers are sized for these strides (n×cols, rows×cols,
                 // n×rows) and do not overlap.
@@ -324,12 +240,7 @@ fn main() {
             });
             black_box(&out);
             let flop = 2.0 * (s.rows * s.cols * n) as f64;
-            println!(
-                "{:<24} {:>10.2} {:>9.1}  (f32 gemm crate)",
-                s.name,
-                t * 1e3,
-                flop / t / 1e9
-            );
+            println!("{:<24} {:>10.2} {:>9.1}  (f32 gemm crate)", s.name, t * 1e3, flop / t / 1e9);
         }
         let pp_total = pp_s + t_head;
         println!(

@@ -105,13 +105,7 @@ fn quantize_blocks(x: &[f32], qs: &mut [i8], d: &mut [f32], isum: &mut [i32], s:
 }
 
 /// Portable version. Rounding is to nearest-even, as ggml's SIMD `quantize_row_q8_*` do.
-fn quantize_blocks_scalar(
-    x: &[f32],
-    qs: &mut [i8],
-    d: &mut [f32],
-    isum: &mut [i32],
-    s: &mut [f32],
-) {
+fn quantize_blocks_scalar(x: &[f32], qs: &mut [i8], d: &mut [f32], isum: &mut [i32], s: &mut [f32]) {
     for (b, (xb, qb)) in x.chunks_exact(32).zip(qs.chunks_exact_mut(32)).enumerate() {
         let mut amax = 0f32;
         for v in xb {
@@ -142,18 +136,8 @@ mod x86 {
     /// # Safety
     /// Needs AVX2. `x.len() == 32·n`, `qs.len() == 32·n`, the other planes hold `n`.
     #[target_feature(enable = "avx2")]
-    pub(super) unsafe fn quantize_avx2(
-        x: &[f32],
-        qs: &mut [i8],
-        d: &mut [f32],
-        isum: &mut [i32],
-        s: &mut [f32],
-    ) {
-        let n = (x.len() / 32)
-            .min(qs.len() / 32)
-            .min(d.len())
-            .min(isum.len())
-            .min(s.len());
+    pub(super) unsafe fn quantize_avx2(x: &[f32], qs: &mut [i8], d: &mut [f32], isum: &mut [i32], s: &mut [f32]) {
+        let n = (x.len() / 32).min(qs.len() / 32).min(d.len()).min(isum.len()).min(s.len());
         let sign = _mm256_set1_ps(-0.0);
         let perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
         for b in 0..n {
@@ -176,16 +160,12 @@ mod x86 {
                 let db = amax / 127.0;
                 let id = _mm256_set1_ps(if db != 0.0 { 1.0 / db } else { 0.0 });
                 let q: [__m256i; 4] = std::array::from_fn(|k| {
-                    _mm256_cvtps_epi32(_mm256_round_ps::<
-                        { _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC },
-                    >(_mm256_mul_ps(v[k], id)))
+                    _mm256_cvtps_epi32(_mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
+                        _mm256_mul_ps(v[k], id),
+                    ))
                 });
-                let sum =
-                    _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
-                let s4 = _mm_add_epi32(
-                    _mm256_castsi256_si128(sum),
-                    _mm256_extracti128_si256::<1>(sum),
-                );
+                let sum = _mm256_add_epi32(_mm256_add_epi32(q[0], q[1]), _mm256_add_epi32(q[2], q[3]));
+                let s4 = _mm_add_epi32(_mm256_castsi256_si128(sum), _mm256_extracti128_si256::<1>(sum));
                 let s2 = _mm_add_epi32(s4, _mm_unpackhi_epi64(s4, s4));
                 let s1 = _mm_add_epi32(s2, _mm_shuffle_epi32::<0b01>(s2));
                 let total = _mm_cvtsi128_si32(s1);
@@ -231,18 +211,11 @@ mod tests {
 
     #[test]
     fn simd_parallel_and_scalar_quantization_agree() {
-        let x: Vec<f32> = (0..576 * 20)
-            .map(|i| ((i * 7919 % 2001) as f32 - 1000.0) / 77.0)
-            .collect();
+        let x: Vec<f32> = (0..576 * 20).map(|i| ((i * 7919 % 2001) as f32 - 1000.0) / 77.0).collect();
         let mut a = QuantAct::default();
         a.quantize(&x, 576, 20, &Pool::new(2).unwrap());
         let n = x.len() / 32;
-        let (mut qs, mut d, mut isum, mut s) = (
-            vec![0i8; x.len()],
-            vec![0f32; n],
-            vec![0i32; n],
-            vec![0f32; n],
-        );
+        let (mut qs, mut d, mut isum, mut s) = (vec![0i8; x.len()], vec![0f32; n], vec![0i32; n], vec![0f32; n]);
         quantize_blocks_scalar(&x, &mut qs, &mut d, &mut isum, &mut s);
         assert_eq!((a.qs, a.d, a.isum, a.s), (qs, d, isum, s));
     }

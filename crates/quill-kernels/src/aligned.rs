@@ -51,11 +51,7 @@ impl Region {
         if ptr.is_null() {
             std::alloc::handle_alloc_error(layout);
         }
-        Region {
-            ptr,
-            len,
-            heap: Some(layout),
-        }
+        Region { ptr, len, heap: Some(layout) }
     }
 
     #[cfg(target_os = "linux")]
@@ -91,11 +87,7 @@ impl Region {
             }
             libc::madvise(aligned as *mut libc::c_void, body, libc::MADV_HUGEPAGE);
         }
-        Some(Region {
-            ptr: aligned as *mut u8,
-            len: body,
-            heap: None,
-        })
+        Some(Region { ptr: aligned as *mut u8, len: body, heap: None })
     }
 }
 
@@ -118,11 +110,7 @@ impl Drop for Region {
 #[cfg(target_os = "linux")]
 fn hugepages_enabled() -> bool {
     static ON: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    *ON.get_or_init(|| {
-        std::env::var("QUILL_HUGEPAGES")
-            .map(|v| v != "0")
-            .unwrap_or(true)
-    })
+    *ON.get_or_init(|| std::env::var("QUILL_HUGEPAGES").map(|v| v != "0").unwrap_or(true))
 }
 
 /// The arena currently being filled and how many bytes of it are used.
@@ -139,11 +127,7 @@ impl AlignedBytes {
     pub fn zeroed(len: usize) -> Self {
         let padded = len.div_ceil(64).max(1) * 64;
         if padded >= ARENA / 2 {
-            return AlignedBytes {
-                region: Arc::new(Region::new(padded)),
-                offset: 0,
-                len,
-            };
+            return AlignedBytes { region: Arc::new(Region::new(padded)), offset: 0, len };
         }
         let mut cur = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
         let fits = matches!(&*cur, Some((r, used)) if used + padded <= r.len);
@@ -153,17 +137,9 @@ impl AlignedBytes {
         if let Some((region, used)) = cur.as_mut() {
             let offset = *used;
             *used += padded;
-            return AlignedBytes {
-                region: Arc::clone(region),
-                offset,
-                len,
-            };
+            return AlignedBytes { region: Arc::clone(region), offset, len };
         }
-        AlignedBytes {
-            region: Arc::new(Region::new(padded)),
-            offset: 0,
-            len,
-        }
+        AlignedBytes { region: Arc::new(Region::new(padded)), offset: 0, len }
     }
 
     pub fn as_slice(&self) -> &[u8] {

@@ -20,27 +20,13 @@ pub(crate) fn f16_at(b: &[u8], at: usize) -> f32 {
 /// `bytes` must hold exactly `row_bytes(kind, n_elements)` bytes and `out` at least
 /// `n_elements` floats; anything else is an error rather than a panic because both usually
 /// come straight from a GGUF header.
-pub fn dequantize(
-    kind: GgmlType,
-    bytes: &[u8],
-    n_elements: usize,
-    out: &mut [f32],
-) -> Result<(), KernelError> {
+pub fn dequantize(kind: GgmlType, bytes: &[u8], n_elements: usize, out: &mut [f32]) -> Result<(), KernelError> {
     let need = row_bytes(kind, n_elements)?;
     if bytes.len() != need {
-        return Err(KernelError::SizeMismatch {
-            what: "quantized data",
-            kind,
-            expected: need,
-            got: bytes.len(),
-        });
+        return Err(KernelError::SizeMismatch { what: "quantized data", kind, expected: need, got: bytes.len() });
     }
     if out.len() < n_elements {
-        return Err(KernelError::BufferTooSmall {
-            what: "dequantize output",
-            expected: n_elements,
-            got: out.len(),
-        });
+        return Err(KernelError::BufferTooSmall { what: "dequantize output", expected: n_elements, got: out.len() });
     }
     let out = &mut out[..n_elements];
     let bs = kind.block_size();
@@ -128,10 +114,7 @@ pub(crate) fn scale_min_k4(j: usize, q: &[u8]) -> (u8, u8) {
     if j < 4 {
         (q[j] & 63, q[j + 4] & 63)
     } else {
-        (
-            (q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4),
-            (q[j + 4] >> 4) | ((q[j] >> 6) << 4),
-        )
+        ((q[j + 4] & 0xF) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4))
     }
 }
 
@@ -296,10 +279,7 @@ mod tests {
                 let s0 = 2 * chunk as u8;
                 let s1 = s0 + 1;
                 assert_eq!(y[64 * chunk + l], (s0 + 1) as f32 * lo - 0.5 * s0 as f32);
-                assert_eq!(
-                    y[64 * chunk + 32 + l],
-                    (s1 + 1) as f32 * hi - 0.5 * s1 as f32
-                );
+                assert_eq!(y[64 * chunk + 32 + l], (s1 + 1) as f32 * hi - 0.5 * s1 as f32);
             }
         }
     }

@@ -27,12 +27,7 @@ impl Q8KAct {
     pub fn quantize(x: &[f32], cols: usize, n_tokens: usize) -> Self {
         let n = cols * n_tokens;
         let nb = n / 256;
-        let mut a = Q8KAct {
-            cols,
-            qs: vec![0; n],
-            d: vec![0.0; nb],
-            bsums: vec![0; n / 16],
-        };
+        let mut a = Q8KAct { cols, qs: vec![0; n], d: vec![0.0; nb], bsums: vec![0; n / 16] };
         for (b, xb) in x[..n].chunks_exact(256).enumerate() {
             let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
             let d = amax / 127.0;
@@ -42,10 +37,7 @@ impl Q8KAct {
             }
             a.d[b] = d;
             for s in 0..16 {
-                a.bsums[16 * b + s] = a.qs[256 * b + 16 * s..256 * b + 16 * s + 16]
-                    .iter()
-                    .map(|q| *q as i32)
-                    .sum();
+                a.bsums[16 * b + s] = a.qs[256 * b + 16 * s..256 * b + 16 * s + 16].iter().map(|q| *q as i32).sum();
             }
         }
         a
@@ -195,14 +187,8 @@ mod x86 {
                 let hi = _mm256_and_si256(_mm256_srli_epi16::<4>(q), mask);
                 let xl = _mm256_loadu_si256(xq.as_ptr().add(64 * c).cast());
                 let xh = _mm256_loadu_si256(xq.as_ptr().add(64 * c + 32).cast());
-                let pl = _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(lo, xl),
-                    _mm256_set1_epi16(sc[2 * c] as i16),
-                );
-                let ph = _mm256_madd_epi16(
-                    _mm256_maddubs_epi16(hi, xh),
-                    _mm256_set1_epi16(sc[2 * c + 1] as i16),
-                );
+                let pl = _mm256_madd_epi16(_mm256_maddubs_epi16(lo, xl), _mm256_set1_epi16(sc[2 * c] as i16));
+                let ph = _mm256_madd_epi16(_mm256_maddubs_epi16(hi, xh), _mm256_set1_epi16(sc[2 * c + 1] as i16));
                 acc = _mm256_add_epi32(acc, _mm256_add_epi32(pl, ph));
             }
         }
@@ -220,8 +206,7 @@ mod x86 {
         let m2 = _mm256_set1_epi8(3);
         let mut acc = _mm256_setzero_si256();
         // Scale vector for a 32-value group whose halves use scales a and b.
-        let sv =
-            |a: i32, b: i32| _mm256_set_m128i(_mm_set1_epi16(b as i16), _mm_set1_epi16(a as i16));
+        let sv = |a: i32, b: i32| _mm256_set_m128i(_mm_set1_epi16(b as i16), _mm_set1_epi16(a as i16));
         // SAFETY: offsets within the asserted lengths.
         unsafe {
             for h in 0..2 {
@@ -272,15 +257,9 @@ mod tests {
                 let bs = &act.bsums[16 * b..16 * b + 16];
                 for isa in Isa::available() {
                     if kind == GgmlType::Q4_K {
-                        assert_eq!(
-                            q4k_isums(isa, blk, xq, bs),
-                            q4k_isums(Isa::Scalar, blk, xq, bs)
-                        );
+                        assert_eq!(q4k_isums(isa, blk, xq, bs), q4k_isums(Isa::Scalar, blk, xq, bs));
                     } else {
-                        assert_eq!(
-                            q6k_isum(isa, blk, xq, bs),
-                            q6k_isum(Isa::Scalar, blk, xq, bs)
-                        );
+                        assert_eq!(q6k_isum(isa, blk, xq, bs), q6k_isum(Isa::Scalar, blk, xq, bs));
                     }
                 }
             }

@@ -57,9 +57,7 @@ pub enum KernelError {
         kind: GgmlType,
     },
     /// A row length that is not a whole number of blocks.
-    #[error(
-        "{kind} stores {block} elements per block, but a row has {n} elements (not a multiple)"
-    )]
+    #[error("{kind} stores {block} elements per block, but a row has {n} elements (not a multiple)")]
     NotBlockMultiple {
         /// The type.
         kind: GgmlType,
@@ -69,9 +67,7 @@ pub enum KernelError {
         block: usize,
     },
     /// Raw data of the wrong length.
-    #[error(
-        "{what}: {kind} data should be {expected} bytes, got {got} (truncated or mislabelled tensor?)"
-    )]
+    #[error("{what}: {kind} data should be {expected} bytes, got {got} (truncated or mislabelled tensor?)")]
     SizeMismatch {
         /// What was being read.
         what: &'static str,

@@ -98,23 +98,11 @@ impl QMatrix {
     /// Checks that `cols` is a whole number of blocks and that `bytes` has exactly the right
     /// length, then repacks the types that have fast kernels. Repacking costs about one pass
     /// over the bytes; the original bytes are not kept.
-    pub fn new(
-        kind: GgmlType,
-        rows: usize,
-        cols: usize,
-        bytes: &[u8],
-    ) -> Result<Self, KernelError> {
+    pub fn new(kind: GgmlType, rows: usize, cols: usize, bytes: &[u8]) -> Result<Self, KernelError> {
         let rb = row_bytes(kind, cols)?;
-        let need = rb
-            .checked_mul(rows)
-            .ok_or(KernelError::TooLarge { what: "matrix" })?;
+        let need = rb.checked_mul(rows).ok_or(KernelError::TooLarge { what: "matrix" })?;
         if bytes.len() != need {
-            return Err(KernelError::SizeMismatch {
-                what: "matrix data",
-                kind,
-                expected: need,
-                got: bytes.len(),
-            });
+            return Err(KernelError::SizeMismatch { what: "matrix data", kind, expected: need, got: bytes.len() });
         }
         if rows == 0 || cols == 0 {
             return Err(KernelError::Empty { rows, cols });
@@ -127,12 +115,7 @@ impl QMatrix {
             GgmlType::Q8_0 => Repr::Q8(Q8Tiles::from_ggml(rows, cols, bytes)?),
             _ => Repr::Raw(bytes.to_vec()),
         };
-        Ok(QMatrix {
-            kind,
-            rows,
-            cols,
-            repr,
-        })
+        Ok(QMatrix { kind, rows, cols, repr })
     }
 
     /// Whether matmuls use the K-quant integer kernels (Q8_K activations).
@@ -168,17 +151,10 @@ impl QMatrix {
     /// lookup, where the tied output head doubles as the token-embedding table).
     pub fn row(&self, i: usize, out: &mut [f32]) -> Result<(), KernelError> {
         if i >= self.rows {
-            return Err(KernelError::RowOutOfRange {
-                row: i,
-                rows: self.rows,
-            });
+            return Err(KernelError::RowOutOfRange { row: i, rows: self.rows });
         }
         if out.len() < self.cols {
-            return Err(KernelError::BufferTooSmall {
-                what: "row output",
-                expected: self.cols,
-                got: out.len(),
-            });
+            return Err(KernelError::BufferTooSmall { what: "row output", expected: self.cols, got: out.len() });
         }
         let out = &mut out[..self.cols];
         match &self.repr {
@@ -207,13 +183,7 @@ impl QMatrix {
     /// `n_tokens == 1` is the decode GEMV; larger is prompt processing, where each weight
     /// block is decoded once and reused across up to 8 tokens. `x` must hold at least
     /// `n_tokens·cols` floats and `out` at least `n_tokens·rows` (extra space is untouched).
-    pub fn matmul(
-        &self,
-        x: &[f32],
-        n_tokens: usize,
-        out: &mut [f32],
-        pool: &Pool,
-    ) -> Result<(), KernelError> {
+    pub fn matmul(&self, x: &[f32], n_tokens: usize, out: &mut [f32], pool: &Pool) -> Result<(), KernelError> {
         Self::matmul_many(&[self], x, n_tokens, &mut [out], pool)
     }
 
@@ -252,26 +222,14 @@ impl QMatrix {
         if n_tokens == 0 {
             return Ok(());
         }
-        let nx = n_tokens
-            .checked_mul(cols)
-            .ok_or(KernelError::TooLarge { what: "input" })?;
+        let nx = n_tokens.checked_mul(cols).ok_or(KernelError::TooLarge { what: "input" })?;
         if x.len() < nx {
-            return Err(KernelError::BufferTooSmall {
-                what: "matmul input",
-                expected: nx,
-                got: x.len(),
-            });
+            return Err(KernelError::BufferTooSmall { what: "matmul input", expected: nx, got: x.len() });
         }
         for (m, o) in mats.iter().zip(outs.iter()) {
-            let need = n_tokens
-                .checked_mul(m.rows)
-                .ok_or(KernelError::TooLarge { what: "output" })?;
+            let need = n_tokens.checked_mul(m.rows).ok_or(KernelError::TooLarge { what: "output" })?;
             if o.len() < need {
-                return Err(KernelError::BufferTooSmall {
-                    what: "matmul output",
-                    expected: need,
-                    got: o.len(),
-                });
+                return Err(KernelError::BufferTooSmall { what: "matmul output", expected: need, got: o.len() });
             }
         }
         if mats.len() > MAX_FUSED {
@@ -282,26 +240,15 @@ impl QMatrix {
             return Ok(());
         }
         // Fixed-size bookkeeping: decode makes ~120 of these calls per token, none allocates.
-        let mut out_ptrs = [OutPtr {
-            ptr: std::ptr::null_mut(),
-            len: 0,
-            rows: 0,
-        }; MAX_FUSED];
+        let mut out_ptrs = [OutPtr { ptr: std::ptr::null_mut(), len: 0, rows: 0 }; MAX_FUSED];
         for ((p, m), o) in out_ptrs.iter_mut().zip(mats).zip(outs.iter_mut()) {
-            *p = OutPtr {
-                ptr: o.as_mut_ptr(),
-                len: o.len(),
-                rows: m.rows,
-            };
+            *p = OutPtr { ptr: o.as_mut_ptr(), len: o.len(), rows: m.rows };
         }
         let outs = &out_ptrs[..mats.len()];
         let needs_act = mats.iter().any(|m| !matches!(m.repr, Repr::Raw(_)));
         let x = &x[..nx];
         // K-quants use their own 256-block activation format (rare types: built per call).
-        let k8 = mats
-            .iter()
-            .any(|m| m.uses_q8k())
-            .then(|| Q8KAct::quantize(x, cols, n_tokens));
+        let k8 = mats.iter().any(|m| m.uses_q8k()).then(|| Q8KAct::quantize(x, cols, n_tokens));
         let k8 = k8.as_ref();
         let run = |act: &QuantAct| {
             let isa = Isa::detect();
@@ -312,12 +259,7 @@ impl QMatrix {
                 total += m.rows.div_ceil(UNIT_ROWS);
             }
             starts[mats.len()] = total;
-            let inputs = Inputs {
-                x,
-                act,
-                k8,
-                n_tokens,
-            };
+            let inputs = Inputs { x, act, k8, n_tokens };
             let job = |range: Range<usize>, _tid: usize| {
                 for (i, m) in mats.iter().enumerate() {
                     let lo = range.start.max(starts[i]);
@@ -356,12 +298,7 @@ impl QMatrix {
 
     /// Computes row units `units` (16 rows each) for all tokens.
     fn run_units(&self, isa: Isa, units: Range<usize>, inputs: &Inputs<'_>, out: OutPtr) {
-        let Inputs {
-            x,
-            act,
-            k8,
-            n_tokens,
-        } = *inputs;
+        let Inputs { x, act, k8, n_tokens } = *inputs;
         let mut buf = [[0f32; UNIT_ROWS]; TOKEN_CHUNK];
         match &self.repr {
             Repr::Q4(_) | Repr::Q8(_) => {
@@ -409,12 +346,7 @@ impl QMatrix {
                     let r0 = u * UNIT_ROWS;
                     for r in r0..(r0 + UNIT_ROWS).min(self.rows) {
                         // Lengths were validated in `new`, so this cannot fail.
-                        let _ = dequantize(
-                            self.kind,
-                            &bytes[r * rb..(r + 1) * rb],
-                            self.cols,
-                            &mut row,
-                        );
+                        let _ = dequantize(self.kind, &bytes[r * rb..(r + 1) * rb], self.cols, &mut row);
                         for t in 0..n_tokens {
                             col[0] = dot_unchecked(&row, &x[t * self.cols..(t + 1) * self.cols]);
                             // SAFETY: row `r` belongs to this thread's unit; bounds checked.

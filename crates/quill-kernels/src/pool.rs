@@ -105,9 +105,7 @@ pub struct Pool {
 
 impl std::fmt::Debug for Pool {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Pool")
-            .field("threads", &self.shared.n_threads)
-            .finish()
+        f.debug_struct("Pool").field("threads", &self.shared.n_threads).finish()
     }
 }
 
@@ -125,13 +123,8 @@ impl Pool {
     /// Like [`Pool::new`], with the time workers busy-wait for the next job before parking.
     /// Zero parks immediately (lowest CPU use, about 10–50 µs extra latency per job).
     pub fn with_spin(threads: usize, spin: Duration) -> Result<Self, KernelError> {
-        let n_threads = if threads == 0 {
-            std::thread::available_parallelism()
-                .map(|n| n.get())
-                .unwrap_or(1)
-        } else {
-            threads
-        };
+        let n_threads =
+            if threads == 0 { std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1) } else { threads };
         let shared = Arc::new(Shared {
             job: AtomicPtr::new(std::ptr::null_mut()),
             active: AtomicUsize::new(0),
@@ -142,9 +135,7 @@ impl Pool {
             cv: Condvar::new(),
             n_threads,
             spin,
-            next: (0..n_threads)
-                .map(|_| Padded(AtomicUsize::new(0)))
-                .collect(),
+            next: (0..n_threads).map(|_| Padded(AtomicUsize::new(0))).collect(),
         });
         let mut workers = Vec::with_capacity(n_threads.saturating_sub(1));
         for tid in 1..n_threads {
@@ -155,11 +146,7 @@ impl Pool {
                 .map_err(|e| KernelError::Pool(e.to_string()))?;
             workers.push(handle);
         }
-        Ok(Pool {
-            shared,
-            workers,
-            busy: AtomicBool::new(false),
-        })
+        Ok(Pool { shared, workers, busy: AtomicBool::new(false) })
     }
 
     /// A pool sized from the environment: `QUILL_THREADS` (a positive integer) if set,
@@ -167,9 +154,7 @@ impl Pool {
     pub fn from_env() -> Result<Self, KernelError> {
         let threads = match std::env::var("QUILL_THREADS") {
             Ok(v) => v.trim().parse::<usize>().map_err(|_| {
-                KernelError::Pool(format!(
-                    "QUILL_THREADS={v:?} is not a whole number; set it to e.g. 2, or unset it"
-                ))
+                KernelError::Pool(format!("QUILL_THREADS={v:?} is not a whole number; set it to e.g. 2, or unset it"))
             })?,
             Err(_) => 0,
         };
@@ -216,11 +201,7 @@ impl Pool {
         }
         // Another thread's job may be running: wait for the pool, so thread ids stay unique
         // among the threads running jobs at any moment (callers index scratch by them).
-        wait_until(|| {
-            self.busy
-                .compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed)
-                .is_ok()
-        });
+        wait_until(|| self.busy.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok());
         let _busy = ReleaseOnDrop(&self.busy);
         let _marker = InJob::enter(me, 0);
         if n == 1 || n_tasks == 1 {
@@ -242,8 +223,7 @@ impl Pool {
         for t in 0..n {
             sh.next[t].0.store(job.home(t).start, Ordering::Relaxed);
         }
-        sh.job
-            .store((&job as *const Job<'_>).cast_mut().cast(), Ordering::SeqCst);
+        sh.job.store((&job as *const Job<'_>).cast_mut().cast(), Ordering::SeqCst);
         sh.epoch.fetch_add(1, Ordering::SeqCst);
         if sh.sleepers.load(Ordering::SeqCst) > 0 {
             let _g = sh.lock.lock().unwrap_or_else(|e| e.into_inner());
@@ -426,10 +406,7 @@ mod tests {
                 scope.spawn(|| {
                     for _ in 0..300 {
                         pool.run(16, |r, tid| {
-                            assert!(
-                                !in_use[tid].swap(true, Ordering::AcqRel),
-                                "tid {tid} shared"
-                            );
+                            assert!(!in_use[tid].swap(true, Ordering::AcqRel), "tid {tid} shared");
                             total.fetch_add(r.len(), Ordering::Relaxed);
                             std::hint::spin_loop();
                             in_use[tid].store(false, Ordering::Release);

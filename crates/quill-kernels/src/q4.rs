@@ -53,20 +53,13 @@ pub(crate) struct Q4Tiles {
 impl Q4Tiles {
     /// Repacks ggml bytes (`rows` rows of `cols / 32` blocks). Returns `Ok(None)` for a Q4_0
     /// matrix whose `−8·d` would overflow f16 (then the caller uses the generic path).
-    pub fn from_ggml(
-        kind: GgmlType,
-        rows: usize,
-        cols: usize,
-        bytes: &[u8],
-    ) -> Result<Option<Self>, KernelError> {
+    pub fn from_ggml(kind: GgmlType, rows: usize, cols: usize, bytes: &[u8]) -> Result<Option<Self>, KernelError> {
         debug_assert!(matches!(kind, GgmlType::Q4_0 | GgmlType::Q4_1));
         let nb = cols / 32;
         let ts = kind.type_size();
         let n_tiles = rows.div_ceil(TILE);
         let tile_bytes = nb * BLOCK_TILE_BYTES;
-        let total = n_tiles
-            .checked_mul(tile_bytes)
-            .ok_or(KernelError::TooLarge { what: "matrix" })?;
+        let total = n_tiles.checked_mul(tile_bytes).ok_or(KernelError::TooLarge { what: "matrix" })?;
         let mut data = AlignedBytes::zeroed(total);
         let out = data.as_mut_slice();
         for r in 0..rows {
@@ -96,13 +89,7 @@ impl Q4Tiles {
                 mm[at..at + 2].copy_from_slice(&m_bits);
             }
         }
-        Ok(Some(Q4Tiles {
-            kind,
-            cols,
-            nb,
-            n_tiles,
-            data,
-        }))
+        Ok(Some(Q4Tiles { kind, cols, nb, n_tiles, data }))
     }
 
     #[inline]
@@ -151,14 +138,7 @@ impl Q4Tiles {
 
     /// Computes tile `tile` against tokens `t0..t0 + out.len()`; `out[i]` receives the 16 row
     /// results for token `t0 + i` (lanes past `rows` are zero-padding rows).
-    pub fn tile_matmul(
-        &self,
-        isa: Isa,
-        tile: usize,
-        act: &QuantAct,
-        t0: usize,
-        out: &mut [[f32; TILE]],
-    ) {
+    pub fn tile_matmul(&self, isa: Isa, tile: usize, act: &QuantAct, t0: usize, out: &mut [[f32; TILE]]) {
         let t = self.tile(tile);
         assert!(act.cols == self.cols && t0 + out.len() <= act.n_tokens);
         match isa {
@@ -232,8 +212,7 @@ pub(crate) fn gemv_scalar(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: 
             for (lane, s) in isum.iter_mut().enumerate() {
                 for j in 0..4 {
                     let byte = q[lane * 4 + j];
-                    *s +=
-                        (byte & 0xF) as i32 * lo_x[j] as i32 + (byte >> 4) as i32 * hi_x[j] as i32;
+                    *s += (byte & 0xF) as i32 * lo_x[j] as i32 + (byte >> 4) as i32 * hi_x[j] as i32;
                 }
             }
         }
@@ -377,13 +356,7 @@ pub(crate) mod x86 {
     /// # Safety
     /// Needs AVX2, FMA and F16C; same bounds as [`gemm_avx512`] with one token.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(crate) unsafe fn gemv_avx2(
-        t: &[u8],
-        nb: usize,
-        act: &QuantAct,
-        tok: usize,
-        out: &mut [f32; TILE],
-    ) {
+    pub(crate) unsafe fn gemv_avx2(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: &mut [f32; TILE]) {
         debug_assert!(t.len() >= nb * (QBYTES + 64) && act.nb == nb && tok < act.n_tokens);
         // SAFETY: offsets within `t` and token `tok`'s activation planes, as the caller
         // guarantees.

@@ -36,9 +36,7 @@ impl Q8Tiles {
         let nb = cols / 32;
         let n_tiles = rows.div_ceil(TILE);
         let tile_bytes = nb * BLOCK_TILE_BYTES;
-        let total = n_tiles
-            .checked_mul(tile_bytes)
-            .ok_or(KernelError::TooLarge { what: "matrix" })?;
+        let total = n_tiles.checked_mul(tile_bytes).ok_or(KernelError::TooLarge { what: "matrix" })?;
         let mut data = AlignedBytes::zeroed(total);
         let out = data.as_mut_slice();
         for r in 0..rows {
@@ -57,12 +55,7 @@ impl Q8Tiles {
                 dd[at..at + 2].copy_from_slice(&blk[0..2]);
             }
         }
-        Ok(Q8Tiles {
-            cols,
-            nb,
-            n_tiles,
-            data,
-        })
+        Ok(Q8Tiles { cols, nb, n_tiles, data })
     }
 
     #[inline]
@@ -98,14 +91,7 @@ impl Q8Tiles {
     }
 
     /// Tile `tile` against tokens `t0..t0 + out.len()` (see `Q4Tiles::tile_matmul`).
-    pub fn tile_matmul(
-        &self,
-        isa: Isa,
-        tile: usize,
-        act: &QuantAct,
-        t0: usize,
-        out: &mut [[f32; TILE]],
-    ) {
+    pub fn tile_matmul(&self, isa: Isa, tile: usize, act: &QuantAct, t0: usize, out: &mut [[f32; TILE]]) {
         let t = self.tile(tile);
         assert!(act.cols == self.cols && t0 + out.len() <= act.n_tokens);
         match isa {
@@ -238,8 +224,7 @@ pub(crate) mod x86 {
                     let corr = _mm512_set1_epi32(*act.isum.get_unchecked(tok * nb + b) << 7);
                     let isum = _mm512_sub_epi32(_mm512_add_epi32(s0, s1), corr);
                     let xd = _mm512_set1_ps(*act.d.get_unchecked(tok * nb + b));
-                    acc[i] =
-                        _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, xd), acc[i]);
+                    acc[i] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(isum), _mm512_mul_ps(dw, xd), acc[i]);
                 }
             }
             for i in 0..NT {
@@ -278,13 +263,7 @@ pub(crate) mod x86 {
     /// # Safety
     /// Needs AVX2, FMA and F16C; bounds as for [`gemm_avx512`] with one token.
     #[target_feature(enable = "avx2,fma,f16c")]
-    pub(crate) unsafe fn gemv_avx2(
-        t: &[u8],
-        nb: usize,
-        act: &QuantAct,
-        tok: usize,
-        out: &mut [f32; TILE],
-    ) {
+    pub(crate) unsafe fn gemv_avx2(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: &mut [f32; TILE]) {
         debug_assert!(t.len() >= nb * (QBYTES + 32) && act.nb == nb && tok < act.n_tokens);
         // SAFETY: offsets within the tile and token `tok`'s activations.
         unsafe {
@@ -307,12 +286,10 @@ pub(crate) mod x86 {
                         let u = _mm256_loadu_si256(q.add(b * QBYTES + g * 64 + h * 32).cast());
                         let w = _mm256_xor_si256(u, flip);
                         let xv = _mm256_set1_epi32(x.add(g).read_unaligned());
-                        let p =
-                            _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
+                        let p = _mm256_maddubs_epi16(_mm256_sign_epi8(w, w), _mm256_sign_epi8(xv, w));
                         s = _mm256_add_epi32(s, _mm256_madd_epi16(p, ones));
                     }
-                    let dw =
-                        _mm256_cvtph_ps(_mm_loadu_si128(dptr.add((b * TILE + h * 8) * 2).cast()));
+                    let dw = _mm256_cvtph_ps(_mm_loadu_si128(dptr.add((b * TILE + h * 8) * 2).cast()));
                     *a = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, xd), *a);
                 }
             }

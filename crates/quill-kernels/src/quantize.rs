@@ -16,13 +16,11 @@ pub fn quantize(kind: GgmlType, x: &[f32]) -> Result<Vec<u8>, KernelError> {
     let n = row_bytes(kind, x.len())?;
     let mut out = Vec::with_capacity(n);
     match kind {
-        GgmlType::F32 => x
-            .iter()
-            .for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
+        GgmlType::F32 => x.iter().for_each(|v| out.extend_from_slice(&v.to_le_bytes())),
         GgmlType::F16 => x.iter().for_each(|v| out.extend_from_slice(&f16_bytes(*v))),
-        GgmlType::BF16 => x
-            .iter()
-            .for_each(|v| out.extend_from_slice(&half::bf16::from_f32(*v).to_bits().to_le_bytes())),
+        GgmlType::BF16 => {
+            x.iter().for_each(|v| out.extend_from_slice(&half::bf16::from_f32(*v).to_bits().to_le_bytes()))
+        }
         GgmlType::Q4_0 => {
             for b in x.chunks_exact(32) {
                 let (mut amax, mut max) = (0f32, 0f32);
@@ -75,10 +73,7 @@ pub fn quantize(kind: GgmlType, x: &[f32]) -> Result<Vec<u8>, KernelError> {
             }
         }
         other => {
-            return Err(KernelError::Unsupported {
-                what: "quantize",
-                kind: other,
-            });
+            return Err(KernelError::Unsupported { what: "quantize", kind: other });
         }
     }
     Ok(out)
@@ -91,15 +86,8 @@ mod tests {
 
     #[test]
     fn round_trips_stay_within_half_a_step() {
-        let x: Vec<f32> = (0..256)
-            .map(|i| ((i * 37 % 101) as f32 - 50.0) / 13.0)
-            .collect();
-        for kind in [
-            GgmlType::Q4_0,
-            GgmlType::Q4_1,
-            GgmlType::Q8_0,
-            GgmlType::Q8_1,
-        ] {
+        let x: Vec<f32> = (0..256).map(|i| ((i * 37 % 101) as f32 - 50.0) / 13.0).collect();
+        for kind in [GgmlType::Q4_0, GgmlType::Q4_1, GgmlType::Q8_0, GgmlType::Q8_1] {
             let q = quantize(kind, &x).unwrap();
             let mut y = vec![0f32; 256];
             dequantize(kind, &q, 256, &mut y).unwrap();

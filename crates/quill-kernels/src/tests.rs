@@ -5,9 +5,7 @@ use crate::isa::Isa;
 use crate::{GgmlType, Pool, QMatrix, dequantize, quantize, row_bytes};
 
 pub(crate) fn rand_vec(n: usize, seed: u64) -> Vec<f32> {
-    let mut s = seed
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(0x1234_5678);
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15).wrapping_add(0x1234_5678);
     (0..n)
         .map(|_| {
             s ^= s << 13;
@@ -22,12 +20,9 @@ pub(crate) fn rand_vec(n: usize, seed: u64) -> Vec<f32> {
 pub(crate) fn rand_blocks(kind: GgmlType, rows: usize, cols: usize, seed: u64) -> Vec<u8> {
     let w = rand_vec(rows * cols, seed);
     match kind {
-        GgmlType::Q4_0
-        | GgmlType::Q4_1
-        | GgmlType::Q8_0
-        | GgmlType::F32
-        | GgmlType::F16
-        | GgmlType::BF16 => quantize(kind, &w).unwrap(),
+        GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0 | GgmlType::F32 | GgmlType::F16 | GgmlType::BF16 => {
+            quantize(kind, &w).unwrap()
+        }
         _ => {
             // K-quants: random bytes, then overwrite the f16 scale fields with sane values.
             let n = row_bytes(kind, cols).unwrap() * rows;
@@ -66,9 +61,7 @@ fn reference(w: &[f32], x: &[f32], rows: usize, cols: usize, n_tokens: usize) ->
     let mut out = vec![0f64; rows * n_tokens];
     for t in 0..n_tokens {
         for r in 0..rows {
-            out[t * rows + r] = (0..cols)
-                .map(|c| w[r * cols + c] as f64 * x[t * cols + c] as f64)
-                .sum();
+            out[t * rows + r] = (0..cols).map(|c| w[r * cols + c] as f64 * x[t * cols + c] as f64).sum();
         }
     }
     out
@@ -79,11 +72,7 @@ fn check_matmul(kind: GgmlType, rows: usize, cols: usize, n_tokens: usize, pool:
     let m = QMatrix::new(kind, rows, cols, &bytes).unwrap();
     let mut w = vec![0f32; rows * cols];
     dequantize(kind, &bytes, rows * cols, &mut w).unwrap();
-    assert_eq!(
-        m.dequantize_all(),
-        w,
-        "{kind}: dequantize_all must be bit-exact"
-    );
+    assert_eq!(m.dequantize_all(), w, "{kind}: dequantize_all must be bit-exact");
     let mut row = vec![0f32; cols];
     m.row(rows - 1, &mut row).unwrap();
     assert_eq!(row, &w[(rows - 1) * cols..]);
@@ -96,28 +85,14 @@ fn check_matmul(kind: GgmlType, rows: usize, cols: usize, n_tokens: usize, pool:
     // tolerance scales with Σ|w·x|.
     let quantized_act = matches!(
         kind,
-        GgmlType::Q4_0
-            | GgmlType::Q4_1
-            | GgmlType::Q8_0
-            | GgmlType::Q4_K
-            | GgmlType::Q5_K
-            | GgmlType::Q6_K
+        GgmlType::Q4_0 | GgmlType::Q4_1 | GgmlType::Q8_0 | GgmlType::Q4_K | GgmlType::Q5_K | GgmlType::Q6_K
     );
     for t in 0..n_tokens {
         for r in 0..rows {
-            let mag: f64 = (0..cols)
-                .map(|c| (w[r * cols + c] as f64 * x[t * cols + c] as f64).abs())
-                .sum();
-            let tol = if quantized_act {
-                1e-2 * mag + 1e-4
-            } else {
-                1e-5 * mag + 1e-6
-            };
+            let mag: f64 = (0..cols).map(|c| (w[r * cols + c] as f64 * x[t * cols + c] as f64).abs()).sum();
+            let tol = if quantized_act { 1e-2 * mag + 1e-4 } else { 1e-5 * mag + 1e-6 };
             let (g, e) = (out[t * rows + r] as f64, want[t * rows + r]);
-            assert!(
-                (g - e).abs() <= tol,
-                "{kind} {rows}x{cols} t={t} r={r}: got {g}, want {e} (tol {tol})"
-            );
+            assert!((g - e).abs() <= tol, "{kind} {rows}x{cols} t={t} r={r}: got {g}, want {e} (tol {tol})");
         }
     }
 }
@@ -125,26 +100,14 @@ fn check_matmul(kind: GgmlType, rows: usize, cols: usize, n_tokens: usize, pool:
 #[test]
 fn matmul_every_type_every_shape() {
     let pool = Pool::new(2).unwrap();
-    for kind in [
-        GgmlType::Q4_1,
-        GgmlType::Q4_0,
-        GgmlType::Q8_0,
-        GgmlType::F32,
-        GgmlType::F16,
-        GgmlType::BF16,
-    ] {
+    for kind in [GgmlType::Q4_1, GgmlType::Q4_0, GgmlType::Q8_0, GgmlType::F32, GgmlType::F16, GgmlType::BF16] {
         for (rows, cols) in [(16, 32), (40, 64), (576, 576), (192, 576), (37, 1536)] {
             for n_tokens in [1, 3, 9, 70] {
                 check_matmul(kind, rows, cols, n_tokens, &pool);
             }
         }
     }
-    for kind in [
-        GgmlType::Q4_K,
-        GgmlType::Q5_K,
-        GgmlType::Q6_K,
-        GgmlType::Q8_K,
-    ] {
+    for kind in [GgmlType::Q4_K, GgmlType::Q5_K, GgmlType::Q6_K, GgmlType::Q8_K] {
         for n_tokens in [1, 5] {
             check_matmul(kind, 24, 512, n_tokens, &pool);
         }
@@ -158,9 +121,7 @@ fn all_isas_agree_with_scalar_tiles() {
     for kind in [GgmlType::Q4_1, GgmlType::Q4_0] {
         let (rows, cols) = (48, 576);
         let bytes = rand_blocks(kind, rows, cols, 99);
-        let tiles = crate::q4::Q4Tiles::from_ggml(kind, rows, cols, &bytes)
-            .unwrap()
-            .unwrap();
+        let tiles = crate::q4::Q4Tiles::from_ggml(kind, rows, cols, &bytes).unwrap().unwrap();
         let x = rand_vec(11 * cols, 5);
         let mut act = QuantAct::default();
         act.quantize(&x, cols, 11, &Pool::new(1).unwrap());
@@ -171,10 +132,7 @@ fn all_isas_agree_with_scalar_tiles() {
                 let mut got = [[0f32; 16]; 11];
                 tiles.tile_matmul(isa, tile, &act, 0, &mut got);
                 for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
-                    assert!(
-                        (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-                        "{isa:?}: {g} vs {w}"
-                    );
+                    assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{isa:?}: {g} vs {w}");
                 }
             }
             #[cfg(target_arch = "x86_64")]
@@ -182,9 +140,7 @@ fn all_isas_agree_with_scalar_tiles() {
                 for b in 0..tiles.nb {
                     let want = crate::q4::block_isums_scalar(tiles.tile(tile), b, act.token_qs(3));
                     // SAFETY: AVX-512 VNNI is available (checked above).
-                    let got = unsafe {
-                        crate::q4::x86::block_isums_avx512(tiles.tile(tile), b, act.token_qs(3))
-                    };
+                    let got = unsafe { crate::q4::x86::block_isums_avx512(tiles.tile(tile), b, act.token_qs(3)) };
                     assert_eq!(got, want);
                 }
             }
@@ -203,10 +159,7 @@ fn all_isas_agree_with_scalar_tiles() {
             let mut got = [[0f32; 16]; 6];
             tiles.tile_matmul(isa, tile, &act, 0, &mut got);
             for (g, w) in got.iter().flatten().zip(want.iter().flatten()) {
-                assert!(
-                    (g - w).abs() <= 1e-5 * w.abs().max(1.0),
-                    "{isa:?}: {g} vs {w}"
-                );
+                assert!((g - w).abs() <= 1e-5 * w.abs().max(1.0), "{isa:?}: {g} vs {w}");
             }
         }
         #[cfg(target_arch = "x86_64")]
@@ -214,9 +167,7 @@ fn all_isas_agree_with_scalar_tiles() {
             for b in 0..tiles.nb {
                 let want = crate::q8::block_isums_scalar(tiles.tile(tile), b, act.token_qs(2));
                 // SAFETY: AVX-512 VNNI is available (checked above).
-                let got = unsafe {
-                    crate::q8::x86::block_isums_avx512(tiles.tile(tile), b, act.token_qs(2))
-                };
+                let got = unsafe { crate::q8::x86::block_isums_avx512(tiles.tile(tile), b, act.token_qs(2)) };
                 assert_eq!(got, want);
             }
         }
@@ -237,9 +188,7 @@ fn extreme_q8_values_are_exact() {
         }
     }
     let tiles = crate::q8::Q8Tiles::from_ggml(rows, cols, &bytes).unwrap();
-    let x: Vec<f32> = (0..cols)
-        .map(|c| if c % 3 == 0 { -1.0 } else { 1.0 })
-        .collect();
+    let x: Vec<f32> = (0..cols).map(|c| if c % 3 == 0 { -1.0 } else { 1.0 }).collect();
     let mut act = QuantAct::default();
     act.quantize(&x, cols, 1, &Pool::new(1).unwrap());
     for b in 0..2 {
@@ -255,8 +204,7 @@ fn extreme_q8_values_are_exact() {
         #[cfg(target_arch = "x86_64")]
         if Isa::available().contains(&Isa::Avx512Vnni) {
             // SAFETY: AVX-512 VNNI is available (checked above).
-            let got =
-                unsafe { crate::q8::x86::block_isums_avx512(tiles.tile(0), b, act.token_qs(0)) };
+            let got = unsafe { crate::q8::x86::block_isums_avx512(tiles.tile(0), b, act.token_qs(0)) };
             assert_eq!(got, exact);
         }
     }
@@ -277,27 +225,9 @@ fn extreme_q8_values_are_exact() {
 fn matmul_many_matches_separate_calls() {
     let pool = Pool::new(2).unwrap();
     let cols = 576;
-    let q = QMatrix::new(
-        GgmlType::Q4_1,
-        576,
-        cols,
-        &rand_blocks(GgmlType::Q4_1, 576, cols, 1),
-    )
-    .unwrap();
-    let k = QMatrix::new(
-        GgmlType::Q4_1,
-        192,
-        cols,
-        &rand_blocks(GgmlType::Q4_1, 192, cols, 2),
-    )
-    .unwrap();
-    let f = QMatrix::new(
-        GgmlType::F16,
-        40,
-        cols,
-        &rand_blocks(GgmlType::F16, 40, cols, 3),
-    )
-    .unwrap();
+    let q = QMatrix::new(GgmlType::Q4_1, 576, cols, &rand_blocks(GgmlType::Q4_1, 576, cols, 1)).unwrap();
+    let k = QMatrix::new(GgmlType::Q4_1, 192, cols, &rand_blocks(GgmlType::Q4_1, 192, cols, 2)).unwrap();
+    let f = QMatrix::new(GgmlType::F16, 40, cols, &rand_blocks(GgmlType::F16, 40, cols, 3)).unwrap();
     for n in [1, 4] {
         let x = rand_vec(n * cols, 4);
         let (mut a, mut b, mut c) = (vec![0.0; 576 * n], vec![0.0; 192 * n], vec![0.0; 40 * n]);
@@ -316,29 +246,15 @@ fn bad_sizes_are_errors_not_panics() {
     assert!(QMatrix::new(GgmlType::Q4_1, 2, 33, &[0; 40]).is_err());
     assert!(QMatrix::new(GgmlType::Q4_1, 2, 32, &[0; 39]).is_err());
     assert!(QMatrix::new(GgmlType::Q4_1, 0, 32, &[]).is_err());
-    let m = QMatrix::new(
-        GgmlType::Q4_1,
-        2,
-        32,
-        &rand_blocks(GgmlType::Q4_1, 2, 32, 1),
-    )
-    .unwrap();
+    let m = QMatrix::new(GgmlType::Q4_1, 2, 32, &rand_blocks(GgmlType::Q4_1, 2, 32, 1)).unwrap();
     let mut out = vec![0.0; 4];
     assert!(m.matmul(&[0.0; 31], 1, &mut out, &pool).is_err());
     assert!(m.matmul(&[0.0; 64], 2, &mut out[..3], &pool).is_err());
     assert!(m.row(2, &mut [0.0; 32]).is_err());
     assert!(m.row(0, &mut [0.0; 31]).is_err());
-    let other = QMatrix::new(
-        GgmlType::Q8_0,
-        2,
-        64,
-        &rand_blocks(GgmlType::Q8_0, 2, 64, 1),
-    )
-    .unwrap();
+    let other = QMatrix::new(GgmlType::Q8_0, 2, 64, &rand_blocks(GgmlType::Q8_0, 2, 64, 1)).unwrap();
     let (mut a, mut b) = (vec![0.0; 2], vec![0.0; 2]);
-    assert!(
-        QMatrix::matmul_many(&[&m, &other], &[0.0; 64], 1, &mut [&mut a, &mut b], &pool).is_err()
-    );
+    assert!(QMatrix::matmul_many(&[&m, &other], &[0.0; 64], 1, &mut [&mut a, &mut b], &pool).is_err());
 }
 
 #[test]
@@ -355,13 +271,7 @@ fn matmul_many_with_more_matrices_than_one_job_holds() {
     let mats: Vec<QMatrix> = (0..11)
         .map(|i| {
             let rows = 16 + 8 * i;
-            QMatrix::new(
-                GgmlType::Q4_1,
-                rows,
-                cols,
-                &rand_blocks(GgmlType::Q4_1, rows, cols, i as u64),
-            )
-            .unwrap()
+            QMatrix::new(GgmlType::Q4_1, rows, cols, &rand_blocks(GgmlType::Q4_1, rows, cols, i as u64)).unwrap()
         })
         .collect();
     let refs: Vec<&QMatrix> = mats.iter().collect();

@@ -58,11 +58,7 @@ impl GgmlType {
 
     /// The type with ggml's numeric id `id` (as stored in GGUF tensor infos).
     pub fn from_id(id: u32) -> Result<Self, KernelError> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|t| *t as u32 == id)
-            .ok_or(KernelError::UnsupportedType(id))
+        Self::ALL.iter().copied().find(|t| *t as u32 == id).ok_or(KernelError::UnsupportedType(id))
     }
 
     /// ggml's numeric id.
@@ -128,9 +124,7 @@ pub fn row_bytes(kind: GgmlType, n: usize) -> Result<usize, KernelError> {
     if !n.is_multiple_of(block) {
         return Err(KernelError::NotBlockMultiple { kind, n, block });
     }
-    (n / block)
-        .checked_mul(kind.type_size())
-        .ok_or(KernelError::TooLarge { what: "row" })
+    (n / block).checked_mul(kind.type_size()).ok_or(KernelError::TooLarge { what: "row" })
 }
 
 #[cfg(test)]
@@ -142,10 +136,7 @@ mod tests {
         for t in GgmlType::ALL {
             assert_eq!(GgmlType::from_id(t.id()).ok(), Some(t));
         }
-        assert!(matches!(
-            GgmlType::from_id(6),
-            Err(KernelError::UnsupportedType(6))
-        ));
+        assert!(matches!(GgmlType::from_id(6), Err(KernelError::UnsupportedType(6))));
     }
 
     #[test]
@@ -154,9 +145,6 @@ mod tests {
         assert_eq!(row_bytes(GgmlType::Q8_0, 576).ok(), Some(18 * 34));
         assert_eq!(row_bytes(GgmlType::F32, 7).ok(), Some(28));
         assert_eq!(row_bytes(GgmlType::Q6_K, 512).ok(), Some(420));
-        assert!(matches!(
-            row_bytes(GgmlType::Q4_K, 576),
-            Err(KernelError::NotBlockMultiple { block: 256, .. })
-        ));
+        assert!(matches!(row_bytes(GgmlType::Q4_K, 576), Err(KernelError::NotBlockMultiple { block: 256, .. })));
     }
 }

@@ -16,11 +16,7 @@ fn has_avx2_fma() -> bool {
 
 fn check_len(what: &'static str, expected: usize, got: usize) -> Result<(), KernelError> {
     if expected != got {
-        return Err(KernelError::LengthMismatch {
-            what,
-            expected,
-            got,
-        });
+        return Err(KernelError::LengthMismatch { what, expected, got });
     }
     Ok(())
 }
@@ -180,9 +176,10 @@ mod x86 {
         let hi = _mm256_set1_ps(88.722_83);
         let lo = _mm256_set1_ps(-87.336_55);
         let xc = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
-        let fx = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
-            _mm256_mul_ps(xc, _mm256_set1_ps(std::f32::consts::LOG2_E)),
-        );
+        let fx = _mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(_mm256_mul_ps(
+            xc,
+            _mm256_set1_ps(std::f32::consts::LOG2_E),
+        ));
         let r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(0.693_359_4), xc);
         let r = _mm256_fnmadd_ps(fx, _mm256_set1_ps(-2.121_944_4e-4), r);
         let mut y = _mm256_set1_ps(1.987_569_1e-4);
@@ -231,11 +228,7 @@ mod x86 {
                 i += 32;
             }
             while i + 8 <= n {
-                acc[0] = _mm256_fmadd_ps(
-                    _mm256_loadu_ps(pa.add(i)),
-                    _mm256_loadu_ps(pb.add(i)),
-                    acc[0],
-                );
+                acc[0] = _mm256_fmadd_ps(_mm256_loadu_ps(pa.add(i)), _mm256_loadu_ps(pb.add(i)), acc[0]);
                 i += 8;
             }
         }
@@ -258,10 +251,7 @@ mod x86 {
         unsafe {
             while i + 8 <= n {
                 let p = y.as_mut_ptr().add(i);
-                _mm256_storeu_ps(
-                    p,
-                    _mm256_fmadd_ps(av, _mm256_loadu_ps(x.as_ptr().add(i)), _mm256_loadu_ps(p)),
-                );
+                _mm256_storeu_ps(p, _mm256_fmadd_ps(av, _mm256_loadu_ps(x.as_ptr().add(i)), _mm256_loadu_ps(p)));
                 i += 8;
             }
         }
@@ -307,10 +297,7 @@ mod x86 {
         unsafe {
             while i + 8 <= n {
                 let v = _mm256_mul_ps(_mm256_loadu_ps(x.as_ptr().add(i)), sv);
-                _mm256_storeu_ps(
-                    out.as_mut_ptr().add(i),
-                    _mm256_mul_ps(v, _mm256_loadu_ps(w.as_ptr().add(i))),
-                );
+                _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm256_mul_ps(v, _mm256_loadu_ps(w.as_ptr().add(i))));
                 i += 8;
             }
         }
@@ -332,10 +319,7 @@ mod x86 {
                 let gv = _mm256_loadu_ps(g.as_ptr().add(i));
                 let e = exp8(_mm256_sub_ps(_mm256_setzero_ps(), gv));
                 let s = _mm256_div_ps(gv, _mm256_add_ps(one, e));
-                _mm256_storeu_ps(
-                    out.as_mut_ptr().add(i),
-                    _mm256_mul_ps(s, _mm256_loadu_ps(u.as_ptr().add(i))),
-                );
+                _mm256_storeu_ps(out.as_mut_ptr().add(i), _mm256_mul_ps(s, _mm256_loadu_ps(u.as_ptr().add(i))));
                 i += 8;
             }
         }
@@ -455,10 +439,7 @@ mod tests {
         exp_inplace(&mut x);
         for (e, o) in x.iter().zip(&orig) {
             let want = (*o as f64).exp();
-            assert!(
-                ((*e as f64) - want).abs() <= 3e-7 * want + 1e-38,
-                "exp({o}) = {e}, want {want}"
-            );
+            assert!(((*e as f64) - want).abs() <= 3e-7 * want + 1e-38, "exp({o}) = {e}, want {want}");
         }
         let mut s = orig.clone();
         softmax_inplace(&mut s);

@@ -12,9 +12,7 @@ use quill_kernels::{GgmlType, Pool, QMatrix, dequantize, row_bytes};
 fn model_path() -> PathBuf {
     let base = std::env::var_os("QUILL_MODELS")
         .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/quill/models"))
-        })
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share/quill/models")))
         .unwrap_or_else(|| PathBuf::from("models"));
     base.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 }
@@ -103,10 +101,7 @@ fn read_gguf(bytes: &[u8]) -> (HashMap<String, Tensor>, usize) {
 fn real_smollm2_tensors_match_reference() {
     let path = model_path();
     let bytes = std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {} ({e}); run scripts/fetch-models.sh (or set QUILL_MODELS)",
-            path.display()
-        )
+        panic!("cannot read {} ({e}); run scripts/fetch-models.sh (or set QUILL_MODELS)", path.display())
     });
     let (tensors, data) = read_gguf(&bytes);
     let pool = Pool::new(2).unwrap();
@@ -118,9 +113,7 @@ fn real_smollm2_tensors_match_reference() {
         ("token_embd.weight", GgmlType::Q8_0),
         ("blk.0.attn_norm.weight", GgmlType::F32),
     ] {
-        let t = tensors
-            .get(name)
-            .unwrap_or_else(|| panic!("{name} missing from the GGUF"));
+        let t = tensors.get(name).unwrap_or_else(|| panic!("{name} missing from the GGUF"));
         let kind = GgmlType::from_id(t.kind).unwrap();
         assert_eq!(kind, want_kind, "{name}");
         let cols = t.dims[0];
@@ -140,9 +133,7 @@ fn real_smollm2_tensors_match_reference() {
             assert_eq!(m.dequantize_all(), w, "{name}");
         }
         for n_tokens in [1usize, 5, 16] {
-            let x: Vec<f32> = (0..n_tokens * cols)
-                .map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0)
-                .collect();
+            let x: Vec<f32> = (0..n_tokens * cols).map(|i| (i * 7919 % 1000) as f32 / 500.0 - 1.0).collect();
             let mut out = vec![0f32; rows * n_tokens];
             m.matmul(&x, n_tokens, &mut out, &pool).unwrap();
             let mut worst = 0f64;
@@ -159,10 +150,7 @@ fn real_smollm2_tensors_match_reference() {
                 }
             }
             // 8-bit activations: error is a small fraction of Σ|w·x|.
-            assert!(
-                worst < 5e-3,
-                "{name} n_tokens={n_tokens}: relative error {worst}"
-            );
+            assert!(worst < 5e-3, "{name} n_tokens={n_tokens}: relative error {worst}");
         }
     }
 }

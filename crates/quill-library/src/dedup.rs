@@ -41,22 +41,11 @@ pub fn content_hash(text: &str) -> String {
 
 fn shingles(text: &str) -> Vec<u64> {
     // Letters and digits only, so punctuation and spacing edits do not count as differences.
-    let norm: String = text
-        .chars()
-        .flat_map(char::to_lowercase)
-        .map(|c| if c.is_alphanumeric() { c } else { ' ' })
-        .collect();
-    let chars: Vec<char> = norm
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .chars()
-        .collect();
-    let mut out: Vec<u64> = if chars.len() <= SHINGLE {
-        vec![hash64(&chars)]
-    } else {
-        chars.windows(SHINGLE).map(hash64).collect()
-    };
+    let norm: String =
+        text.chars().flat_map(char::to_lowercase).map(|c| if c.is_alphanumeric() { c } else { ' ' }).collect();
+    let chars: Vec<char> = norm.split_whitespace().collect::<Vec<_>>().join(" ").chars().collect();
+    let mut out: Vec<u64> =
+        if chars.len() <= SHINGLE { vec![hash64(&chars)] } else { chars.windows(SHINGLE).map(hash64).collect() };
     out.sort_unstable();
     out.dedup();
     out
@@ -103,11 +92,7 @@ fn jaccard(a: &[u64], b: &[u64]) -> f64 {
         }
     }
     let union = a.len() + b.len() - inter;
-    if union == 0 {
-        1.0
-    } else {
-        inter as f64 / union as f64
-    }
+    if union == 0 { 1.0 } else { inter as f64 / union as f64 }
 }
 
 /// A match found by [`DupIndex::find`].
@@ -136,11 +121,7 @@ pub(crate) struct DupIndex<R> {
 
 impl<R: Clone> DupIndex<R> {
     pub fn new() -> Self {
-        Self {
-            items: Vec::new(),
-            by_hash: HashMap::new(),
-            bands: HashMap::new(),
-        }
+        Self { items: Vec::new(), by_hash: HashMap::new(), bands: HashMap::new() }
     }
 
     /// Adds a text to compare later ones against.
@@ -151,28 +132,17 @@ impl<R: Clone> DupIndex<R> {
         let sig = minhash(&sh);
         for b in 0..BANDS {
             let key = hash64(&sig[b * ROWS..(b + 1) * ROWS]);
-            self.bands
-                .entry((kind, platform, b, key))
-                .or_default()
-                .push(idx);
+            self.bands.entry((kind, platform, b, key)).or_default().push(idx);
         }
         self.by_hash.entry((kind, platform, hash)).or_insert(idx);
-        self.items.push(Item {
-            scope: (kind, platform),
-            shingles: sh,
-            of,
-        });
+        self.items.push(Item { scope: (kind, platform), shingles: sh, of });
     }
 
     /// The most similar earlier text of the same kind and platform, if it is a duplicate.
     pub fn find(&self, kind: Kind, platform: Platform, text: &str) -> Option<DupMatch<R>> {
         let hash = content_hash(text);
         if let Some(&i) = self.by_hash.get(&(kind, platform, hash)) {
-            return Some(DupMatch {
-                of: self.items[i].of.clone(),
-                exact: true,
-                similarity: 1.0,
-            });
+            return Some(DupMatch { of: self.items[i].of.clone(), exact: true, similarity: 1.0 });
         }
         let sh = shingles(text);
         let sig = minhash(&sh);
@@ -180,12 +150,7 @@ impl<R: Clone> DupIndex<R> {
         let mut seen = std::collections::HashSet::new();
         for b in 0..BANDS {
             let key = hash64(&sig[b * ROWS..(b + 1) * ROWS]);
-            for &i in self
-                .bands
-                .get(&(kind, platform, b, key))
-                .into_iter()
-                .flatten()
-            {
+            for &i in self.bands.get(&(kind, platform, b, key)).into_iter().flatten() {
                 if !seen.insert(i) || self.items[i].scope != (kind, platform) {
                     continue;
                 }
@@ -195,11 +160,7 @@ impl<R: Clone> DupIndex<R> {
                 }
             }
         }
-        best.map(|(i, s)| DupMatch {
-            of: self.items[i].of.clone(),
-            exact: false,
-            similarity: s,
-        })
+        best.map(|(i, s)| DupMatch { of: self.items[i].of.clone(), exact: false, similarity: s })
     }
 }
 
@@ -222,22 +183,8 @@ mod tests {
         let b = a.replace("founders do not", "founders don't");
         let m = idx.find(Kind::Post, Platform::Linkedin, &b).unwrap();
         assert!(!m.exact && m.similarity >= NEAR_DUPLICATE, "{m:?}");
-        assert!(
-            idx.find(Kind::Post, Platform::X, &b).is_none(),
-            "other platform is not a duplicate"
-        );
-        assert!(
-            idx.find(
-                Kind::Post,
-                Platform::Linkedin,
-                "A completely different post about pricing."
-            )
-            .is_none()
-        );
-        assert!(
-            idx.find(Kind::Post, Platform::Linkedin, &a.to_uppercase())
-                .unwrap()
-                .exact
-        );
+        assert!(idx.find(Kind::Post, Platform::X, &b).is_none(), "other platform is not a duplicate");
+        assert!(idx.find(Kind::Post, Platform::Linkedin, "A completely different post about pricing.").is_none());
+        assert!(idx.find(Kind::Post, Platform::Linkedin, &a.to_uppercase()).unwrap().exact);
     }
 }

@@ -285,12 +285,7 @@ impl Default for NewEntry {
 impl NewEntry {
     /// A post (or any kind) with just a text; fill the rest with struct update syntax.
     pub fn new(kind: Kind, platform: Platform, text: impl Into<String>) -> Self {
-        Self {
-            kind,
-            platform,
-            text: text.into(),
-            ..Self::default()
-        }
+        Self { kind, platform, text: text.into(), ..Self::default() }
     }
 
     /// Cleans and checks the fields; the error names the field and the fix.
@@ -321,31 +316,22 @@ impl NewEntry {
         for (k, v) in std::mem::take(&mut self.metrics) {
             let name = normalize_metric_name(&k)?;
             if !v.is_finite() || v < 0.0 {
-                return Err(Error::Invalid(format!(
-                    "metric {name} = {v} must be a number ≥ 0"
-                )));
+                return Err(Error::Invalid(format!("metric {name} = {v} must be a number ≥ 0")));
             }
             metrics.insert(name, v);
         }
         self.metrics = metrics;
         match self.kind {
             Kind::Phrase if self.polarity.is_none() => {
-                return Err(Error::Invalid(
-                    "a phrase needs a polarity (approved or banned)".into(),
-                ));
+                return Err(Error::Invalid("a phrase needs a polarity (approved or banned)".into()));
             }
             Kind::Rewrite if self.before.is_none() => {
-                return Err(Error::Invalid(
-                    "a rewrite needs `before` (the draft it improves on)".into(),
-                ));
+                return Err(Error::Invalid("a rewrite needs `before` (the draft it improves on)".into()));
             }
             _ => {}
         }
         if self.kind != Kind::Phrase && self.polarity.is_some() {
-            return Err(Error::Invalid(format!(
-                "polarity only applies to phrases, not to a {}",
-                self.kind
-            )));
+            return Err(Error::Invalid(format!("polarity only applies to phrases, not to a {}", self.kind)));
         }
         Ok(self)
     }
@@ -353,27 +339,17 @@ impl NewEntry {
 
 /// Checks a rating is 1–5; the message is the one users see for a bad CSV cell too.
 pub(crate) fn check_rating(r: i64) -> Result<u8> {
-    if (1..=5).contains(&r) {
-        Ok(r as u8)
-    } else {
-        Err(Error::Invalid(format!("rating {r} is not between 1 and 5")))
-    }
+    if (1..=5).contains(&r) { Ok(r as u8) } else { Err(Error::Invalid(format!("rating {r} is not between 1 and 5"))) }
 }
 
 /// Parses a rating written by a person: `4`, `4.0`, `4/5`, ` 4 `.
 pub(crate) fn parse_rating(s: &str) -> Result<u8> {
     let t = s.trim();
     let t = t.strip_suffix("/5").unwrap_or(t).trim();
-    let n: f64 = t.parse().map_err(|_| {
-        Error::Invalid(format!(
-            "rating `{}` is not a whole number from 1 to 5",
-            s.trim()
-        ))
-    })?;
+    let n: f64 =
+        t.parse().map_err(|_| Error::Invalid(format!("rating `{}` is not a whole number from 1 to 5", s.trim())))?;
     if n.fract() != 0.0 {
-        return Err(Error::Invalid(format!(
-            "rating {n} is not a whole number from 1 to 5"
-        )));
+        return Err(Error::Invalid(format!("rating {n} is not a whole number from 1 to 5")));
     }
     check_rating(n as i64)
 }
@@ -389,10 +365,7 @@ pub(crate) fn parse_metric_value(s: &str) -> Result<f64> {
     };
     match num.parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * mult),
-        _ => Err(Error::Invalid(format!(
-            "`{}` is not a number ≥ 0",
-            s.trim()
-        ))),
+        _ => Err(Error::Invalid(format!("`{}` is not a number ≥ 0", s.trim()))),
     }
 }
 
@@ -423,9 +396,7 @@ pub fn normalize_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> Result<Vec
                 continue;
             }
             if p.chars().any(|c| c.is_control()) {
-                return Err(Error::Invalid(format!(
-                    "tag `{p}` contains a control character"
-                )));
+                return Err(Error::Invalid(format!("tag `{p}` contains a control character")));
             }
             out.push(p);
         }
@@ -457,25 +428,15 @@ pub fn normalize_date(s: &str) -> Result<String> {
         return Ok(d.format("%Y-%m-%d").to_string());
     }
     if let Ok(dt) = DateTime::parse_from_rfc3339(t) {
-        return Ok(dt
-            .with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::Secs, true));
+        return Ok(dt.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true));
     }
     // X archive: "Wed Mar 06 14:22:10 +0000 2024".
     if let Ok(dt) = DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y") {
-        return Ok(dt
-            .with_timezone(&Utc)
-            .to_rfc3339_opts(SecondsFormat::Secs, true));
+        return Ok(dt.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true));
     }
-    for f in [
-        "%Y-%m-%d %H:%M:%S%.f %z",
-        "%Y-%m-%d %H:%M:%S %z",
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-    ] {
+    for f in ["%Y-%m-%d %H:%M:%S%.f %z", "%Y-%m-%d %H:%M:%S %z", "%Y-%m-%dT%H:%M:%S%.f%z"] {
         if let Ok(dt) = DateTime::parse_from_str(t, f) {
-            return Ok(dt
-                .with_timezone(&Utc)
-                .to_rfc3339_opts(SecondsFormat::Secs, true));
+            return Ok(dt.with_timezone(&Utc).to_rfc3339_opts(SecondsFormat::Secs, true));
         }
     }
     // LinkedIn and spreadsheets: "2024-03-06 14:22:10" (taken as UTC, as LinkedIn exports are).
@@ -491,20 +452,15 @@ pub fn normalize_date(s: &str) -> Result<String> {
             return Ok(dt.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true));
         }
     }
-    Err(Error::Invalid(format!(
-        "date `{t}` is not understood; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ"
-    )))
+    Err(Error::Invalid(format!("date `{t}` is not understood; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")))
 }
 
 /// The text on one line (Markdown heading marks dropped), cut to `max` characters with `…`.
 /// Whole text rather than the first line, because many posts open with a 2-word line
 /// ("True story.") that says nothing about the post.
 pub(crate) fn preview(text: &str, max: usize) -> String {
-    let flat: Vec<&str> = text
-        .lines()
-        .map(|l| l.trim().trim_start_matches('#').trim())
-        .filter(|l| !l.is_empty())
-        .collect();
+    let flat: Vec<&str> =
+        text.lines().map(|l| l.trim().trim_start_matches('#').trim()).filter(|l| !l.is_empty()).collect();
     let line = flat.join(" ");
     let line = line.split_whitespace().collect::<Vec<_>>().join(" ");
     if line.chars().count() <= max {
@@ -530,36 +486,16 @@ mod tests {
     #[test]
     fn dates_normalise() {
         assert_eq!(normalize_date("2024-03-06").unwrap(), "2024-03-06");
-        assert_eq!(
-            normalize_date("Wed Mar 06 14:22:10 +0000 2024").unwrap(),
-            "2024-03-06T14:22:10Z"
-        );
-        assert_eq!(
-            normalize_date("2024-03-06 14:22:10").unwrap(),
-            "2024-03-06T14:22:10Z"
-        );
-        assert_eq!(
-            normalize_date("2024-03-06T16:22:10+02:00").unwrap(),
-            "2024-03-06T14:22:10Z"
-        );
-        assert!(
-            normalize_date("03/06/2024")
-                .unwrap_err()
-                .to_string()
-                .contains("YYYY-MM-DD")
-        );
+        assert_eq!(normalize_date("Wed Mar 06 14:22:10 +0000 2024").unwrap(), "2024-03-06T14:22:10Z");
+        assert_eq!(normalize_date("2024-03-06 14:22:10").unwrap(), "2024-03-06T14:22:10Z");
+        assert_eq!(normalize_date("2024-03-06T16:22:10+02:00").unwrap(), "2024-03-06T14:22:10Z");
+        assert!(normalize_date("03/06/2024").unwrap_err().to_string().contains("YYYY-MM-DD"));
     }
 
     #[test]
     fn normalize_checks_fields() {
-        let e = NewEntry {
-            rating: Some(9),
-            ..NewEntry::new(Kind::Post, Platform::X, "hi")
-        };
-        assert_eq!(
-            e.normalize().unwrap_err().to_string(),
-            "rating 9 is not between 1 and 5"
-        );
+        let e = NewEntry { rating: Some(9), ..NewEntry::new(Kind::Post, Platform::X, "hi") };
+        assert_eq!(e.normalize().unwrap_err().to_string(), "rating 9 is not between 1 and 5");
         let e = NewEntry::new(Kind::Phrase, Platform::Other, "game-changer");
         assert!(e.normalize().unwrap_err().to_string().contains("polarity"));
         let e = NewEntry {
@@ -579,9 +515,6 @@ mod tests {
         assert_eq!(parse_metric_value("1.5k").unwrap(), 1500.0);
         assert!(parse_metric_value("lots").is_err());
         assert_eq!(parse_rating("4/5").unwrap(), 4);
-        assert_eq!(
-            parse_rating("9").unwrap_err().to_string(),
-            "rating 9 is not between 1 and 5"
-        );
+        assert_eq!(parse_rating("9").unwrap_err().to_string(), "rating 9 is not between 1 and 5");
     }
 }

@@ -42,10 +42,7 @@ pub enum Error {
 }
 
 fn bad_input_message(problems: &[Problem]) -> String {
-    let mut s = format!(
-        "{} problem(s) in the input; nothing was imported",
-        problems.len()
-    );
+    let mut s = format!("{} problem(s) in the input; nothing was imported", problems.len());
     for p in problems.iter().take(20) {
         s.push_str(&format!("\n  {p}"));
     }
@@ -57,16 +54,8 @@ fn bad_input_message(problems: &[Problem]) -> String {
 }
 
 impl Error {
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        Self::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io { action, path: path.into(), source }
     }
 }
 
@@ -89,12 +78,7 @@ pub struct Problem {
 impl Problem {
     /// A problem at `file:line`.
     pub fn new(file: impl Into<String>, line: Option<usize>, message: impl Into<String>) -> Self {
-        Self {
-            file: file.into(),
-            line,
-            field: None,
-            message: message.into(),
-        }
+        Self { file: file.into(), line, field: None, message: message.into() }
     }
 
     /// The same problem, about field `f`.

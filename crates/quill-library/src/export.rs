@@ -32,9 +32,7 @@ impl FromStr for ExportFormat {
             "jsonl" | "ndjson" | "json" => Ok(Self::Jsonl),
             "csv" => Ok(Self::Csv),
             "md" | "markdown" => Ok(Self::Md),
-            other => Err(Error::Invalid(format!(
-                "export format `{other}` is not one of: jsonl, csv, md"
-            ))),
+            other => Err(Error::Invalid(format!("export format `{other}` is not one of: jsonl, csv, md"))),
         }
     }
 }
@@ -78,8 +76,7 @@ pub fn export(entries: &[Entry], format: ExportFormat, out: &mut dyn Write) -> R
                 if i > 0 {
                     out.write_all(b"\n").map_err(io)?;
                 }
-                out.write_all(entry_to_markdown(e)?.as_bytes())
-                    .map_err(io)?;
+                out.write_all(entry_to_markdown(e)?.as_bytes()).map_err(io)?;
             }
         }
     }
@@ -96,18 +93,11 @@ pub fn export_to_file(entries: &[Entry], format: ExportFormat, path: &Path) -> R
 }
 
 fn metric_column(name: &str) -> String {
-    if CSV_COLUMNS.contains(&name) || name.starts_with("metric:") {
-        format!("metric:{name}")
-    } else {
-        name.to_string()
-    }
+    if CSV_COLUMNS.contains(&name) || name.starts_with("metric:") { format!("metric:{name}") } else { name.to_string() }
 }
 
 fn write_csv(entries: &[Entry], out: &mut dyn Write) -> Result<()> {
-    let metrics: BTreeSet<&str> = entries
-        .iter()
-        .flat_map(|e| e.metrics.keys().map(String::as_str))
-        .collect();
+    let metrics: BTreeSet<&str> = entries.iter().flat_map(|e| e.metrics.keys().map(String::as_str)).collect();
     let mut w = csv::Writer::from_writer(out);
     let csv_err = |e: csv::Error| Error::Invalid(format!("writing CSV: {e}"));
     let mut header: Vec<String> = CSV_COLUMNS.iter().map(|s| s.to_string()).collect();
@@ -131,20 +121,12 @@ fn write_csv(entries: &[Entry], out: &mut dyn Write) -> Result<()> {
             opt(&e.source),
             opt(&e.notes),
             opt(&e.external_id),
-            if e.extra.is_empty() {
-                String::new()
-            } else {
-                serde_json::to_string(&e.extra)?
-            },
+            if e.extra.is_empty() { String::new() } else { serde_json::to_string(&e.extra)? },
             e.created_at.clone(),
             e.updated_at.clone(),
             opt(&e.deleted_at),
         ];
-        row.extend(
-            metrics
-                .iter()
-                .map(|m| e.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()),
-        );
+        row.extend(metrics.iter().map(|m| e.metrics.get(*m).map(|v| v.to_string()).unwrap_or_default()));
         w.write_record(&row).map_err(csv_err)?;
     }
     w.flush().map_err(|e| Error::io("writing", "export", e))
@@ -212,7 +194,6 @@ pub fn entry_to_markdown(e: &Entry) -> Result<String> {
         updated_at: &e.updated_at,
         deleted_at: e.deleted_at.as_deref(),
     };
-    let yaml = serde_yaml::to_string(&fm)
-        .map_err(|err| Error::Invalid(format!("writing front matter: {err}")))?;
+    let yaml = serde_yaml::to_string(&fm).map_err(|err| Error::Invalid(format!("writing front matter: {err}")))?;
     Ok(format!("---\n{yaml}---\n\n{}\n", e.text))
 }

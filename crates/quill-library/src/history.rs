@@ -24,11 +24,10 @@ pub struct HistoryItem {
 
 /// Stores `e` as the next version of its entry.
 pub(crate) fn record(conn: &Connection, e: &Entry, action: &str) -> Result<()> {
-    let next: i64 = conn.query_row(
-        "SELECT coalesce(max(version), 0) + 1 FROM entry_history WHERE entry_id = ?1",
-        [e.id],
-        |r| r.get(0),
-    )?;
+    let next: i64 =
+        conn.query_row("SELECT coalesce(max(version), 0) + 1 FROM entry_history WHERE entry_id = ?1", [e.id], |r| {
+            r.get(0)
+        })?;
     conn.execute(
         "INSERT INTO entry_history (entry_id, version, action, snapshot, changed_at) VALUES (?1, ?2, ?3, ?4, ?5)",
         params![e.id, next, action, serde_json::to_string(e)?, now_rfc3339()],
@@ -38,26 +37,16 @@ pub(crate) fn record(conn: &Connection, e: &Entry, action: &str) -> Result<()> {
 
 /// Every version of entry `id`, oldest first (empty if the id never existed).
 pub fn history(db: &Db, id: i64) -> Result<Vec<HistoryItem>> {
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT version, action, changed_at, snapshot FROM entry_history WHERE entry_id = ?1 ORDER BY version")?;
+    let mut stmt = db.conn().prepare(
+        "SELECT version, action, changed_at, snapshot FROM entry_history WHERE entry_id = ?1 ORDER BY version",
+    )?;
     let rows = stmt.query_map([id], |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, String>(2)?,
-            r.get::<_, String>(3)?,
-        ))
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, String>(2)?, r.get::<_, String>(3)?))
     })?;
     let mut out = Vec::new();
     for row in rows {
         let (version, action, changed_at, snap) = row?;
-        out.push(HistoryItem {
-            version,
-            action,
-            changed_at,
-            snapshot: serde_json::from_str(&snap)?,
-        });
+        out.push(HistoryItem { version, action, changed_at, snapshot: serde_json::from_str(&snap)? });
     }
     Ok(out)
 }

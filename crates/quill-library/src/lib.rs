@@ -42,13 +42,9 @@ pub use entry::{Entry, Kind, NewEntry, Platform, Polarity, normalize_date, norma
 pub use error::{Error, Problem, Result};
 pub use export::{ExportFormat, entry_to_markdown, export, export_to_file};
 pub use history::{HistoryItem, changed_fields, history};
-pub use import::{
-    Duplicate, FileSummary, Format, ImportOptions, ImportReport, Skipped, entry_from_markdown,
-    import,
-};
+pub use import::{Duplicate, FileSummary, Format, ImportOptions, ImportReport, Skipped, entry_from_markdown, import};
 pub use stats::{
-    ENGAGEMENT_METRICS, Performer, PlatformPerformance, REACH_METRICS, Stats, engagement,
-    performance_scores, stats,
+    ENGAGEMENT_METRICS, Performer, PlatformPerformance, REACH_METRICS, Stats, engagement, performance_scores, stats,
 };
 pub use store::{Filter, Sort, add, find, get, list, rate, remove, restore, tag, update};
 pub use views::{Phrase, Phrases, Rewrite, phrases, rewrites};

@@ -15,17 +15,8 @@ use crate::{Entry, Kind, Platform, Result};
 
 /// Metrics that count as engagement (summed). Reach metrics are not engagement: a post seen by
 /// many and liked by few did not perform.
-pub const ENGAGEMENT_METRICS: &[&str] = &[
-    "likes",
-    "comments",
-    "replies",
-    "reposts",
-    "shares",
-    "quotes",
-    "saves",
-    "bookmarks",
-    "clicks",
-];
+pub const ENGAGEMENT_METRICS: &[&str] =
+    &["likes", "comments", "replies", "reposts", "shares", "quotes", "saves", "bookmarks", "clicks"];
 
 /// Reach metrics, used as the basis only on a platform where no entry has any engagement metric
 /// (for example newsletters tracked by opens alone).
@@ -37,10 +28,7 @@ pub fn engagement(e: &Entry) -> Option<f64> {
 }
 
 fn sum_of(e: &Entry, names: &[&str]) -> Option<f64> {
-    let vals: Vec<f64> = names
-        .iter()
-        .filter_map(|n| e.metrics.get(*n).copied())
-        .collect();
+    let vals: Vec<f64> = names.iter().filter_map(|n| e.metrics.get(*n).copied()).collect();
     (!vals.is_empty()).then(|| vals.iter().sum())
 }
 
@@ -50,11 +38,7 @@ fn median(v: &mut [f64]) -> Option<f64> {
     }
     v.sort_by(f64::total_cmp);
     let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
+    Some(if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 })
 }
 
 /// Which number an entry is scored on, per platform: engagement where the platform has any,
@@ -86,20 +70,14 @@ pub fn performance_scores(entries: &[Entry]) -> Vec<Option<f64>> {
             per_platform.entry(e.platform).or_default().push(v);
         }
     }
-    let medians: HashMap<Platform, f64> = per_platform
-        .into_iter()
-        .filter_map(|(p, mut v)| median(&mut v).map(|m| (p, m)))
-        .collect();
+    let medians: HashMap<Platform, f64> =
+        per_platform.into_iter().filter_map(|(p, mut v)| median(&mut v).map(|m| (p, m))).collect();
     entries
         .iter()
         .map(|e| {
             let v = value(e)?;
             let m = *medians.get(&e.platform)?;
-            Some(if m > 0.0 {
-                v / m
-            } else {
-                (v + 1.0) / (m + 1.0)
-            })
+            Some(if m > 0.0 { v / m } else { (v + 1.0) / (m + 1.0) })
         })
         .collect()
 }
@@ -159,31 +137,18 @@ pub struct Performer {
 
 /// Counts, rating spread and the `top_n` performers per platform over the live library.
 pub fn stats(db: &Db, top_n: usize) -> Result<Stats> {
-    let all = list(
-        db,
-        &Filter {
-            include_deleted: true,
-            ..Filter::default()
-        },
-    )?;
+    let all = list(db, &Filter { include_deleted: true, ..Filter::default() })?;
     let (deleted, live): (Vec<Entry>, Vec<Entry>) = all.into_iter().partition(Entry::is_deleted);
     let mut by_kind: BTreeMap<Kind, usize> = Kind::ALL.iter().map(|k| (*k, 0)).collect();
-    let mut by_platform: BTreeMap<Platform, usize> =
-        Platform::ALL.iter().map(|p| (*p, 0)).collect();
-    let mut ratings: BTreeMap<String, usize> = ["1", "2", "3", "4", "5", "unrated"]
-        .iter()
-        .map(|r| (r.to_string(), 0))
-        .collect();
-    let mut phrases: BTreeMap<String, usize> =
-        [("approved".to_string(), 0), ("banned".to_string(), 0)].into();
+    let mut by_platform: BTreeMap<Platform, usize> = Platform::ALL.iter().map(|p| (*p, 0)).collect();
+    let mut ratings: BTreeMap<String, usize> =
+        ["1", "2", "3", "4", "5", "unrated"].iter().map(|r| (r.to_string(), 0)).collect();
+    let mut phrases: BTreeMap<String, usize> = [("approved".to_string(), 0), ("banned".to_string(), 0)].into();
     let mut dates: Vec<&str> = Vec::new();
     for e in &live {
         *by_kind.entry(e.kind).or_default() += 1;
         *by_platform.entry(e.platform).or_default() += 1;
-        let r = e
-            .rating
-            .map(|r| r.to_string())
-            .unwrap_or_else(|| "unrated".into());
+        let r = e.rating.map(|r| r.to_string()).unwrap_or_else(|| "unrated".into());
         *ratings.entry(r).or_default() += 1;
         if let Some(p) = e.polarity {
             *phrases.entry(p.as_str().to_string()).or_default() += 1;
@@ -213,12 +178,7 @@ pub fn stats(db: &Db, top_n: usize) -> Result<Stats> {
         rows.sort_by(|a, b| b.2.total_cmp(&a.2).then(a.0.id.cmp(&b.0.id)));
         performance.push(PlatformPerformance {
             platform: *p,
-            basis: if std::ptr::eq(*b, ENGAGEMENT_METRICS) {
-                "engagement"
-            } else {
-                "reach"
-            }
-            .into(),
+            basis: if std::ptr::eq(*b, ENGAGEMENT_METRICS) { "engagement" } else { "reach" }.into(),
             scored: rows.len(),
             median: med,
             top: rows
@@ -285,8 +245,8 @@ mod tests {
             entry(Platform::Linkedin, &[("likes", 300.0), ("comments", 60.0)]), // 360, median 240
             entry(Platform::X, &[("likes", 5.0)]),
             entry(Platform::X, &[("likes", 10.0), ("impressions", 9999.0)]), // impressions ignored
-            entry(Platform::X, &[("impressions", 500.0)]), // no engagement: unscored
-            entry(Platform::Newsletter, &[("opens", 400.0)]), // reach basis
+            entry(Platform::X, &[("impressions", 500.0)]),                   // no engagement: unscored
+            entry(Platform::Newsletter, &[("opens", 400.0)]),                // reach basis
             entry(Platform::Newsletter, &[("opens", 800.0)]),
         ];
         let s = performance_scores(&es);
@@ -311,11 +271,9 @@ mod tests {
     #[test]
     fn stats_counts_and_top() {
         let mut db = Db::open_in_memory().unwrap();
-        for (p, likes, r) in [
-            (Platform::X, 1.0, Some(5)),
-            (Platform::X, 9.0, None),
-            (Platform::Linkedin, 50.0, Some(3)),
-        ] {
+        for (p, likes, r) in
+            [(Platform::X, 1.0, Some(5)), (Platform::X, 9.0, None), (Platform::Linkedin, 50.0, Some(3))]
+        {
             add(
                 &mut db,
                 NewEntry {
@@ -327,20 +285,14 @@ mod tests {
             )
             .unwrap();
         }
-        let id = add(&mut db, NewEntry::new(Kind::Hook, Platform::X, "gone"))
-            .unwrap()
-            .id;
+        let id = add(&mut db, NewEntry::new(Kind::Hook, Platform::X, "gone")).unwrap().id;
         crate::remove(&mut db, id).unwrap();
         let s = stats(&db, 1).unwrap();
         assert_eq!((s.total, s.deleted), (3, 1));
         assert_eq!(s.by_kind[&Kind::Post], 3);
         assert_eq!(s.by_kind[&Kind::Hook], 0);
         assert_eq!(s.ratings["unrated"], 1);
-        let x = s
-            .performance
-            .iter()
-            .find(|p| p.platform == Platform::X)
-            .unwrap();
+        let x = s.performance.iter().find(|p| p.platform == Platform::X).unwrap();
         assert_eq!(x.median, 5.0);
         assert_eq!(x.top[0].value, 9.0);
         assert!((x.top[0].score - 1.8).abs() < 1e-9);

@@ -64,17 +64,15 @@ const COLUMNS: &str = "id, kind, platform, title, text, before_text, why, polari
 fn row_to_entry(r: &rusqlite::Row<'_>) -> rusqlite::Result<Entry> {
     fn parse<T: std::str::FromStr>(r: &rusqlite::Row<'_>, i: usize) -> rusqlite::Result<T> {
         let s: String = r.get(i)?;
-        s.parse()
-            .map_err(|_| rusqlite::Error::InvalidColumnType(i, s, rusqlite::types::Type::Text))
+        s.parse().map_err(|_| rusqlite::Error::InvalidColumnType(i, s, rusqlite::types::Type::Text))
     }
     let polarity: Option<String> = r.get(7)?;
-    let polarity =
-        match polarity {
-            Some(p) => Some(p.parse::<Polarity>().map_err(|_| {
-                rusqlite::Error::InvalidColumnType(7, p, rusqlite::types::Type::Text)
-            })?),
-            None => None,
-        };
+    let polarity = match polarity {
+        Some(p) => Some(
+            p.parse::<Polarity>().map_err(|_| rusqlite::Error::InvalidColumnType(7, p, rusqlite::types::Type::Text))?,
+        ),
+        None => None,
+    };
     let extra: String = r.get(14)?;
     let extra = match serde_json::from_str::<serde_json::Value>(&extra) {
         Ok(serde_json::Value::Object(m)) => m,
@@ -113,30 +111,19 @@ fn load_tags_metrics(conn: &Connection, entries: &mut [Entry]) -> Result<()> {
     // One query per side table for the whole set: libraries are thousands of rows, not millions.
     let one = (entries.len() == 1).then(|| entries[0].id);
     let args: Vec<i64> = one.into_iter().collect();
-    let filter = if one.is_some() {
-        " WHERE entry_id = ?1"
-    } else {
-        ""
-    };
+    let filter = if one.is_some() { " WHERE entry_id = ?1" } else { "" };
     let mut stmt = conn.prepare(&format!("SELECT entry_id, tag FROM entry_tags{filter}"))?;
-    let rows = stmt.query_map(rusqlite::params_from_iter(&args), |r| {
-        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?))
-    })?;
+    let rows =
+        stmt.query_map(rusqlite::params_from_iter(&args), |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)))?;
     for row in rows {
         let (id, tag) = row?;
         if let Some(&i) = index.get(&id) {
             entries[i].tags.push(tag);
         }
     }
-    let mut stmt = conn.prepare(&format!(
-        "SELECT entry_id, name, value FROM entry_metrics{filter}"
-    ))?;
+    let mut stmt = conn.prepare(&format!("SELECT entry_id, name, value FROM entry_metrics{filter}"))?;
     let rows = stmt.query_map(rusqlite::params_from_iter(&args), |r| {
-        Ok((
-            r.get::<_, i64>(0)?,
-            r.get::<_, String>(1)?,
-            r.get::<_, f64>(2)?,
-        ))
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?))
     })?;
     for row in rows {
         let (id, name, value) = row?;
@@ -192,26 +179,8 @@ pub(crate) fn list_in(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> 
             .collect();
         sql.push_str(&format!(" AND {col} IN ({})", marks.join(",")));
     };
-    push_in(
-        &mut sql,
-        &mut args,
-        "kind",
-        filter
-            .kinds
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
-    );
-    push_in(
-        &mut sql,
-        &mut args,
-        "platform",
-        filter
-            .platforms
-            .iter()
-            .map(|k| k.as_str().to_string())
-            .collect(),
-    );
+    push_in(&mut sql, &mut args, "kind", filter.kinds.iter().map(|k| k.as_str().to_string()).collect());
+    push_in(&mut sql, &mut args, "platform", filter.platforms.iter().map(|k| k.as_str().to_string()).collect());
     if let Some(p) = filter.polarity {
         args.push(Value::Text(p.as_str().into()));
         sql.push_str(&format!(" AND polarity = ?{}", args.len()));
@@ -230,7 +199,10 @@ pub(crate) fn list_in(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> 
     }
     for t in normalize_tags(filter.tags.iter().map(String::as_str))? {
         args.push(Value::Text(t));
-        sql.push_str(&format!(" AND EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = entries.id AND t.tag = ?{})", args.len()));
+        sql.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM entry_tags t WHERE t.entry_id = entries.id AND t.tag = ?{})",
+            args.len()
+        ));
     }
     if filter.only_deleted {
         sql.push_str(" AND deleted_at IS NOT NULL");
@@ -257,25 +229,14 @@ pub(crate) fn list_in(conn: &Connection, filter: &Filter) -> Result<Vec<Entry>> 
         Sort::Metric(m) => {
             let m = crate::entry::normalize_metric_name(m)?;
             entries.retain(|e| e.metrics.contains_key(&m));
-            entries.sort_by(|a, b| {
-                b.metrics[&m]
-                    .total_cmp(&a.metrics[&m])
-                    .then(a.id.cmp(&b.id))
-            });
+            entries.sort_by(|a, b| b.metrics[&m].total_cmp(&a.metrics[&m]).then(a.id.cmp(&b.id)));
         }
         Sort::Score => {
             let all = list_in(conn, &Filter::default())?;
-            let scores: HashMap<i64, f64> = all
-                .iter()
-                .zip(performance_scores(&all))
-                .filter_map(|(e, s)| s.map(|s| (e.id, s)))
-                .collect();
+            let scores: HashMap<i64, f64> =
+                all.iter().zip(performance_scores(&all)).filter_map(|(e, s)| s.map(|s| (e.id, s))).collect();
             entries.retain(|e| scores.contains_key(&e.id));
-            entries.sort_by(|a, b| {
-                scores[&b.id]
-                    .total_cmp(&scores[&a.id])
-                    .then(a.id.cmp(&b.id))
-            });
+            entries.sort_by(|a, b| scores[&b.id].total_cmp(&scores[&a.id]).then(a.id.cmp(&b.id)));
         }
     }
     if let Some(n) = filter.limit {
@@ -304,11 +265,7 @@ pub(crate) fn insert(
     let now = now_rfc3339();
     let id = match keep.id {
         Some(id) if id > 0 => {
-            let taken: bool = conn.query_row(
-                "SELECT count(*) > 0 FROM entries WHERE id = ?1",
-                [id],
-                |r| r.get(0),
-            )?;
+            let taken: bool = conn.query_row("SELECT count(*) > 0 FROM entries WHERE id = ?1", [id], |r| r.get(0))?;
             (!taken).then_some(id)
         }
         _ => None,
@@ -378,8 +335,7 @@ fn write_side_tables(conn: &Connection, e: &Entry) -> Result<()> {
     for tag in &e.tags {
         t.execute(params![e.id, tag])?;
     }
-    let mut m = conn
-        .prepare_cached("INSERT INTO entry_metrics (entry_id, name, value) VALUES (?1, ?2, ?3)")?;
+    let mut m = conn.prepare_cached("INSERT INTO entry_metrics (entry_id, name, value) VALUES (?1, ?2, ?3)")?;
     for (name, value) in &e.metrics {
         m.execute(params![e.id, name, value])?;
     }
@@ -428,18 +384,11 @@ pub fn add(db: &mut Db, new: NewEntry) -> Result<Entry> {
 /// The closure edits a copy; nothing is written if it fails or changes nothing, so a no-op edit
 /// leaves no history noise. Deleted entries must be restored first, so an edit never silently
 /// lands on something the creator cannot see.
-pub fn update(
-    db: &mut Db,
-    id: i64,
-    action: &str,
-    change: impl FnOnce(&mut Entry) -> Result<()>,
-) -> Result<Entry> {
+pub fn update(db: &mut Db, id: i64, action: &str, change: impl FnOnce(&mut Entry) -> Result<()>) -> Result<Entry> {
     db.write(|tx| {
         let old = find_in(tx, id)?.ok_or(Error::NotFound(id))?;
         if old.is_deleted() {
-            return Err(Error::Invalid(format!(
-                "entry {id} is deleted\n  hint: `quill library restore {id}` first"
-            )));
+            return Err(Error::Invalid(format!("entry {id} is deleted\n  hint: `quill library restore {id}` first")));
         }
         let mut e = old.clone();
         change(&mut e)?;
@@ -498,9 +447,7 @@ fn set_deleted(db: &mut Db, id: i64, deleted: bool) -> Result<Entry> {
         match (deleted, e.is_deleted()) {
             (true, true) => return Err(Error::Invalid(format!("entry {id} is already deleted"))),
             (false, false) => {
-                return Err(Error::Invalid(format!(
-                    "entry {id} is not deleted; nothing to restore"
-                )));
+                return Err(Error::Invalid(format!("entry {id} is not deleted; nothing to restore")));
             }
             _ => {}
         }
@@ -531,9 +478,7 @@ mod tests {
                 title: Some("T".into()),
                 tags: vec!["B".into(), "a".into()],
                 metrics: [("likes".to_string(), 5.0)].into(),
-                extra: [("k".to_string(), serde_json::json!([1, 2]))]
-                    .into_iter()
-                    .collect(),
+                extra: [("k".to_string(), serde_json::json!([1, 2]))].into_iter().collect(),
                 date: Some("2024-01-02".into()),
                 rating: Some(4),
                 ..NewEntry::new(Kind::Post, Platform::X, "hello")
@@ -548,13 +493,8 @@ mod tests {
     #[test]
     fn filters_and_sorting() {
         let mut db = db();
-        for (i, (p, likes)) in [
-            (Platform::X, 10.0),
-            (Platform::X, 30.0),
-            (Platform::Linkedin, 200.0),
-        ]
-        .into_iter()
-        .enumerate()
+        for (i, (p, likes)) in
+            [(Platform::X, 10.0), (Platform::X, 30.0), (Platform::Linkedin, 200.0)].into_iter().enumerate()
         {
             add(
                 &mut db,
@@ -567,50 +507,13 @@ mod tests {
             )
             .unwrap();
         }
-        let f = |f: Filter| {
-            list(&db, &f)
-                .unwrap()
-                .into_iter()
-                .map(|e| e.id)
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            f(Filter {
-                platforms: vec![Platform::X],
-                ..Filter::default()
-            }),
-            [1, 2]
-        );
-        assert_eq!(
-            f(Filter {
-                tags: vec!["#OPS".into()],
-                ..Filter::default()
-            }),
-            [1]
-        );
-        assert_eq!(
-            f(Filter {
-                min_rating: Some(4),
-                ..Filter::default()
-            }),
-            [2, 3]
-        );
-        assert_eq!(
-            f(Filter {
-                sort: Sort::Metric("likes".into()),
-                limit: Some(2),
-                ..Filter::default()
-            }),
-            [3, 2]
-        );
+        let f = |f: Filter| list(&db, &f).unwrap().into_iter().map(|e| e.id).collect::<Vec<_>>();
+        assert_eq!(f(Filter { platforms: vec![Platform::X], ..Filter::default() }), [1, 2]);
+        assert_eq!(f(Filter { tags: vec!["#OPS".into()], ..Filter::default() }), [1]);
+        assert_eq!(f(Filter { min_rating: Some(4), ..Filter::default() }), [2, 3]);
+        assert_eq!(f(Filter { sort: Sort::Metric("likes".into()), limit: Some(2), ..Filter::default() }), [3, 2]);
         // By score the X post with 30 likes (1.5× the X median of 20) beats LinkedIn's only post (1×).
-        assert_eq!(
-            f(Filter {
-                sort: Sort::Score,
-                ..Filter::default()
-            }),
-            [2, 3, 1]
-        );
+        assert_eq!(f(Filter { sort: Sort::Score, ..Filter::default() }), [2, 3, 1]);
     }
 
     #[test]
@@ -628,21 +531,13 @@ mod tests {
         tag(&mut db, e.id, &[], &["a".into()]).unwrap();
         remove(&mut db, e.id).unwrap();
         assert!(list(&db, &Filter::default()).unwrap().is_empty());
-        assert!(
-            update(&mut db, e.id, "edit", |_| Ok(()))
-                .unwrap_err()
-                .to_string()
-                .contains("restore")
-        );
+        assert!(update(&mut db, e.id, "edit", |_| Ok(())).unwrap_err().to_string().contains("restore"));
         let back = restore(&mut db, e.id).unwrap();
         assert_eq!(back.text, "v2");
         assert_eq!(back.tags, ["b"]);
         let h = history::history(&db, e.id).unwrap();
         let actions: Vec<_> = h.iter().map(|h| h.action.as_str()).collect();
-        assert_eq!(
-            actions,
-            ["add", "edit", "rate", "tag", "tag", "rm", "restore"]
-        );
+        assert_eq!(actions, ["add", "edit", "rate", "tag", "tag", "rm", "restore"]);
         assert_eq!(h[0].snapshot.text, "v1");
         assert!(h[5].snapshot.is_deleted());
     }

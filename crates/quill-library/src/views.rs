@@ -52,20 +52,8 @@ pub struct Rewrite {
 /// The live phrase lists.
 pub fn phrases(db: &Db) -> Result<Phrases> {
     let mut out = Phrases::default();
-    for e in list(
-        db,
-        &Filter {
-            kinds: vec![Kind::Phrase],
-            ..Filter::default()
-        },
-    )? {
-        let p = Phrase {
-            id: e.id,
-            text: e.text,
-            replacement: e.replacement,
-            platform: e.platform,
-            notes: e.notes,
-        };
+    for e in list(db, &Filter { kinds: vec![Kind::Phrase], ..Filter::default() })? {
+        let p = Phrase { id: e.id, text: e.text, replacement: e.replacement, platform: e.platform, notes: e.notes };
         match e.polarity {
             Some(Polarity::Banned) => out.banned.push(p),
             _ => out.approved.push(p),
@@ -76,23 +64,17 @@ pub fn phrases(db: &Db) -> Result<Phrases> {
 
 /// The live before/after rewrites.
 pub fn rewrites(db: &Db) -> Result<Vec<Rewrite>> {
-    Ok(list(
-        db,
-        &Filter {
-            kinds: vec![Kind::Rewrite],
-            ..Filter::default()
-        },
-    )?
-    .into_iter()
-    .map(|e| Rewrite {
-        id: e.id,
-        before: e.before.unwrap_or_default(),
-        after: e.text,
-        why: e.why,
-        platform: e.platform,
-        tags: e.tags,
-    })
-    .collect())
+    Ok(list(db, &Filter { kinds: vec![Kind::Rewrite], ..Filter::default() })?
+        .into_iter()
+        .map(|e| Rewrite {
+            id: e.id,
+            before: e.before.unwrap_or_default(),
+            after: e.text,
+            why: e.why,
+            platform: e.platform,
+            tags: e.tags,
+        })
+        .collect())
 }
 
 #[cfg(test)]
@@ -133,9 +115,6 @@ mod tests {
         assert_eq!(p.banned[0].replacement.as_deref(), Some("useful"));
         assert_eq!(p.approved[0].text, "here's the thing");
         let r = rewrites(&db).unwrap();
-        assert_eq!(
-            (r[0].before.as_str(), r[0].after.as_str()),
-            ("We leverage synergies.", "We work together.")
-        );
+        assert_eq!((r[0].before.as_str(), r[0].after.as_str()), ("We leverage synergies.", "We work together."));
     }
 }

@@ -125,9 +125,20 @@ fn limits(preset: &Preset) -> String {
     l.join("; ")
 }
 
-fn render(env: &Environment<'_>, brief: &Brief, preset: &Preset, m: &Material, ex: &[Chosen], ps: &[Passage]) -> Result<(String, String)> {
+fn render(
+    env: &Environment<'_>,
+    brief: &Brief,
+    preset: &Preset,
+    m: &Material,
+    ex: &[Chosen],
+    ps: &[Passage],
+) -> Result<(String, String)> {
     let length = if brief.length.trim().is_empty() { preset.default_length.clone() } else { brief.length.clone() };
-    let banned: Vec<_> = m.banned.iter().map(|b| context! { phrase => b.phrase.clone(), replacement => b.replacement.clone() }).collect();
+    let banned: Vec<_> = m
+        .banned
+        .iter()
+        .map(|b| context! { phrase => b.phrase.clone(), replacement => b.replacement.clone() })
+        .collect();
     let ctx = context! {
         creator => if m.creator.is_empty() { "the creator" } else { m.creator.as_str() },
         brief => Value::from(minijinja::value::Serde(brief)),
@@ -141,13 +152,21 @@ fn render(env: &Environment<'_>, brief: &Brief, preset: &Preset, m: &Material, e
     };
     let r = |name: &str| -> Result<String> {
         let t = env.get_template(name).map_err(|e| Error::Parse { path: name.into(), message: e.to_string() })?;
-        t.render(&ctx).map(|s| s.trim().to_string()).map_err(|e| Error::Parse { path: name.into(), message: e.to_string() })
+        t.render(&ctx)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| Error::Parse { path: name.into(), message: e.to_string() })
     };
     Ok((r("system.j2")?, r("user.j2")?))
 }
 
 /// Renders the prompt and trims it to the budget.
-pub fn assemble(brief: &Brief, preset: &Preset, material: &Material, budget: &Budget<'_>, workspace_root: Option<&Path>) -> Result<Prompt> {
+pub fn assemble(
+    brief: &Brief,
+    preset: &Preset,
+    material: &Material,
+    budget: &Budget<'_>,
+    workspace_root: Option<&Path>,
+) -> Result<Prompt> {
     let env = environment(workspace_root)?;
     let mut examples = material.examples.clone();
     let mut passages = material.passages.clone();
@@ -162,7 +181,8 @@ pub fn assemble(brief: &Brief, preset: &Preset, material: &Material, budget: &Bu
         if let Some(p) = passages.pop() {
             trimmed.push(format!("dropped passage [{}] ({}) to fit {limit} tokens", p.number, p.title));
         } else if examples.len() > 1 {
-            let worst = examples.iter().enumerate().min_by(|a, b| a.1.score.total_cmp(&b.1.score)).map(|(i, _)| i).unwrap_or(0);
+            let worst =
+                examples.iter().enumerate().min_by(|a, b| a.1.score.total_cmp(&b.1.score)).map(|(i, _)| i).unwrap_or(0);
             let e = examples.remove(worst);
             trimmed.push(format!("dropped example #{} (score {:.2}) to fit {limit} tokens", e.id, e.score));
         } else if let Some(e) = examples.first_mut() {
@@ -190,10 +210,24 @@ mod tests {
         Material {
             creator: "Maya".into(),
             examples: (1..=3)
-                .map(|i| Chosen { id: i, text: format!("Example post number {i}. ").repeat(20), platform: "linkedin".into(), score: 1.0 / i as f64, why: String::new() })
+                .map(|i| Chosen {
+                    id: i,
+                    text: format!("Example post number {i}. ").repeat(20),
+                    platform: "linkedin".into(),
+                    score: 1.0 / i as f64,
+                    why: String::new(),
+                })
                 .collect(),
             passages: (1..=3)
-                .map(|i| Passage { number: i, title: "Offer".into(), heading: "Pricing".into(), source: "offer.md".into(), range: (0, 10), text: "The sprint costs $4,800. ".repeat(10), score: 1.0 })
+                .map(|i| Passage {
+                    number: i,
+                    title: "Offer".into(),
+                    heading: "Pricing".into(),
+                    source: "offer.md".into(),
+                    range: (0, 10),
+                    text: "The sprint costs $4,800. ".repeat(10),
+                    score: 1.0,
+                })
                 .collect(),
             approved: vec!["Run lean".into()],
             banned: vec![BannedPhrase { phrase: "leverage".into(), replacement: Some("use".into()) }],
@@ -206,10 +240,21 @@ mod tests {
 
     #[test]
     fn renders_every_part() {
-        let brief = Brief { audience: "agency owners".into(), tone: "direct".into(), main_point: "handoffs lose margin".into(), cta: "reply AUDIT".into(), ..Brief::default() };
+        let brief = Brief {
+            audience: "agency owners".into(),
+            tone: "direct".into(),
+            main_point: "handoffs lose margin".into(),
+            cta: "reply AUDIT".into(),
+            ..Brief::default()
+        };
         let preset = Presets::builtin().get("linkedin");
-        let p = assemble(&brief, &preset, &material(), &Budget { context: 8192, reserve: 512, count: &words }, None).unwrap();
-        assert!(p.system.contains("Never use these phrases") && p.system.contains("say \"use\" instead"), "{}", p.system);
+        let p = assemble(&brief, &preset, &material(), &Budget { context: 8192, reserve: 512, count: &words }, None)
+            .unwrap();
+        assert!(
+            p.system.contains("Never use these phrases") && p.system.contains("say \"use\" instead"),
+            "{}",
+            p.system
+        );
         assert!(p.user.contains("for agency owners"));
         assert!(p.user.contains("### Example 3"));
         assert!(p.user.contains("[2] Offer › Pricing"));
@@ -221,12 +266,22 @@ mod tests {
     fn trims_passages_then_lowest_examples() {
         let brief = Brief::default();
         let preset = Presets::builtin().get("linkedin");
-        let full = assemble(&brief, &preset, &material(), &Budget { context: 100_000, reserve: 0, count: &words }, None).unwrap();
-        let tight = assemble(&brief, &preset, &material(), &Budget { context: full.tokens - 150, reserve: 0, count: &words }, None).unwrap();
+        let full =
+            assemble(&brief, &preset, &material(), &Budget { context: 100_000, reserve: 0, count: &words }, None)
+                .unwrap();
+        let tight = assemble(
+            &brief,
+            &preset,
+            &material(),
+            &Budget { context: full.tokens - 150, reserve: 0, count: &words },
+            None,
+        )
+        .unwrap();
         assert!(tight.tokens <= full.tokens - 150);
         assert!(tight.passages.len() < 3);
         assert_eq!(tight.examples.len(), 3, "passages go before examples");
-        let tighter = assemble(&brief, &preset, &material(), &Budget { context: 250, reserve: 0, count: &words }, None).unwrap();
+        let tighter =
+            assemble(&brief, &preset, &material(), &Budget { context: 250, reserve: 0, count: &words }, None).unwrap();
         assert!(tighter.passages.is_empty());
         assert!(tighter.examples.iter().all(|e| e.id == 1), "the best example is kept longest: {:?}", tighter.trimmed);
         assert!(!tighter.trimmed.is_empty());
@@ -238,7 +293,14 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("templates")).unwrap();
         std::fs::write(dir.path().join("templates/user.j2"), "Custom: {{ brief.main_point }}").unwrap();
         let brief = Brief { main_point: "x".into(), ..Brief::default() };
-        let p = assemble(&brief, &Presets::builtin().get("x"), &Material::default(), &Budget { context: 1000, reserve: 0, count: &words }, Some(dir.path())).unwrap();
+        let p = assemble(
+            &brief,
+            &Presets::builtin().get("x"),
+            &Material::default(),
+            &Budget { context: 1000, reserve: 0, count: &words },
+            Some(dir.path()),
+        )
+        .unwrap();
         assert_eq!(p.user, "Custom: x");
     }
 }

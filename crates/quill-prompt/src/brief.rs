@@ -67,7 +67,8 @@ impl Default for Brief {
 }
 
 /// The platform keys a brief may name (the shipped presets).
-pub const PLATFORMS: &[&str] = &["linkedin", "x", "x_thread", "newsletter", "email", "instagram", "youtube", "blog", "other"];
+pub const PLATFORMS: &[&str] =
+    &["linkedin", "x", "x_thread", "newsletter", "email", "instagram", "youtube", "blog", "other"];
 
 impl Brief {
     /// Reads a brief file; errors name the file, line and the fix.

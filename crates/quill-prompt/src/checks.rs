@@ -48,7 +48,8 @@ pub struct BannedPhrase {
 }
 
 static URL: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"https?://\S+").unwrap_or_else(|e| panic!("{e}")));
-static HASHTAG: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(^|\s)#[\p{L}\p{N}_]+").unwrap_or_else(|e| panic!("{e}")));
+static HASHTAG: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(^|\s)#[\p{L}\p{N}_]+").unwrap_or_else(|e| panic!("{e}")));
 
 fn is_emoji_grapheme(g: &str) -> bool {
     g.chars().any(|c| {
@@ -78,7 +79,10 @@ fn weighted_plain(text: &str) -> usize {
                 g.chars()
                     .map(|c| {
                         let u = c as u32;
-                        let light = u <= 4351 || (8192..=8205).contains(&u) || (8208..=8223).contains(&u) || (8242..=8247).contains(&u);
+                        let light = u <= 4351
+                            || (8192..=8205).contains(&u)
+                            || (8208..=8223).contains(&u)
+                            || (8242..=8247).contains(&u);
                         if light { 1 } else { 2 }
                     })
                     .sum()
@@ -144,14 +148,21 @@ fn descriptor_check(item: &str, text: &str) -> Option<bool> {
     if i.contains("list") || i.contains("bullet") {
         return Some(text.lines().any(|l| {
             let l = l.trim_start();
-            l.starts_with("- ") || l.starts_with("* ") || l.starts_with("→") || l.starts_with("• ") || l.chars().next().is_some_and(|c| c.is_ascii_digit()) && l.contains(". ")
+            l.starts_with("- ")
+                || l.starts_with("* ")
+                || l.starts_with("→")
+                || l.starts_with("• ")
+                || l.chars().next().is_some_and(|c| c.is_ascii_digit()) && l.contains(". ")
         }));
     }
     None
 }
 
 fn content_words(s: &str) -> Vec<String> {
-    const STOP: &[&str] = &["a", "an", "the", "one", "of", "to", "and", "or", "in", "on", "for", "with", "my", "your", "their", "that", "this", "about", "simple", "some"];
+    const STOP: &[&str] = &[
+        "a", "an", "the", "one", "of", "to", "and", "or", "in", "on", "for", "with", "my", "your", "their", "that",
+        "this", "about", "simple", "some",
+    ];
     s.unicode_words().map(str::to_lowercase).filter(|w| !STOP.contains(&w.as_str()) && w.len() > 2).collect()
 }
 
@@ -170,7 +181,12 @@ pub fn check_draft(text: &str, brief: &Brief, preset: &Preset, banned: &[BannedP
             for (i, p) in posts.iter().enumerate() {
                 let n = platform_len(platform, p);
                 if n > max {
-                    push("thread_post", Status::Fail, format!("post {} is {n} characters; the limit is {max}", i + 1), None);
+                    push(
+                        "thread_post",
+                        Status::Fail,
+                        format!("post {} is {n} characters; the limit is {max}", i + 1),
+                        None,
+                    );
                 }
             }
         }
@@ -330,7 +346,12 @@ mod tests {
     fn must_include_literal_descriptor_and_review() {
         let p = Presets::builtin().get("linkedin");
         let b = Brief {
-            must_include: vec!["Lean Ops Sprint".into(), "a question".into(), "one number".into(), "a practical takeaway about handoffs".into()],
+            must_include: vec![
+                "Lean Ops Sprint".into(),
+                "a question".into(),
+                "one number".into(),
+                "a practical takeaway about handoffs".into(),
+            ],
             ..brief("linkedin")
         };
         let c = check_draft("Book the lean ops sprint. Why wait? The practical fix: handoffs.", &b, &p, &[]);

@@ -32,7 +32,13 @@ pub struct Composed {
 
 /// Builds the prompt for `brief` in `ws` within `context` tokens (keeping `reserve` for the
 /// answer), counting tokens with `count`.
-pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, count: &dyn Fn(&str) -> usize) -> Result<Composed> {
+pub fn compose(
+    ws: &Workspace,
+    brief: &Brief,
+    context: usize,
+    reserve: usize,
+    count: &dyn Fn(&str) -> usize,
+) -> Result<Composed> {
     let presets = Presets::load(ws.root())?;
     let preset = presets.get(&brief.platform);
     let db = ws.open_db()?;
@@ -41,8 +47,11 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
     // Voice rules.
     let phrases = quill_library::phrases(&db)?;
     let approved: Vec<String> = phrases.approved.iter().map(|p| p.text.clone()).collect();
-    let mut banned: Vec<BannedPhrase> =
-        phrases.banned.iter().map(|p| BannedPhrase { phrase: p.text.clone(), replacement: p.replacement.clone() }).collect();
+    let mut banned: Vec<BannedPhrase> = phrases
+        .banned
+        .iter()
+        .map(|p| BannedPhrase { phrase: p.text.clone(), replacement: p.replacement.clone() })
+        .collect();
     for a in &brief.avoid {
         // Short avoid items are phrases to block; long ones are instructions ("fake inspiration").
         if a.split_whitespace().count() <= 4 && !banned.iter().any(|b| b.phrase.eq_ignore_ascii_case(a)) {
@@ -62,7 +71,8 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
     let held_texts: Vec<String> = held.into_iter().map(|(_, t)| t).collect();
 
     // Performance across every live piece of work, so the platform medians are the creator's.
-    let work = quill_library::list(&db, &Filter { kinds: vec![Kind::Post, Kind::Thread, Kind::Email], ..Filter::default() })?;
+    let work =
+        quill_library::list(&db, &Filter { kinds: vec![Kind::Post, Kind::Thread, Kind::Email], ..Filter::default() })?;
     let perf: HashMap<i64, (Option<f64>, Option<u8>, String)> = work
         .iter()
         .zip(performance_scores(&work))
@@ -70,12 +80,24 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
         .collect();
 
     let mut kb = Knowledge::open(ws)?;
-    let items: Vec<_> = library_items(kb.db())?.into_iter().filter(|i| matches!(i.kind.as_str(), "post" | "thread" | "email")).collect();
+    let items: Vec<_> = library_items(kb.db())?
+        .into_iter()
+        .filter(|i| matches!(i.kind.as_str(), "post" | "thread" | "email"))
+        .collect();
     kb.sync_library(&items, &mut NoProgress)?;
     let query = brief.retrieval_query();
     let mut examples = Vec::new();
     if brief.examples > 0 {
-        let hits = kb.search(&query, &SearchOptions { k: CANDIDATES, mode: Mode::Hybrid, scope: SearchScope::Library, mmr: None, candidates: 80 })?;
+        let hits = kb.search(
+            &query,
+            &SearchOptions {
+                k: CANDIDATES,
+                mode: Mode::Hybrid,
+                scope: SearchScope::Library,
+                mmr: None,
+                candidates: 80,
+            },
+        )?;
         let top = hits.first().map(|h| h.score).unwrap_or(1.0).max(1e-9);
         let candidates: Vec<Candidate> = hits
             .iter()
@@ -84,18 +106,42 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
                 let id: i64 = h.source.strip_prefix("library:")?.parse().ok()?;
                 let (p, rating, platform) = perf.get(&id)?.clone();
                 let text = work.iter().find(|e| e.id == id)?.text.clone();
-                Some(Candidate { id, text, platform, relevance: h.score / top, relevance_rank: rank + 1, performance: p, rating })
+                Some(Candidate {
+                    id,
+                    text,
+                    platform,
+                    relevance: h.score / top,
+                    relevance_rank: rank + 1,
+                    performance: p,
+                    rating,
+                })
             })
             .collect();
         if candidates.is_empty() {
             notes.push("the library has no posts to use as examples yet (quill library import PATH)".into());
         }
-        examples = choose(&candidates, brief.examples as usize, brief.library_platform(), &held_ids, &held_texts, Weights::default());
+        examples = choose(
+            &candidates,
+            brief.examples as usize,
+            brief.library_platform(),
+            &held_ids,
+            &held_texts,
+            Weights::default(),
+        );
     }
 
     let mut passages = Vec::new();
     if brief.knowledge && brief.passages > 0 {
-        let hits = kb.search(&query, &SearchOptions { k: brief.passages as usize, mode: Mode::Hybrid, scope: SearchScope::Docs, mmr: Some(0.7), candidates: 50 })?;
+        let hits = kb.search(
+            &query,
+            &SearchOptions {
+                k: brief.passages as usize,
+                mode: Mode::Hybrid,
+                scope: SearchScope::Docs,
+                mmr: Some(0.7),
+                candidates: 50,
+            },
+        )?;
         if hits.is_empty() {
             notes.push("the knowledge base is empty, so the prompt cites nothing (quill kb add PATH)".into());
         }
@@ -103,7 +149,13 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
             .into_iter()
             .map(|h| Passage {
                 number: h.n,
-                heading: h.heading_path.iter().filter(|x| **x != h.title && !x.trim().is_empty()).cloned().collect::<Vec<_>>().join(" › "),
+                heading: h
+                    .heading_path
+                    .iter()
+                    .filter(|x| **x != h.title && !x.trim().is_empty())
+                    .cloned()
+                    .collect::<Vec<_>>()
+                    .join(" › "),
                 title: h.title,
                 source: h.source,
                 range: (h.start_char, h.end_char),
@@ -113,7 +165,8 @@ pub fn compose(ws: &Workspace, brief: &Brief, context: usize, reserve: usize, co
             .collect();
     }
 
-    let material = Material { creator: ws.config().workspace.name.clone(), examples, passages, approved, banned: banned.clone() };
+    let material =
+        Material { creator: ws.config().workspace.name.clone(), examples, passages, approved, banned: banned.clone() };
     let prompt = assemble(brief, &preset, &material, &Budget { context, reserve, count }, Some(ws.root()))?;
     Ok(Composed { prompt, banned, notes })
 }

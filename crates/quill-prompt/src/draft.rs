@@ -81,12 +81,18 @@ fn failed<'a>(checks: &'a [Check], name: &str) -> Option<&'a Check> {
 fn sentence_around(text: &str, pos: usize) -> (usize, usize) {
     let is_end = |c: char| matches!(c, '.' | '!' | '?' | '\n');
     let start = text[..pos].char_indices().rev().find(|(_, c)| is_end(*c)).map(|(i, c)| i + c.len_utf8()).unwrap_or(0);
-    let end = text[pos..].char_indices().find(|(_, c)| is_end(*c)).map(|(i, c)| pos + i + c.len_utf8()).unwrap_or(text.len());
+    let end =
+        text[pos..].char_indices().find(|(_, c)| is_end(*c)).map(|(i, c)| pos + i + c.len_utf8()).unwrap_or(text.len());
     let lead = text[start..end].len() - text[start..end].trim_start().len();
     (start + lead, end)
 }
 
-fn generate(g: &dyn Generator, msgs: &[ChatMessage], params: &GenParams, on: &mut dyn FnMut(&str)) -> Result<Completion> {
+fn generate(
+    g: &dyn Generator,
+    msgs: &[ChatMessage],
+    params: &GenParams,
+    on: &mut dyn FnMut(&str),
+) -> Result<Completion> {
     g.generate(msgs, params, &mut |p| {
         on(p);
         Flow::Continue
@@ -96,7 +102,14 @@ fn generate(g: &dyn Generator, msgs: &[ChatMessage], params: &GenParams, on: &mu
 
 /// Regenerates the sentence holding each banned phrase; if the model keeps using it, substitutes
 /// the creator's preferred replacement (or drops the phrase) and says so.
-fn repair_banned(g: &dyn Generator, text: &mut String, banned: &[BannedPhrase], params: &GenParams, repairs: &mut Vec<Repair>, on: &mut dyn FnMut(Event<'_>)) -> Result<()> {
+fn repair_banned(
+    g: &dyn Generator,
+    text: &mut String,
+    banned: &[BannedPhrase],
+    params: &GenParams,
+    repairs: &mut Vec<Repair>,
+    on: &mut dyn FnMut(Event<'_>),
+) -> Result<()> {
     for b in banned {
         let mut guard = 0;
         while let Some(&(s, _)) = find_phrase(text, &b.phrase).first() {
@@ -110,7 +123,10 @@ fn repair_banned(g: &dyn Generator, text: &mut String, banned: &[BannedPhrase], 
             let instead = b.replacement.as_deref().map(|r| format!(" Use \"{r}\" instead.")).unwrap_or_default();
             let ask = vec![
                 ChatMessage::system("You edit one sentence at a time. Reply with the rewritten sentence only."),
-                ChatMessage::user(format!("Rewrite this sentence without the phrase \"{}\".{instead} Keep its meaning and tone.\n\n{sentence}", b.phrase)),
+                ChatMessage::user(format!(
+                    "Rewrite this sentence without the phrase \"{}\".{instead} Keep its meaning and tone.\n\n{sentence}",
+                    b.phrase
+                )),
             ];
             let p = GenParams { max_tokens: Some(120), ..params.clone() };
             let out = generate(g, &ask, &p, &mut |_| {})?;
@@ -175,7 +191,9 @@ pub fn draft(
 
         // Over the platform's limit: regenerate with the limit restated.
         for attempt in 1..=MAX_LENGTH_RETRIES {
-            let Some(c) = failed(&checks, "max_chars").or_else(|| failed(&checks, "thread_post")).cloned() else { break };
+            let Some(c) = failed(&checks, "max_chars").or_else(|| failed(&checks, "thread_post")).cloned() else {
+                break;
+            };
             on(Event::Repairing(&format!("too long ({}); regenerating with the limit restated", c.message)));
             let mut again = msgs.clone();
             again.push(ChatMessage::assistant(text.clone()));
@@ -199,7 +217,15 @@ pub fn draft(
             repair_banned(g, &mut text, &composed.banned, &p, &mut repairs, on)?;
             checks = check_draft(&text, brief, preset, &composed.banned);
         }
-        out.push(Drafted { variant: v, text, checks, repairs, completion, first_token_ms: first, duration_ms: started.elapsed().as_millis() as u64 });
+        out.push(Drafted {
+            variant: v,
+            text,
+            checks,
+            repairs,
+            completion,
+            first_token_ms: first,
+            duration_ms: started.elapsed().as_millis() as u64,
+        });
     }
     Ok(out)
 }
@@ -218,6 +244,9 @@ mod tests {
 
     #[test]
     fn phrase_replacement_keeps_case_boundaries() {
-        assert_eq!(replace_phrase("We Leverage it; leveraged stays.", "leverage", "use"), "We use it; leveraged stays.");
+        assert_eq!(
+            replace_phrase("We Leverage it; leveraged stays.", "leverage", "use"),
+            "We use it; leveraged stays."
+        );
     }
 }

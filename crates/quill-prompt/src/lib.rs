@@ -15,9 +15,9 @@
 
 pub mod assemble;
 mod brief;
+pub mod checks;
 pub mod compose;
 pub mod draft;
-pub mod checks;
 mod error;
 pub mod lint;
 pub mod log;

@@ -48,7 +48,11 @@ impl Element {
         (Element::Format, 8, "Give format constraints: \"Keep paragraphs to one or two sentences.\""),
         (Element::MainPoint, 16, "State the main point: \"Main point: ...\""),
         (Element::MustInclude, 8, "List what must be in it: \"Include one number and one practical takeaway.\""),
-        (Element::Examples, 14, "Show 2-3 examples of your own writing (quill prompt --brief picks them from your library)."),
+        (
+            Element::Examples,
+            14,
+            "Show 2-3 examples of your own writing (quill prompt --brief picks them from your library).",
+        ),
         (Element::Cta, 8, "Say what the reader should do next: \"End with a CTA to ...\""),
         (Element::Avoid, 6, "Say what to avoid: \"Avoid clichés, hype words and fake inspiration.\""),
         (Element::Length, 6, "Give a length: \"150-200 words\" or \"under 280 characters\"."),
@@ -105,20 +109,69 @@ fn re(p: &str) -> Regex {
 
 static PATTERNS: LazyLock<Vec<(Element, Regex)>> = LazyLock::new(|| {
     vec![
-        (Element::Platform, re(r"\b(linkedin|twitter|tweets?|x (post|thread)|thread|newsletter|e-?mail|instagram|youtube|blog|caption|substack|tiktok|facebook)\b")),
-        (Element::Audience, re(r"\b(audience|readers?\b|aimed at|targeting|written for|speaking to|for (\w[\w'-]*[ ,]+){0,6}?(who|that|in)\b (use|run|want|are|need|have|work|struggle|build|sell|manage|lead|write|do)|my (clients|customers|subscribers|followers|community))")),
-        (Element::Tone, re(r"\b(tone|sound(s|ing)? like|direct|casual|formal|conversational|witty|playful|warm|sharp|practical|anti-hype|friendly|authoritative|punchy|humou?rous|serious|blunt|empathetic|confident|plain-spoken|plainspoken)\b")),
-        (Element::Format, re(r"\b(paragraphs?|bullets?|bullet points|lists?|line breaks?|headlines?|subject line|short sentences|numbered|bold|hashtags?|emojis?|sections?|subheads?|format(ting)?)\b")),
-        (Element::MainPoint, re(r"\b(main point|key (point|message|idea|takeaway)|the point is|core (message|idea)|thesis|argue that|the message is|central idea|big idea|one idea)\b")),
-        (Element::MustInclude, re(r"\b(include|includes|including|mention|must (have|include|contain)|make sure (to|it)|required)\b")),
-        (Element::Examples, re(r"(\bexamples?\b|here (are|is) (\d+ |some |a few |three |two )?(of )?my|\[examples?\]|sample posts?|like this:|for reference)")),
-        (Element::Cta, re(r"(\bcta\b|call to action|ask (them|readers|people|the reader) to|end (with|by) (asking|inviting|a question|an invitation)|invite (them|readers)|\bsign up\b|\bbook a\b|reply with|link in)")),
-        (Element::Avoid, re(r"(\bavoid\b|\bdon'?t\b|\bdo not\b|\bnever\b|\bno (clichés?|jargon|hype|emojis?|hashtags|buzzwords)\b|without (jargon|hype|clichés?)|steer clear)")),
-        (Element::Length, re(r"(\d+\s*(-|to)?\s*\d*\s*(words?|characters?|chars|sentences?|lines?|paragraphs?|bullets?|posts?)\b|\b(short|brief|concise|long-form|one-liner|under \d+)\b)")),
+        (
+            Element::Platform,
+            re(
+                r"\b(linkedin|twitter|tweets?|x (post|thread)|thread|newsletter|e-?mail|instagram|youtube|blog|caption|substack|tiktok|facebook)\b",
+            ),
+        ),
+        (
+            Element::Audience,
+            re(
+                r"\b(audience|readers?\b|aimed at|targeting|written for|speaking to|for (\w[\w'-]*[ ,]+){0,6}?(who|that|in)\b (use|run|want|are|need|have|work|struggle|build|sell|manage|lead|write|do)|my (clients|customers|subscribers|followers|community))",
+            ),
+        ),
+        (
+            Element::Tone,
+            re(
+                r"\b(tone|sound(s|ing)? like|direct|casual|formal|conversational|witty|playful|warm|sharp|practical|anti-hype|friendly|authoritative|punchy|humou?rous|serious|blunt|empathetic|confident|plain-spoken|plainspoken)\b",
+            ),
+        ),
+        (
+            Element::Format,
+            re(
+                r"\b(paragraphs?|bullets?|bullet points|lists?|line breaks?|headlines?|subject line|short sentences|numbered|bold|hashtags?|emojis?|sections?|subheads?|format(ting)?)\b",
+            ),
+        ),
+        (
+            Element::MainPoint,
+            re(
+                r"\b(main point|key (point|message|idea|takeaway)|the point is|core (message|idea)|thesis|argue that|the message is|central idea|big idea|one idea)\b",
+            ),
+        ),
+        (
+            Element::MustInclude,
+            re(r"\b(include|includes|including|mention|must (have|include|contain)|make sure (to|it)|required)\b"),
+        ),
+        (
+            Element::Examples,
+            re(
+                r"(\bexamples?\b|here (are|is) (\d+ |some |a few |three |two )?(of )?my|\[examples?\]|sample posts?|like this:|for reference)",
+            ),
+        ),
+        (
+            Element::Cta,
+            re(
+                r"(\bcta\b|call to action|ask (them|readers|people|the reader) to|end (with|by) (asking|inviting|a question|an invitation)|invite (them|readers)|\bsign up\b|\bbook a\b|reply with|link in)",
+            ),
+        ),
+        (
+            Element::Avoid,
+            re(
+                r"(\bavoid\b|\bdon'?t\b|\bdo not\b|\bnever\b|\bno (clichés?|jargon|hype|emojis?|hashtags|buzzwords)\b|without (jargon|hype|clichés?)|steer clear)",
+            ),
+        ),
+        (
+            Element::Length,
+            re(
+                r"(\d+\s*(-|to)?\s*\d*\s*(words?|characters?|chars|sentences?|lines?|paragraphs?|bullets?|posts?)\b|\b(short|brief|concise|long-form|one-liner|under \d+)\b)",
+            ),
+        ),
     ]
 });
 
-static VOICE_REF: LazyLock<Regex> = LazyLock::new(|| re(r"\b(in my (voice|style|tone)|sound(s)? like me|my (own )?voice)\b"));
+static VOICE_REF: LazyLock<Regex> =
+    LazyLock::new(|| re(r"\b(in my (voice|style|tone)|sound(s)? like me|my (own )?voice)\b"));
 
 fn grade(score: u32) -> &'static str {
     match score {
@@ -151,7 +204,9 @@ pub fn lint_prompt(text: &str) -> LintReport {
         warnings.push(format!("The prompt is {words} words long; the model fills every gap with generic defaults."));
     }
     if VOICE_REF.is_match(text) && !found.contains(&Element::Examples) {
-        warnings.push("It asks for \"your voice\" without showing any: the model cannot guess it. Add 2-3 examples.".into());
+        warnings.push(
+            "It asks for \"your voice\" without showing any: the model cannot guess it. Add 2-3 examples.".into(),
+        );
     }
     report(found, warnings)
 }
@@ -202,7 +257,9 @@ mod tests {
         assert!(r.score <= 20, "score {}", r.score);
         assert_eq!(r.grade, "lazy");
         let missing: Vec<Element> = r.missing.iter().map(|m| m.element).collect();
-        for el in [Element::Audience, Element::Tone, Element::MainPoint, Element::Examples, Element::Cta, Element::Avoid] {
+        for el in
+            [Element::Audience, Element::Tone, Element::MainPoint, Element::Examples, Element::Cta, Element::Avoid]
+        {
             assert!(missing.contains(&el), "{el:?} should be missing: {r:?}");
         }
         assert!(r.warnings.iter().any(|w| w.contains("your voice")), "{:?}", r.warnings);

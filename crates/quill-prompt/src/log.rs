@@ -97,7 +97,8 @@ pub fn record(db: &mut Db, r: &Record) -> Result<i64> {
     Ok(id)
 }
 
-const COLUMNS: &str = "id, created_at, command, batch, variant, backend, model, adapter, brief, system, prompt, response, params,
+const COLUMNS: &str =
+    "id, created_at, command, batch, variant, backend, model, adapter, brief, system, prompt, response, params,
     prompt_tokens, completion_tokens, duration_ms, first_token_ms, finish_reason, checks, repairs, status";
 
 fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Record> {

@@ -102,7 +102,14 @@ fn rating_unit(r: Option<u8>) -> f64 {
 
 /// Picks `k` examples: held-out ids and near-duplicates of `held_out_texts` excluded, scored by
 /// relevance, performance and rating, diversified by MMR.
-pub fn choose(candidates: &[Candidate], k: usize, platform: &str, held_out: &HashSet<i64>, held_out_texts: &[String], w: Weights) -> Vec<Chosen> {
+pub fn choose(
+    candidates: &[Candidate],
+    k: usize,
+    platform: &str,
+    held_out: &HashSet<i64>,
+    held_out_texts: &[String],
+    w: Weights,
+) -> Vec<Chosen> {
     let held: Vec<HashSet<u64>> = held_out_texts.iter().map(|t| shingles(t)).collect();
     let pool: Vec<(&Candidate, HashSet<u64>, f64)> = candidates
         .iter()
@@ -111,7 +118,10 @@ pub fn choose(candidates: &[Candidate], k: usize, platform: &str, held_out: &Has
         .filter(|(_, s)| held.iter().all(|h| jaccard(s, h) < 0.8))
         .map(|(c, s)| {
             let plat = if c.platform == platform { w.same_platform } else { 0.0 };
-            let score = w.relevance * c.relevance + w.performance * perf_unit(c.performance) + w.rating * rating_unit(c.rating) + plat;
+            let score = w.relevance * c.relevance
+                + w.performance * perf_unit(c.performance)
+                + w.rating * rating_unit(c.rating)
+                + plat;
             (c, s, score)
         })
         .collect();
@@ -138,7 +148,9 @@ pub fn choose(candidates: &[Candidate], k: usize, platform: &str, held_out: &Has
             if j == i || chosen.contains(&j) || *score <= pool[i].2 {
                 continue;
             }
-            if let Some((sim, to)) = chosen.iter().map(|&c| (jaccard(s, &pool[c].1), c)).max_by(|a, b| a.0.total_cmp(&b.0)) {
+            if let Some((sim, to)) =
+                chosen.iter().map(|&c| (jaccard(s, &pool[c].1), c)).max_by(|a, b| a.0.total_cmp(&b.0))
+            {
                 passed_over.push((j, to, sim));
             }
         }
@@ -161,7 +173,11 @@ pub fn choose(candidates: &[Candidate], k: usize, platform: &str, held_out: &Has
                 if c.platform == platform { ", same platform" } else { "" }
             );
             if let Some((j, _, sim)) = passed_over.iter().find(|(_, to, _)| *to == i) {
-                why.push_str(&format!("; #{} scored higher but is {:.0}% similar to this one", pool[*j].0.id, sim * 100.0));
+                why.push_str(&format!(
+                    "; #{} scored higher but is {:.0}% similar to this one",
+                    pool[*j].0.id,
+                    sim * 100.0
+                ));
             }
             Chosen { id: c.id, text: c.text.clone(), platform: c.platform.clone(), score: *score, why }
         })
@@ -173,7 +189,15 @@ mod tests {
     use super::*;
 
     fn cand(id: i64, text: &str, rel: f64, perf: Option<f64>, rating: Option<u8>) -> Candidate {
-        Candidate { id, text: text.into(), platform: "linkedin".into(), relevance: rel, relevance_rank: id as usize, performance: perf, rating }
+        Candidate {
+            id,
+            text: text.into(),
+            platform: "linkedin".into(),
+            relevance: rel,
+            relevance_rank: id as usize,
+            performance: perf,
+            rating,
+        }
     }
 
     #[test]
@@ -185,7 +209,10 @@ mod tests {
 
     #[test]
     fn performance_breaks_relevance_ties() {
-        let c = vec![cand(1, "handoffs lose margin in agencies", 0.8, Some(0.5), Some(3)), cand(2, "meetings eat the calendar every week", 0.8, Some(4.0), Some(5))];
+        let c = vec![
+            cand(1, "handoffs lose margin in agencies", 0.8, Some(0.5), Some(3)),
+            cand(2, "meetings eat the calendar every week", 0.8, Some(4.0), Some(5)),
+        ];
         let out = choose(&c, 1, "linkedin", &HashSet::new(), &[], Weights::default());
         assert_eq!(out[0].id, 2);
         assert!(out[0].why.contains("4.0×"), "{}", out[0].why);
@@ -196,7 +223,13 @@ mod tests {
         let held_text = "Your onboarding call is not a kickoff. It is a sales call you already won.".to_string();
         let c = vec![
             cand(1, &held_text, 1.0, Some(9.0), Some(5)),
-            cand(2, "Your onboarding call is not a kickoff. It is a sales call you already won!", 0.99, Some(9.0), Some(5)),
+            cand(
+                2,
+                "Your onboarding call is not a kickoff. It is a sales call you already won!",
+                0.99,
+                Some(9.0),
+                Some(5),
+            ),
             cand(3, "Pricing by the hour punishes you for getting faster.", 0.2, None, None),
         ];
         let held: HashSet<i64> = [1].into();

@@ -64,7 +64,10 @@ impl Db {
 
     /// Runs `f` inside an IMMEDIATE transaction: the write lock is taken up front, so two processes
     /// never both read-then-write and deadlock; on error everything `f` did is rolled back.
-    pub fn write<T, E>(&mut self, f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, E>) -> std::result::Result<T, E>
+    pub fn write<T, E>(
+        &mut self,
+        f: impl FnOnce(&rusqlite::Transaction<'_>) -> std::result::Result<T, E>,
+    ) -> std::result::Result<T, E>
     where
         E: From<rusqlite::Error>,
     {
@@ -118,8 +121,7 @@ mod tests {
                 std::thread::spawn(move || {
                     let mut db = Db::open(&p).unwrap();
                     for i in 0..200 {
-                        db.write(|tx| tx.execute("INSERT INTO t VALUES (?1)", [k * 1000 + i]).map(|_| ()))
-                            .unwrap();
+                        db.write(|tx| tx.execute("INSERT INTO t VALUES (?1)", [k * 1000 + i]).map(|_| ())).unwrap();
                     }
                 })
             })

@@ -8,7 +8,9 @@ use std::path::PathBuf;
 #[non_exhaustive]
 pub enum Error {
     /// No `quill.toml` was found in the folder or any parent.
-    #[error("no Quill workspace found in {start} or any parent folder\n  hint: run `quill init` here, or pass -C DIR / set QUILL_WORKSPACE")]
+    #[error(
+        "no Quill workspace found in {start} or any parent folder\n  hint: run `quill init` here, or pass -C DIR / set QUILL_WORKSPACE"
+    )]
     NotFound {
         /// Where the search started.
         start: PathBuf,
@@ -39,7 +41,9 @@ pub enum Error {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// The database was written by a newer Quill.
-    #[error("{path} has schema migration {found} which this Quill does not know (it knows up to {known})\n  hint: upgrade Quill; do not edit the database by hand")]
+    #[error(
+        "{path} has schema migration {found} which this Quill does not know (it knows up to {known})\n  hint: upgrade Quill; do not edit the database by hand"
+    )]
     FutureSchema {
         /// The database file.
         path: PathBuf,

@@ -56,7 +56,8 @@ pub(crate) fn apply(conn: &mut Connection, path: &Path) -> Result<()> {
         }
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         // Another process may have applied it while we waited for the lock.
-        let done: bool = tx.query_row("SELECT count(*) > 0 FROM _migrations WHERE version = ?1", [m.version], |r| r.get(0))?;
+        let done: bool =
+            tx.query_row("SELECT count(*) > 0 FROM _migrations WHERE version = ?1", [m.version], |r| r.get(0))?;
         if done {
             continue;
         }

@@ -7,10 +7,7 @@ pub fn models_dir() -> PathBuf {
     if let Some(p) = std::env::var_os("QUILL_MODELS").filter(|p| !p.is_empty()) {
         return PathBuf::from(p);
     }
-    dirs::data_dir()
-        .unwrap_or_else(|| PathBuf::from(".").join(".local/share"))
-        .join("quill")
-        .join("models")
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".").join(".local/share")).join("quill").join("models")
 }
 
 /// The embedded default generator: SmolLM2-135M-Instruct, Q4_1 GGUF.

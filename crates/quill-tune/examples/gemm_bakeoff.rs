@@ -15,33 +15,9 @@ fn main() {
         ("gate/up bwd", 1024, 576, 1536, Op::N, Op::N, Threads::Pool),
         ("down bwd", 1024, 1536, 576, Op::N, Op::N, Threads::Pool),
         ("head 64 1-thr", 64, 49152, 576, Op::N, Op::T, Threads::One),
-        (
-            "head 256 pool",
-            256,
-            49152,
-            576,
-            Op::N,
-            Op::T,
-            Threads::Pool,
-        ),
-        (
-            "head dh 64 1-thr",
-            64,
-            576,
-            49152,
-            Op::N,
-            Op::N,
-            Threads::One,
-        ),
-        (
-            "head dh 256 pool",
-            256,
-            576,
-            49152,
-            Op::N,
-            Op::N,
-            Threads::Pool,
-        ),
+        ("head 256 pool", 256, 49152, 576, Op::N, Op::T, Threads::Pool),
+        ("head dh 64 1-thr", 64, 576, 49152, Op::N, Op::N, Threads::One),
+        ("head dh 256 pool", 256, 576, 49152, Op::N, Op::N, Threads::Pool),
         ("lora u=x·Aᵀ", 1024, 8, 576, Op::N, Op::T, Threads::Pool),
         ("lora y+=u·Bᵀ", 1024, 1536, 8, Op::N, Op::T, Threads::Pool),
         ("lora dB", 1536, 8, 1024, Op::T, Op::N, Threads::Pool),
@@ -49,12 +25,8 @@ fn main() {
         ("attn S 64x256x64", 64, 256, 64, Op::N, Op::T, Threads::One),
     ];
     for &(name, m, n, k, oa, ob, th) in shapes {
-        let a: Vec<f32> = (0..m * k)
-            .map(|i| ((i % 97) as f32 - 48.0) * 0.01)
-            .collect();
-        let b: Vec<f32> = (0..k * n)
-            .map(|i| ((i % 89) as f32 - 44.0) * 0.01)
-            .collect();
+        let a: Vec<f32> = (0..m * k).map(|i| ((i % 97) as f32 - 48.0) * 0.01).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i % 89) as f32 - 44.0) * 0.01).collect();
         let mut c = vec![0.0f32; m * n];
         let reps = ((2e9 / (m * n * k) as f64).ceil() as usize).clamp(1, 200);
         let mut best = f64::MAX;

@@ -51,13 +51,7 @@ pub fn permute_gguf_to_hf(m: &[f32], n_rows: usize, row_len: usize, n_head: usiz
     permute_rows(m, n_rows, row_len, n_head, false)
 }
 
-fn permute_rows(
-    m: &[f32],
-    n_rows: usize,
-    row_len: usize,
-    n_head: usize,
-    to_gguf: bool,
-) -> Vec<f32> {
+fn permute_rows(m: &[f32], n_rows: usize, row_len: usize, n_head: usize, to_gguf: bool) -> Vec<f32> {
     let hd = n_rows / n_head;
     let half = hd / 2;
     let mut out = vec![0.0f32; m.len()];
@@ -66,13 +60,8 @@ fn permute_rows(
             for j in 0..2 {
                 let gguf_row = h * hd + 2 * i + j;
                 let hf_row = h * hd + j * half + i;
-                let (dst, src) = if to_gguf {
-                    (gguf_row, hf_row)
-                } else {
-                    (hf_row, gguf_row)
-                };
-                out[dst * row_len..(dst + 1) * row_len]
-                    .copy_from_slice(&m[src * row_len..(src + 1) * row_len]);
+                let (dst, src) = if to_gguf { (gguf_row, hf_row) } else { (hf_row, gguf_row) };
+                out[dst * row_len..(dst + 1) * row_len].copy_from_slice(&m[src * row_len..(src + 1) * row_len]);
             }
         }
     }
@@ -116,21 +105,9 @@ impl Adapter {
         for (i, t) in params.pairs() {
             let a = params.block(i, t, false)?;
             let b = params.block(i, t, true)?;
-            mats.insert(
-                (i, t),
-                LoraMats {
-                    a,
-                    b,
-                    n_in: model.in_features(t),
-                    n_out: model.out_features(t),
-                },
-            );
+            mats.insert((i, t), LoraMats { a, b, n_in: model.in_features(t), n_out: model.out_features(t) });
         }
-        Ok(Adapter {
-            lora: params.cfg.clone(),
-            model: model.clone(),
-            mats,
-        })
+        Ok(Adapter { lora: params.cfg.clone(), model: model.clone(), mats })
     }
 
     /// Copies the matrices into trainable parameters (same targets and rank required).
@@ -138,12 +115,7 @@ impl Adapter {
         let named = self
             .to_arrays()
             .into_iter()
-            .map(|(n, a)| {
-                Ok((
-                    n,
-                    candle_core::Tensor::from_vec(a.data, a.shape, &candle_core::Device::Cpu)?,
-                ))
-            })
+            .map(|(n, a)| Ok((n, candle_core::Tensor::from_vec(a.data, a.shape, &candle_core::Device::Cpu)?)))
             .collect::<Result<BTreeMap<_, _>>>()?;
         params.load_named(&named, origin)
     }
@@ -168,36 +140,17 @@ impl Adapter {
         let r = self.lora.rank;
         let mut out = BTreeMap::new();
         for (&(i, t), m) in &self.mats {
-            out.insert(
-                tensor_name(i, t, false),
-                Array {
-                    shape: vec![r, m.n_in],
-                    data: m.a.clone(),
-                },
-            );
-            out.insert(
-                tensor_name(i, t, true),
-                Array {
-                    shape: vec![m.n_out, r],
-                    data: m.b.clone(),
-                },
-            );
+            out.insert(tensor_name(i, t, false), Array { shape: vec![r, m.n_in], data: m.a.clone() });
+            out.insert(tensor_name(i, t, true), Array { shape: vec![m.n_out, r], data: m.b.clone() });
         }
         out
     }
 
     /// The safetensors header entries that describe this adapter (also used by checkpoints).
     pub fn header(&self) -> Result<HashMap<String, String>> {
-        let meta = NativeMeta {
-            lora: self.lora.clone(),
-            model: self.model.clone(),
-            layout: "gguf".into(),
-        };
+        let meta = NativeMeta { lora: self.lora.clone(), model: self.model.clone(), layout: "gguf".into() };
         let mut md = HashMap::new();
-        md.insert(
-            META_KEY.to_string(),
-            serde_json::to_string(&meta).map_err(|e| TuneError::Config(e.to_string()))?,
-        );
+        md.insert(META_KEY.to_string(), serde_json::to_string(&meta).map_err(|e| TuneError::Config(e.to_string()))?);
         Ok(md)
     }
 
@@ -214,9 +167,10 @@ impl Adapter {
 
     /// Builds an adapter from an already read safetensors file with Quill's header.
     pub fn from_st(f: &st::StFile, path: &Path) -> Result<Self> {
-        let meta = f.metadata.get(META_KEY).ok_or_else(|| {
-            TuneError::adapter(path, "not a Quill adapter (no quill.adapter header)")
-        })?;
+        let meta = f
+            .metadata
+            .get(META_KEY)
+            .ok_or_else(|| TuneError::adapter(path, "not a Quill adapter (no quill.adapter header)"))?;
         let meta: NativeMeta = serde_json::from_str(meta)
             .map_err(|e| TuneError::adapter(path, format!("bad quill.adapter header: {e}")))?;
         let r = meta.lora.rank;
@@ -225,9 +179,8 @@ impl Adapter {
             for &t in &meta.lora.targets {
                 let get = |b: bool, shape: [usize; 2]| -> Result<Vec<f32>> {
                     let n = tensor_name(layer, t, b);
-                    let a = f.arrays.get(&n).ok_or_else(|| {
-                        TuneError::adapter(path, format!("tensor {n} is missing"))
-                    })?;
+                    let a =
+                        f.arrays.get(&n).ok_or_else(|| TuneError::adapter(path, format!("tensor {n} is missing")))?;
                     if a.shape != shape {
                         return Err(TuneError::adapter(
                             path,
@@ -237,43 +190,23 @@ impl Adapter {
                     Ok(a.data.clone())
                 };
                 let (n_in, n_out) = (meta.model.in_features(t), meta.model.out_features(t));
-                mats.insert(
-                    (layer, t),
-                    LoraMats {
-                        a: get(false, [r, n_in])?,
-                        b: get(true, [n_out, r])?,
-                        n_in,
-                        n_out,
-                    },
-                );
+                mats.insert((layer, t), LoraMats { a: get(false, [r, n_in])?, b: get(true, [n_out, r])?, n_in, n_out });
             }
         }
-        Ok(Adapter {
-            lora: meta.lora,
-            model: meta.model,
-            mats,
-        })
+        Ok(Adapter { lora: meta.lora, model: meta.model, mats })
     }
 
     /// Reads a PEFT adapter folder (`adapter_config.json` + `adapter_model.safetensors`) trained
     /// on the Hugging Face version of `model`, permuting q/k `B` rows into GGUF order.
     pub fn read_peft(dir: &Path, model: &ModelConfig) -> Result<Self> {
         let cfg_path = dir.join("adapter_config.json");
-        let text = std::fs::read_to_string(&cfg_path)
-            .map_err(|e| TuneError::io("reading", &cfg_path, e))?;
+        let text = std::fs::read_to_string(&cfg_path).map_err(|e| TuneError::io("reading", &cfg_path, e))?;
         let cfg: PeftConfigIn = serde_json::from_str(&text)
             .map_err(|e| TuneError::adapter(&cfg_path, format!("bad adapter_config.json: {e}")))?;
         if cfg.peft_type.as_deref().is_some_and(|t| t != "LORA") {
-            return Err(TuneError::adapter(
-                &cfg_path,
-                format!("peft_type {:?} is not LORA", cfg.peft_type),
-            ));
+            return Err(TuneError::adapter(&cfg_path, format!("peft_type {:?} is not LORA", cfg.peft_type)));
         }
-        if cfg.use_dora
-            || cfg.fan_in_fan_out
-            || !cfg.rank_pattern.is_empty()
-            || !cfg.alpha_pattern.is_empty()
-        {
+        if cfg.use_dora || cfg.fan_in_fan_out || !cfg.rank_pattern.is_empty() || !cfg.alpha_pattern.is_empty() {
             return Err(TuneError::adapter(
                 &cfg_path,
                 "DoRA, fan_in_fan_out and per-module rank/alpha patterns are not supported",
@@ -291,28 +224,21 @@ impl Adapter {
                     format!("unexpected tensor {name} (only LoRA on decoder layers is supported)"),
                 ));
             };
-            let (layer, rest) = rest
-                .split_once('.')
-                .ok_or_else(|| TuneError::adapter(&st_path, format!("bad tensor name {name}")))?;
-            let layer: usize = layer
-                .parse()
-                .map_err(|_| TuneError::adapter(&st_path, format!("bad layer in {name}")))?;
+            let (layer, rest) =
+                rest.split_once('.').ok_or_else(|| TuneError::adapter(&st_path, format!("bad tensor name {name}")))?;
+            let layer: usize =
+                layer.parse().map_err(|_| TuneError::adapter(&st_path, format!("bad layer in {name}")))?;
             let rest = rest.replace(".default.", ".");
             let t = Target::ALL
                 .into_iter()
                 .find(|t| rest.starts_with(&format!("{}.", t.hf_path())))
-                .ok_or_else(|| {
-                    TuneError::adapter(&st_path, format!("unsupported module in {name}"))
-                })?;
+                .ok_or_else(|| TuneError::adapter(&st_path, format!("unsupported module in {name}")))?;
             let is_b = if rest.ends_with("lora_A.weight") {
                 false
             } else if rest.ends_with("lora_B.weight") {
                 true
             } else {
-                return Err(TuneError::adapter(
-                    &st_path,
-                    format!("unsupported tensor {name}"),
-                ));
+                return Err(TuneError::adapter(&st_path, format!("unsupported tensor {name}")));
             };
             if layer >= model.n_layer {
                 return Err(TuneError::adapter(
@@ -334,12 +260,7 @@ impl Adapter {
             if !targets.contains(&t) {
                 targets.push(t);
             }
-            let e = mats.entry((layer, t)).or_insert_with(|| LoraMats {
-                a: Vec::new(),
-                b: Vec::new(),
-                n_in,
-                n_out,
-            });
+            let e = mats.entry((layer, t)).or_insert_with(|| LoraMats { a: Vec::new(), b: Vec::new(), n_in, n_out });
             if is_b {
                 e.b = arr.data.clone();
             } else {
@@ -347,34 +268,18 @@ impl Adapter {
             }
         }
         targets.sort();
-        let lora = LoraConfig {
-            rank: r,
-            alpha: cfg.lora_alpha,
-            dropout: cfg.lora_dropout,
-            targets,
-            rslora: cfg.use_rslora,
-        };
-        lora.validate()
-            .map_err(|e| TuneError::adapter(&cfg_path, e.to_string()))?;
+        let lora =
+            LoraConfig { rank: r, alpha: cfg.lora_alpha, dropout: cfg.lora_dropout, targets, rslora: cfg.use_rslora };
+        lora.validate().map_err(|e| TuneError::adapter(&cfg_path, e.to_string()))?;
         for layer in 0..model.n_layer {
             for &t in &lora.targets {
-                let m = mats
-                    .get(&(layer, t))
-                    .filter(|m| !m.a.is_empty() && !m.b.is_empty())
-                    .ok_or_else(|| {
-                        TuneError::adapter(
-                            &st_path,
-                            format!("layer {layer} {} lacks lora_A or lora_B", t.hf_name()),
-                        )
-                    })?;
+                let m = mats.get(&(layer, t)).filter(|m| !m.a.is_empty() && !m.b.is_empty()).ok_or_else(|| {
+                    TuneError::adapter(&st_path, format!("layer {layer} {} lacks lora_A or lora_B", t.hf_name()))
+                })?;
                 let _ = m;
             }
         }
-        let mut ad = Adapter {
-            lora,
-            model: model.clone(),
-            mats,
-        };
+        let mut ad = Adapter { lora, model: model.clone(), mats };
         for ((_, t), m) in ad.mats.iter_mut() {
             let nh = match t {
                 Target::Q => Some(model.n_head),
@@ -398,20 +303,8 @@ impl Adapter {
                 Some(nh) => permute_gguf_to_hf(&m.b, m.n_out, r, nh),
                 None => m.b.clone(),
             };
-            out.insert(
-                format!("{stem}.lora_A.weight"),
-                Array {
-                    shape: vec![r, m.n_in],
-                    data: m.a.clone(),
-                },
-            );
-            out.insert(
-                format!("{stem}.lora_B.weight"),
-                Array {
-                    shape: vec![m.n_out, r],
-                    data: b,
-                },
-            );
+            out.insert(format!("{stem}.lora_A.weight"), Array { shape: vec![r, m.n_in], data: m.a.clone() });
+            out.insert(format!("{stem}.lora_B.weight"), Array { shape: vec![m.n_out, r], data: b });
         }
         out
     }
@@ -454,11 +347,7 @@ impl Adapter {
         quill_store::atomic_write(&dir.join("adapter_config.json"), cfg.as_bytes())?;
         let mut md = HashMap::new();
         md.insert("format".to_string(), "pt".to_string());
-        st::write(
-            &dir.join("adapter_model.safetensors"),
-            &self.peft_arrays(),
-            &md,
-        )
+        st::write(&dir.join("adapter_model.safetensors"), &self.peft_arrays(), &md)
     }
 
     /// Largest absolute difference to another adapter with the same tensors (for tests/checks).

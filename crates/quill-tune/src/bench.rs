@@ -40,15 +40,7 @@ pub struct BenchSpec {
 impl BenchSpec {
     /// peer-bench's settings for `model`.
     pub fn standard(model: PathBuf, threads: usize) -> Self {
-        BenchSpec {
-            model,
-            batch: 4,
-            seq: 256,
-            rank: 8,
-            steps: 8,
-            timed: 5,
-            threads,
-        }
+        BenchSpec { model, batch: 4, seq: 256, rank: 8, steps: 8, timed: 5, threads }
     }
 }
 
@@ -91,13 +83,8 @@ pub fn run(spec: &BenchSpec, mut on_step: impl FnMut(usize, f64)) -> Result<Benc
     let model = TrainModel::new(base.clone(), lora, Graph::Fused, spec.seq)?;
     let mut st = Stepper::new(model, AdamWConfig::default());
     let mut rng = Rng::new(0);
-    let rows: Vec<Vec<u32>> = (0..spec.batch)
-        .map(|_| {
-            (0..spec.seq)
-                .map(|_| rng.below(base.cfg.vocab) as u32)
-                .collect()
-        })
-        .collect();
+    let rows: Vec<Vec<u32>> =
+        (0..spec.batch).map(|_| (0..spec.seq).map(|_| rng.below(base.cfg.vocab) as u32).collect()).collect();
     let batch = Batch::plain_lm(&rows);
     let mut times = Vec::new();
     for i in 0..spec.steps {
@@ -111,11 +98,7 @@ pub fn run(spec: &BenchSpec, mut on_step: impl FnMut(usize, f64)) -> Result<Benc
     }
     let mut sorted = times.clone();
     sorted.sort_by(f64::total_cmp);
-    let step_s = if sorted.is_empty() {
-        f64::NAN
-    } else {
-        sorted[sorted.len() / 2]
-    };
+    let step_s = if sorted.is_empty() { f64::NAN } else { sorted[sorted.len() / 2] };
     Ok(BenchResult {
         train_tok_s: (spec.batch * spec.seq) as f64 / step_s,
         step_s,
@@ -160,35 +143,18 @@ pub fn run_peer(model: &Path) -> Result<Option<PeerResult>> {
     if !bench.is_file() || !crate::check::peer_has("peft") {
         return Ok(None);
     }
-    let out = Command::new(&bench)
-        .arg("lora")
-        .arg(model)
-        .output()
-        .map_err(|e| TuneError::io("running", &bench, e))?;
+    let out = Command::new(&bench).arg("lora").arg(model).output().map_err(|e| TuneError::io("running", &bench, e))?;
     if !out.status.success() {
         let err = String::from_utf8_lossy(&out.stderr);
-        return Err(TuneError::Config(format!(
-            "peer-bench lora failed: {}",
-            err.lines().last().unwrap_or("")
-        )));
+        return Err(TuneError::Config(format!("peer-bench lora failed: {}", err.lines().last().unwrap_or(""))));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .unwrap_or("{}");
-    let raw: serde_json::Value = serde_json::from_str(line)
-        .map_err(|e| TuneError::Config(format!("peer-bench output: {e}")))?;
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).unwrap_or("{}");
+    let raw: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| TuneError::Config(format!("peer-bench output: {e}")))?;
     let num = |k: &str| raw.get(k).and_then(|v| v.as_f64());
     match (num("train_tok_s"), num("peak_rss_mb")) {
-        (Some(train_tok_s), Some(peak_rss_mb)) => Ok(Some(PeerResult {
-            train_tok_s,
-            peak_rss_mb,
-            raw,
-        })),
-        _ => Err(TuneError::Config(format!(
-            "peer-bench output lacks train_tok_s/peak_rss_mb: {line}"
-        ))),
+        (Some(train_tok_s), Some(peak_rss_mb)) => Ok(Some(PeerResult { train_tok_s, peak_rss_mb, raw })),
+        _ => Err(TuneError::Config(format!("peer-bench output lacks train_tok_s/peak_rss_mb: {line}"))),
     }
 }

@@ -65,15 +65,9 @@ impl CheckReport {
 
 /// The peer venv's Python (`$PEER_VENV`, default `~/.cache/quill-peers/venv`).
 pub fn peer_python() -> PathBuf {
-    let venv = std::env::var_os("PEER_VENV")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".cache/quill-peers/venv")
-        });
+    let venv = std::env::var_os("PEER_VENV").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/quill-peers/venv")
+    });
     venv.join("bin/python")
 }
 
@@ -81,10 +75,7 @@ pub fn peer_python() -> PathBuf {
 pub fn peer_has(module: &str) -> bool {
     let py = peer_python();
     py.is_file()
-        && Command::new(&py)
-            .args(["-c", &format!("import {module}")])
-            .output()
-            .is_ok_and(|o| o.status.success())
+        && Command::new(&py).args(["-c", &format!("import {module}")]).output().is_ok_and(|o| o.status.success())
 }
 
 const LLAMA_SCRIPT: &str = r#"
@@ -129,42 +120,23 @@ fn run_python(script: &str, args: &[&str]) -> Result<String> {
         .map_err(|e| TuneError::io("running", peer_python(), e))?;
     let _ = std::fs::remove_dir_all(&dir);
     if !out.status.success() {
-        let text = format!(
-            "{}\n{}",
-            String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let text = format!("{}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
         let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
         let tail = lines[lines.len().saturating_sub(6)..].join("\n");
-        return Err(TuneError::Config(format!(
-            "peer check failed ({}):\n{tail}",
-            out.status
-        )));
+        return Err(TuneError::Config(format!("peer check failed ({}):\n{tail}", out.status)));
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    Ok(stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('['))
-        .unwrap_or("[]")
-        .to_string())
+    Ok(stdout.lines().rev().find(|l| l.starts_with('[')).unwrap_or("[]").to_string())
 }
 
 fn tempfile_dir() -> Result<PathBuf> {
-    let d = std::env::temp_dir().join(format!(
-        "quill-tune-check-{}-{}",
-        std::process::id(),
-        rand_suffix()
-    ));
+    let d = std::env::temp_dir().join(format!("quill-tune-check-{}-{}", std::process::id(), rand_suffix()));
     std::fs::create_dir_all(&d).map_err(|e| TuneError::io("creating", &d, e))?;
     Ok(d)
 }
 
 fn rand_suffix() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0)
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos() as u64).unwrap_or(0)
 }
 
 /// Converts an adapter for the runtime's inference hook.
@@ -176,12 +148,7 @@ pub fn to_runtime(adapter: &Adapter) -> quill_llm::LoraAdapter {
         out.set(
             layer,
             proj,
-            quill_llm::model::LoraPair {
-                rank: adapter.lora.rank,
-                a: m.a.clone(),
-                b: m.b.clone(),
-                scale,
-            },
+            quill_llm::model::LoraPair { rank: adapter.lora.rank, a: m.a.clone(), b: m.b.clone(), scale },
         );
     }
     out
@@ -213,11 +180,7 @@ pub struct CheckInput<'a> {
 /// Runs the check.
 pub fn check(input: &CheckInput<'_>) -> Result<CheckReport> {
     let llm_err = |e: quill_llm::LlmError| TuneError::model(input.base, e.to_string());
-    let opts = ModelOptions {
-        n_ctx: Some(2048),
-        threads: 2,
-        ..ModelOptions::default()
-    };
+    let opts = ModelOptions { n_ctx: Some(2048), threads: 2, ..ModelOptions::default() };
     let mut engine = Engine::load(input.base, &opts).map_err(llm_err)?;
     let params = GenerateParams {
         sampling: SamplingParams::greedy(),
@@ -229,9 +192,7 @@ pub fn check(input: &CheckInput<'_>) -> Result<CheckReport> {
     for conv in input.prompts {
         let text = engine.render_chat(conv, true).map_err(llm_err)?;
         let ids = engine.tokenize_prompt(&text);
-        let base_out = engine
-            .generate(&ids, &params, |_| quill_llm::Control::Continue)
-            .map_err(llm_err)?;
+        let base_out = engine.generate(&ids, &params, |_| quill_llm::Control::Continue).map_err(llm_err)?;
         cases.push(CheckCase {
             prompt: text.clone(),
             quill_base: base_out.text,
@@ -242,14 +203,9 @@ pub fn check(input: &CheckInput<'_>) -> Result<CheckReport> {
         });
         texts.push((text, ids));
     }
-    engine
-        .model_mut()
-        .set_adapter(Some(to_runtime(input.adapter)))
-        .map_err(llm_err)?;
+    engine.model_mut().set_adapter(Some(to_runtime(input.adapter))).map_err(llm_err)?;
     for (case, (_, ids)) in cases.iter_mut().zip(&texts) {
-        let out = engine
-            .generate(ids, &params, |_| quill_llm::Control::Continue)
-            .map_err(llm_err)?;
+        let out = engine.generate(ids, &params, |_| quill_llm::Control::Continue).map_err(llm_err)?;
         case.quill = out.text;
         case.quill_ids = out.tokens;
     }
@@ -264,24 +220,18 @@ pub fn check(input: &CheckInput<'_>) -> Result<CheckReport> {
     let dir = tempfile_dir()?;
     let prompts_text = dir.join("prompts.json");
     let prompts_ids = dir.join("prompt_ids.json");
-    let write = |p: &Path, v: serde_json::Value| {
-        std::fs::write(p, v.to_string()).map_err(|e| TuneError::io("writing", p, e))
-    };
-    write(
-        &prompts_text,
-        serde_json::json!(texts.iter().map(|t| &t.0).collect::<Vec<_>>()),
-    )?;
-    write(
-        &prompts_ids,
-        serde_json::json!(texts.iter().map(|t| &t.1).collect::<Vec<_>>()),
-    )?;
+    let write =
+        |p: &Path, v: serde_json::Value| std::fs::write(p, v.to_string()).map_err(|e| TuneError::io("writing", p, e));
+    write(&prompts_text, serde_json::json!(texts.iter().map(|t| &t.0).collect::<Vec<_>>()))?;
+    write(&prompts_ids, serde_json::json!(texts.iter().map(|t| &t.1).collect::<Vec<_>>()))?;
     let n = input.max_tokens.to_string();
     let base = input.base.to_string_lossy().into_owned();
 
     match input.gguf {
         Some(g) if peer_has("llama_cpp") => {
             let out = run_python(LLAMA_SCRIPT, &[&base, &g.to_string_lossy(), &prompts_text.to_string_lossy(), &n])?;
-            let outs: Vec<String> = serde_json::from_str(&out).map_err(|e| TuneError::Config(format!("llama.cpp check output: {e}")))?;
+            let outs: Vec<String> =
+                serde_json::from_str(&out).map_err(|e| TuneError::Config(format!("llama.cpp check output: {e}")))?;
             let mut agree_n = 0;
             for (c, o) in report.cases.iter_mut().zip(outs) {
                 let ids = tok.encode(&o, false, false);

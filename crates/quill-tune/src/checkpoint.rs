@@ -75,32 +75,15 @@ pub fn save(path: &Path, stepper: &Stepper, state: &TrainState) -> Result<()> {
     let mut arrays: BTreeMap<String, Array> = adapter.to_arrays();
     let sizes: Vec<usize> = stepper.opt.m.iter().map(Vec::len).collect();
     for (i, (m, v)) in stepper.opt.m.iter().zip(&stepper.opt.v).enumerate() {
-        arrays.insert(
-            format!("opt.{i:04}.m"),
-            Array {
-                shape: vec![m.len()],
-                data: m.clone(),
-            },
-        );
-        arrays.insert(
-            format!("opt.{i:04}.v"),
-            Array {
-                shape: vec![v.len()],
-                data: v.clone(),
-            },
-        );
+        arrays.insert(format!("opt.{i:04}.m"), Array { shape: vec![m.len()], data: m.clone() });
+        arrays.insert(format!("opt.{i:04}.v"), Array { shape: vec![v.len()], data: v.clone() });
     }
     let mut md = adapter.header()?;
     let js = |e: serde_json::Error| TuneError::Config(format!("internal: {e}"));
     md.insert(KEY_STATE.into(), serde_json::to_string(state).map_err(js)?);
     md.insert(
         KEY_OPT.into(),
-        serde_json::to_string(&OptMeta {
-            cfg: stepper.opt.cfg,
-            step: stepper.opt.step,
-            sizes,
-        })
-        .map_err(js)?,
+        serde_json::to_string(&OptMeta { cfg: stepper.opt.cfg, step: stepper.opt.step, sizes }).map_err(js)?,
     );
     st::write(path, &arrays, &md)
 }
@@ -110,45 +93,37 @@ pub fn load(path: &Path, stepper: &mut Stepper) -> Result<TrainState> {
     let f = st::read(path)?;
     let adapter = Adapter::from_st(&f, path)?;
     if adapter.lora != stepper.model.lora.cfg {
-        return Err(TuneError::adapter(
-            path,
-            "the checkpoint's LoRA settings differ from this run's",
-        ));
+        return Err(TuneError::adapter(path, "the checkpoint's LoRA settings differ from this run's"));
     }
     adapter.load_into(&stepper.model.lora, path)?;
-    let opt: OptMeta = serde_json::from_str(f.metadata.get(KEY_OPT).ok_or_else(|| {
-        TuneError::adapter(path, "not a resumable checkpoint (no optimizer state)")
-    })?)
+    let opt: OptMeta = serde_json::from_str(
+        f.metadata
+            .get(KEY_OPT)
+            .ok_or_else(|| TuneError::adapter(path, "not a resumable checkpoint (no optimizer state)"))?,
+    )
     .map_err(|e| TuneError::adapter(path, format!("bad optimizer header: {e}")))?;
     let sizes: Vec<usize> = stepper.opt.m.iter().map(Vec::len).collect();
     if opt.sizes != sizes {
-        return Err(TuneError::adapter(
-            path,
-            "the checkpoint's optimizer state does not match this adapter",
-        ));
+        return Err(TuneError::adapter(path, "the checkpoint's optimizer state does not match this adapter"));
     }
     let mut fresh = AdamW::new(opt.cfg, &sizes);
     fresh.step = opt.step;
     for i in 0..sizes.len() {
         for (which, dst) in [("m", &mut fresh.m[i]), ("v", &mut fresh.v[i])] {
             let name = format!("opt.{i:04}.{which}");
-            let a = f
-                .arrays
-                .get(&name)
-                .ok_or_else(|| TuneError::adapter(path, format!("tensor {name} is missing")))?;
+            let a = f.arrays.get(&name).ok_or_else(|| TuneError::adapter(path, format!("tensor {name} is missing")))?;
             if a.data.len() != dst.len() {
-                return Err(TuneError::adapter(
-                    path,
-                    format!("tensor {name} has the wrong size"),
-                ));
+                return Err(TuneError::adapter(path, format!("tensor {name} has the wrong size")));
             }
             dst.copy_from_slice(&a.data);
         }
     }
     stepper.opt = fresh;
-    let state: TrainState = serde_json::from_str(f.metadata.get(KEY_STATE).ok_or_else(|| {
-        TuneError::adapter(path, "not a resumable checkpoint (no trainer state)")
-    })?)
+    let state: TrainState = serde_json::from_str(
+        f.metadata
+            .get(KEY_STATE)
+            .ok_or_else(|| TuneError::adapter(path, "not a resumable checkpoint (no trainer state)"))?,
+    )
     .map_err(|e| TuneError::adapter(path, format!("bad trainer-state header: {e}")))?;
     Ok(state)
 }
@@ -156,10 +131,6 @@ pub fn load(path: &Path, stepper: &mut Stepper) -> Result<TrainState> {
 /// Reads only the trainer state of a checkpoint (for `quill tune list` and status).
 pub fn read_state(path: &Path) -> Result<TrainState> {
     let f = st::read(path)?;
-    serde_json::from_str(
-        f.metadata
-            .get(KEY_STATE)
-            .ok_or_else(|| TuneError::adapter(path, "no trainer state"))?,
-    )
-    .map_err(|e| TuneError::adapter(path, format!("bad trainer-state header: {e}")))
+    serde_json::from_str(f.metadata.get(KEY_STATE).ok_or_else(|| TuneError::adapter(path, "no trainer state"))?)
+        .map_err(|e| TuneError::adapter(path, format!("bad trainer-state header: {e}")))
 }

@@ -65,38 +65,17 @@ impl ModelConfig {
         let n_embd = req("embedding_length")?;
         let n_ff = req("feed_forward_length")?;
         let n_head = req("attention.head_count")?;
-        let n_head_kv = f
-            .get_u64(&key("attention.head_count_kv"))
-            .map(|v| v as usize)
-            .unwrap_or(n_head);
-        let context_length = f
-            .get_u64(&key("context_length"))
-            .map(|v| v as usize)
-            .unwrap_or(2048);
+        let n_head_kv = f.get_u64(&key("attention.head_count_kv")).map(|v| v as usize).unwrap_or(n_head);
+        let context_length = f.get_u64(&key("context_length")).map(|v| v as usize).unwrap_or(2048);
         let rope_base = f.get_f64(&key("rope.freq_base")).unwrap_or(10000.0) as f32;
-        let rms_eps = f
-            .get_f64(&key("attention.layer_norm_rms_epsilon"))
-            .unwrap_or(1e-5) as f32;
-        if let Some(kind) = f
-            .get_str(&key("rope.scaling.type"))
-            .filter(|k| *k != "none")
-        {
-            return Err(TuneError::model(
-                path,
-                format!("RoPE scaling {kind:?} is not supported for fine-tuning yet"),
-            ));
+        let rms_eps = f.get_f64(&key("attention.layer_norm_rms_epsilon")).unwrap_or(1e-5) as f32;
+        if let Some(kind) = f.get_str(&key("rope.scaling.type")).filter(|k| *k != "none") {
+            return Err(TuneError::model(path, format!("RoPE scaling {kind:?} is not supported for fine-tuning yet")));
         }
-        if n_head == 0
-            || n_head_kv == 0
-            || n_embd % n_head != 0
-            || n_head % n_head_kv != 0
-            || n_layer == 0
-        {
+        if n_head == 0 || n_head_kv == 0 || n_embd % n_head != 0 || n_head % n_head_kv != 0 || n_layer == 0 {
             return Err(TuneError::model(
                 path,
-                format!(
-                    "inconsistent shapes: {n_embd} hidden, {n_head} heads, {n_head_kv} kv heads"
-                ),
+                format!("inconsistent shapes: {n_embd} hidden, {n_head} heads, {n_head_kv} kv heads"),
             ));
         }
         let head_dim = n_embd / n_head;
@@ -109,10 +88,7 @@ impl ModelConfig {
             ));
         }
         if head_dim % 2 != 0 {
-            return Err(TuneError::model(
-                path,
-                format!("head size {head_dim} is odd"),
-            ));
+            return Err(TuneError::model(path, format!("head size {head_dim} is odd")));
         }
         let vocab = match f.get_u64(&key("vocab_size")) {
             Some(v) => v as usize,

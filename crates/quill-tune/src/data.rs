@@ -52,39 +52,26 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Conversation>> {
     let mut out = Vec::new();
     for (i, raw) in text.lines().enumerate() {
         let line = i + 1;
-        let err = |msg: String| TuneError::Data {
-            path: path.to_path_buf(),
-            line,
-            msg,
-        };
+        let err = |msg: String| TuneError::Data { path: path.to_path_buf(), line, msg };
         if raw.trim().is_empty() {
             continue;
         }
-        let parsed: Line =
-            serde_json::from_str(raw).map_err(|e| err(format!("not valid JSON: {e}")))?;
+        let parsed: Line = serde_json::from_str(raw).map_err(|e| err(format!("not valid JSON: {e}")))?;
         let msgs = parsed.messages.ok_or_else(|| {
-            err(
-                "no \"messages\" list (expected the OpenAI chat format: {\"messages\": [...]})"
-                    .into(),
-            )
+            err("no \"messages\" list (expected the OpenAI chat format: {\"messages\": [...]})".into())
         })?;
         if msgs.is_empty() {
             return Err(err("\"messages\" is empty".into()));
         }
         let mut messages = Vec::with_capacity(msgs.len());
         for (k, m) in msgs.iter().enumerate() {
-            let obj = m
-                .as_object()
-                .ok_or_else(|| err(format!("message {} is not an object", k + 1)))?;
+            let obj = m.as_object().ok_or_else(|| err(format!("message {} is not an object", k + 1)))?;
             let role = obj
                 .get("role")
                 .and_then(|r| r.as_str())
                 .ok_or_else(|| err(format!("message {} has no \"role\"", k + 1)))?;
             if !matches!(role, "system" | "user" | "assistant") {
-                return Err(err(format!(
-                    "message {} has role {role:?}; use system, user or assistant",
-                    k + 1
-                )));
+                return Err(err(format!("message {} has role {role:?}; use system, user or assistant", k + 1)));
             }
             let content = obj
                 .get("content")
@@ -96,9 +83,7 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Conversation>> {
                     let w = w
                         .as_f64()
                         .filter(|w| *w == 0.0 || *w == 1.0)
-                        .ok_or_else(|| {
-                            err(format!("message {}: \"weight\" must be 0 or 1", k + 1))
-                        })?;
+                        .ok_or_else(|| err(format!("message {}: \"weight\" must be 0 or 1", k + 1)))?;
                     if role != "assistant" {
                         return Err(err(format!(
                             "message {}: \"weight\" is only allowed on assistant messages",
@@ -108,22 +93,12 @@ pub fn read_jsonl(path: &Path) -> Result<Vec<Conversation>> {
                     Some(w)
                 }
             };
-            messages.push(Message {
-                role: role.to_string(),
-                content: content.to_string(),
-                weight,
-            });
+            messages.push(Message { role: role.to_string(), content: content.to_string(), weight });
         }
         if !messages.iter().any(|m| m.role == "assistant") {
-            return Err(err(
-                "no assistant message: there is nothing to learn from this example".into(),
-            ));
+            return Err(err("no assistant message: there is nothing to learn from this example".into()));
         }
-        out.push(Conversation {
-            messages,
-            path: path.to_path_buf(),
-            line,
-        });
+        out.push(Conversation { messages, path: path.to_path_buf(), line });
     }
     Ok(out)
 }
@@ -140,10 +115,7 @@ pub struct DataFiles {
 /// Finds `train.jsonl` (+ `validation.jsonl`) in a dataset folder, or takes a single file.
 pub fn locate(data: &Path) -> Result<DataFiles> {
     if data.is_file() {
-        return Ok(DataFiles {
-            train: data.to_path_buf(),
-            validation: None,
-        });
+        return Ok(DataFiles { train: data.to_path_buf(), validation: None });
     }
     if !data.is_dir() {
         return Err(TuneError::Dataset(format!(
@@ -158,10 +130,8 @@ pub fn locate(data: &Path) -> Result<DataFiles> {
             data.display()
         )));
     }
-    let validation = ["validation.jsonl", "valid.jsonl", "val.jsonl"]
-        .iter()
-        .map(|n| data.join(n))
-        .find(|p| p.is_file());
+    let validation =
+        ["validation.jsonl", "valid.jsonl", "val.jsonl"].iter().map(|n| data.join(n)).find(|p| p.is_file());
     Ok(DataFiles { train, validation })
 }
 
@@ -191,9 +161,7 @@ pub struct Encoder<'a> {
 
 impl std::fmt::Debug for Encoder<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder")
-            .field("end_of_turn", &self.end_of_turn)
-            .finish()
+        f.debug_struct("Encoder").field("end_of_turn", &self.end_of_turn).finish()
     }
 }
 
@@ -201,17 +169,9 @@ impl<'a> Encoder<'a> {
     /// An encoder for a model's tokenizer and chat template.
     pub fn new(tok: &'a Tokenizer, template: &'a ChatTemplate) -> Self {
         let sp = tok.special();
-        let end_of_turn = sp
-            .eot
-            .or(sp.eos)
-            .and_then(|id| tok.token_text(id))
-            .filter(|t| !t.is_empty())
-            .map(str::to_string);
-        Encoder {
-            tok,
-            template,
-            end_of_turn,
-        }
+        let end_of_turn =
+            sp.eot.or(sp.eos).and_then(|id| tok.token_text(id)).filter(|t| !t.is_empty()).map(str::to_string);
+        Encoder { tok, template, end_of_turn }
     }
 
     /// The end-of-turn text the model is trained to produce after each reply.
@@ -220,26 +180,17 @@ impl<'a> Encoder<'a> {
     }
 
     fn render(&self, msgs: &[Message], gen_prompt: bool, conv: &Conversation) -> Result<String> {
-        let chat: Vec<ChatMessage> = msgs
-            .iter()
-            .map(|m| ChatMessage::new(m.role.clone(), m.content.clone()))
-            .collect();
-        self.template
-            .render(&chat, gen_prompt)
-            .map_err(|e| TuneError::Data {
-                path: conv.path.clone(),
-                line: conv.line,
-                msg: format!("the chat template cannot render this conversation: {e}"),
-            })
+        let chat: Vec<ChatMessage> = msgs.iter().map(|m| ChatMessage::new(m.role.clone(), m.content.clone())).collect();
+        self.template.render(&chat, gen_prompt).map_err(|e| TuneError::Data {
+            path: conv.path.clone(),
+            line: conv.line,
+            msg: format!("the chat template cannot render this conversation: {e}"),
+        })
     }
 
     /// Renders `conv` and returns its tokens with the assistant-reply mask.
     pub fn encode(&self, conv: &Conversation) -> Result<Encoded> {
-        let err = |msg: String| TuneError::Data {
-            path: conv.path.clone(),
-            line: conv.line,
-            msg,
-        };
+        let err = |msg: String| TuneError::Data { path: conv.path.clone(), line: conv.line, msg };
         let full = self.render(&conv.messages, false, conv)?;
         // (start, end, trained) byte spans over `full`, in order.
         let mut spans: Vec<(usize, usize, bool)> = Vec::new();
@@ -278,12 +229,7 @@ impl<'a> Encoder<'a> {
         if at < full.len() {
             spans.push((at, full.len(), false));
         }
-        let bos = self
-            .tok
-            .special()
-            .bos
-            .and_then(|b| self.tok.token_text(b))
-            .filter(|b| !b.is_empty());
+        let bos = self.tok.special().bos.and_then(|b| self.tok.token_text(b)).filter(|b| !b.is_empty());
         let add_bos = self.tok.add_bos() && !bos.is_some_and(|b| full.starts_with(b));
         let mut ids = Vec::new();
         let mut trained = Vec::new();
@@ -355,12 +301,7 @@ pub fn prepare(examples: Vec<Encoded>, max_seq: usize) -> (Vec<Encoded>, Prepare
 }
 
 /// Lays `examples` (in the given order) out into micro-batches of `rows` rows.
-pub fn make_batches(
-    examples: &[&Encoded],
-    rows: usize,
-    max_seq: usize,
-    packing: Packing,
-) -> Vec<Batch> {
+pub fn make_batches(examples: &[&Encoded], rows: usize, max_seq: usize, packing: Packing) -> Vec<Batch> {
     let rows = rows.max(1);
     // Each row: a list of examples placed one after the other.
     let mut row_lists: Vec<Vec<&Encoded>> = Vec::new();
@@ -385,12 +326,7 @@ pub fn make_batches(
     row_lists
         .chunks(rows)
         .map(|chunk| {
-            let t = chunk
-                .iter()
-                .map(|r| r.iter().map(|e| e.ids.len()).sum::<usize>())
-                .max()
-                .unwrap_or(1)
-                .max(1);
+            let t = chunk.iter().map(|r| r.iter().map(|e| e.ids.len()).sum::<usize>()).max().unwrap_or(1).max(1);
             let mut b = Batch::empty(chunk.len(), t);
             for (r, list) in chunk.iter().enumerate() {
                 let mut off = 0;
@@ -452,11 +388,7 @@ pub fn split_validation(
     let mut train = Vec::new();
     let mut val = Vec::new();
     for (i, c) in convs.drain(..).enumerate() {
-        if val_idx.contains(&i) {
-            val.push(c)
-        } else {
-            train.push(c)
-        }
+        if val_idx.contains(&i) { val.push(c) } else { train.push(c) }
     }
     (train, val)
 }
@@ -466,10 +398,7 @@ mod tests {
     use super::*;
 
     fn enc(ids: &[u32], trained: &[bool]) -> Encoded {
-        Encoded {
-            ids: ids.to_vec(),
-            trained: trained.to_vec(),
-        }
+        Encoded { ids: ids.to_vec(), trained: trained.to_vec() }
     }
 
     #[test]
@@ -483,24 +412,10 @@ mod tests {
         .unwrap();
         let e = read_jsonl(&p).unwrap_err().to_string();
         assert!(e.contains("t.jsonl:3") && e.contains("no assistant"), "{e}");
-        std::fs::write(
-            &p,
-            "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}\n",
-        )
-        .unwrap();
-        assert!(
-            read_jsonl(&p)
-                .unwrap_err()
-                .to_string()
-                .contains(":1: message 1 has role \"tool\"")
-        );
+        std::fs::write(&p, "{\"messages\":[{\"role\":\"tool\",\"content\":\"x\"}]}\n").unwrap();
+        assert!(read_jsonl(&p).unwrap_err().to_string().contains(":1: message 1 has role \"tool\""));
         std::fs::write(&p, "not json\n").unwrap();
-        assert!(
-            read_jsonl(&p)
-                .unwrap_err()
-                .to_string()
-                .contains(":1: not valid JSON")
-        );
+        assert!(read_jsonl(&p).unwrap_err().to_string().contains(":1: not valid JSON"));
     }
 
     #[test]
@@ -548,13 +463,8 @@ mod tests {
 
     #[test]
     fn prepare_truncates_and_drops() {
-        let (kept, rep) = prepare(
-            vec![
-                enc(&[1, 2, 3, 4], &[false, false, false, true]),
-                enc(&[1, 2], &[false, true]),
-            ],
-            3,
-        );
+        let (kept, rep) =
+            prepare(vec![enc(&[1, 2, 3, 4], &[false, false, false, true]), enc(&[1, 2], &[false, true])], 3);
         assert_eq!(rep.truncated, 1);
         assert_eq!(rep.dropped, 1);
         assert_eq!(kept.len(), 1);

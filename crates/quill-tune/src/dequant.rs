@@ -24,12 +24,8 @@ pub struct Dequantized {
 /// Decodes the tensor `name` of `file` to f32.
 pub fn dequantize_tensor(file: &GgufFile, name: &str) -> Result<Dequantized> {
     let (info, bytes) = file.tensor(name)?;
-    let kind = quill_kernels::GgmlType::from_id(info.ggml_type.id()).map_err(|e| {
-        TuneError::model(
-            file.path(),
-            format!("tensor {name:?} ({}): {e}", info.ggml_type.name()),
-        )
-    })?;
+    let kind = quill_kernels::GgmlType::from_id(info.ggml_type.id())
+        .map_err(|e| TuneError::model(file.path(), format!("tensor {name:?} ({}): {e}", info.ggml_type.name())))?;
     let cols = info.ne0() as usize;
     let rows = info.n_rows() as usize;
     let mut values = vec![0.0f32; rows * cols];

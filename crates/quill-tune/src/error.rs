@@ -76,9 +76,7 @@ pub enum TuneError {
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
     /// A run or adapter name that does not exist.
-    #[error(
-        "no fine-tuning run named {0:?} in this workspace\n  hint: `quill tune list` shows the runs"
-    )]
+    #[error("no fine-tuning run named {0:?} in this workspace\n  hint: `quill tune list` shows the runs")]
     UnknownRun(String),
     /// Training was interrupted on request (Ctrl-C); the last checkpoint is kept.
     #[error("training interrupted at step {step}; continue with `quill tune --resume {name}`")]
@@ -93,27 +91,17 @@ pub enum TuneError {
 impl TuneError {
     /// Wraps an I/O error with the path and the action, for messages like "reading x.jsonl: ...".
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        TuneError::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+        TuneError::Io { action, path: path.into(), source }
     }
 
     /// A problem with a model file.
     pub fn model(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
-        TuneError::Model {
-            path: path.into(),
-            msg: msg.into(),
-        }
+        TuneError::Model { path: path.into(), msg: msg.into() }
     }
 
     /// A problem with an adapter file.
     pub fn adapter(path: impl Into<PathBuf>, msg: impl Into<String>) -> Self {
-        TuneError::Adapter {
-            path: path.into(),
-            msg: msg.into(),
-        }
+        TuneError::Adapter { path: path.into(), msg: msg.into() }
     }
 }
 

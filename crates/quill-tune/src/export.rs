@@ -40,9 +40,7 @@ impl Format {
             "ollama" | "modelfile" => Format::Ollama,
             "all" => Format::All,
             other => {
-                return Err(TuneError::Config(format!(
-                    "unknown export format {other:?} (peft, gguf, ollama, all)"
-                )));
+                return Err(TuneError::Config(format!("unknown export format {other:?} (peft, gguf, ollama, all)")));
             }
         })
     }
@@ -53,10 +51,7 @@ impl Format {
 /// trained: the base weights were already permuted).
 pub fn write_gguf(adapter: &Adapter, path: &Path, name: &str) -> Result<()> {
     let mut w = GgufWriter::new();
-    w.set(
-        "general.architecture",
-        GgufValue::String(adapter.model.arch.clone()),
-    );
+    w.set("general.architecture", GgufValue::String(adapter.model.arch.clone()));
     w.set("general.type", GgufValue::String("adapter".into()));
     w.set("general.name", GgufValue::String(name.to_string()));
     w.set("adapter.type", GgufValue::String("lora".into()));
@@ -66,11 +61,7 @@ pub fn write_gguf(adapter: &Adapter, path: &Path, name: &str) -> Result<()> {
     let r = adapter.lora.rank;
     for (&(layer, t), m) in &adapter.mats {
         let tw = |is_b: bool| -> Result<WriterTensor> {
-            let (rows, cols, data) = if is_b {
-                (m.n_out, r, &m.b)
-            } else {
-                (r, m.n_in, &m.a)
-            };
+            let (rows, cols, data) = if is_b { (m.n_out, r, &m.b) } else { (r, m.n_in, &m.a) };
             WriterTensor::f32_matrix(tensor_name(layer, t, is_b), rows, cols, data)
                 .map_err(|e| TuneError::io("encoding", path, e))
         };
@@ -80,8 +71,7 @@ pub fn write_gguf(adapter: &Adapter, path: &Path, name: &str) -> Result<()> {
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir).map_err(|e| TuneError::io("creating", dir, e))?;
     }
-    w.write_file(path)
-        .map_err(|e| TuneError::io("writing", path, e))
+    w.write_file(path).map_err(|e| TuneError::io("writing", path, e))
 }
 
 /// A chat format cut out of a Jinja template: what surrounds each role's content.
@@ -115,69 +105,40 @@ impl ChatFormat {
     /// Derives the format by rendering `tmpl` with sentinel messages. Fails when the template is
     /// not "prefix + content + suffix per message" (then no faithful Ollama TEMPLATE exists).
     pub fn derive(tmpl: &ChatTemplate) -> Result<ChatFormat> {
-        let fail = |why: &str| {
-            TuneError::Config(format!(
-                "cannot derive an Ollama TEMPLATE from the chat template: {why}"
-            ))
-        };
+        let fail =
+            |why: &str| TuneError::Config(format!("cannot derive an Ollama TEMPLATE from the chat template: {why}"));
         let r = |msgs: &[(&str, &str)], g: bool| -> Result<String> {
             let m: Vec<ChatMessage> = msgs.iter().map(|(r, c)| ChatMessage::new(*r, *c)).collect();
             tmpl.render(&m, g).map_err(|e| fail(&e.to_string()))
         };
-        let (sys, usr, ast, usr2) = (
-            ("system", S_SYS),
-            ("user", S_USR),
-            ("assistant", S_AST),
-            ("user", S_USR2),
-        );
+        let (sys, usr, ast, usr2) = (("system", S_SYS), ("user", S_USR), ("assistant", S_AST), ("user", S_USR2));
         let r0 = r(&[sys], false)?;
         let r1 = r(&[sys, usr], false)?;
         let r2 = r(&[sys, usr, ast], false)?;
         let r3 = r(&[sys, usr, ast, usr2], false)?;
         let g1 = r(&[sys, usr], true)?;
-        if !(r1.starts_with(&r0)
-            && r2.starts_with(&r1)
-            && r3.starts_with(&r2)
-            && g1.starts_with(&r1))
-        {
+        if !(r1.starts_with(&r0) && r2.starts_with(&r1) && r3.starts_with(&r2) && g1.starts_with(&r1)) {
             return Err(fail("renderings do not grow by whole messages"));
         }
-        let start = r(&[], false)
-            .ok()
-            .filter(|s| r0.starts_with(s.as_str()))
-            .unwrap_or_default();
-        let system = split_block(&r0[start.len()..], S_SYS)
-            .ok_or_else(|| fail("system content not found"))?;
-        let user =
-            split_block(&r1[r0.len()..], S_USR).ok_or_else(|| fail("user content not found"))?;
-        let assistant = split_block(&r2[r1.len()..], S_AST)
-            .ok_or_else(|| fail("assistant content not found"))?;
-        let user2 = split_block(&r3[r2.len()..], S_USR2)
-            .ok_or_else(|| fail("second user turn not found"))?;
+        let start = r(&[], false).ok().filter(|s| r0.starts_with(s.as_str())).unwrap_or_default();
+        let system = split_block(&r0[start.len()..], S_SYS).ok_or_else(|| fail("system content not found"))?;
+        let user = split_block(&r1[r0.len()..], S_USR).ok_or_else(|| fail("user content not found"))?;
+        let assistant = split_block(&r2[r1.len()..], S_AST).ok_or_else(|| fail("assistant content not found"))?;
+        let user2 = split_block(&r3[r2.len()..], S_USR2).ok_or_else(|| fail("second user turn not found"))?;
         if user2 != user {
-            return Err(fail(
-                "user turns render differently depending on their position",
-            ));
+            return Err(fail("user turns render differently depending on their position"));
         }
         let generation_prompt = g1[r1.len()..].to_string();
-        let mut fmt = ChatFormat {
-            start,
-            system,
-            user,
-            assistant,
-            generation_prompt,
-            default_system: None,
-        };
+        let mut fmt = ChatFormat { start, system, user, assistant, generation_prompt, default_system: None };
         // A template that inserts a default system message when there is none.
         let ru = r(&[usr], false)?;
         let plain = format!("{}{}{S_USR}{}", fmt.start, fmt.user.0, fmt.user.1);
         if ru != plain {
             let head = format!("{}{}", fmt.start, fmt.system.0);
             let tail = format!("{}{}{S_USR}{}", fmt.system.1, fmt.user.0, fmt.user.1);
-            let d = ru
-                .strip_prefix(&head)
-                .and_then(|x| x.strip_suffix(&tail))
-                .ok_or_else(|| fail("a conversation without a system message renders in a way the Modelfile cannot express"))?;
+            let d = ru.strip_prefix(&head).and_then(|x| x.strip_suffix(&tail)).ok_or_else(|| {
+                fail("a conversation without a system message renders in a way the Modelfile cannot express")
+            })?;
             fmt.default_system = Some(d.to_string());
         }
         Ok(fmt)
@@ -218,11 +179,11 @@ impl ChatFormat {
             &self.assistant.1,
             &self.generation_prompt,
         ];
-        if parts
-            .iter()
-            .any(|p| p.contains("{{") || p.contains("}}") || p.contains("\"\"\""))
-        {
-            return Err(TuneError::Config("the chat template's literal text contains {{, }} or \"\"\"; write the Modelfile TEMPLATE by hand".into()));
+        if parts.iter().any(|p| p.contains("{{") || p.contains("}}") || p.contains("\"\"\"")) {
+            return Err(TuneError::Config(
+                "the chat template's literal text contains {{, }} or \"\"\"; write the Modelfile TEMPLATE by hand"
+                    .into(),
+            ));
         }
         Ok(format!(
             "{}{{{{ range .Messages }}}}{{{{ if eq .Role \"system\" }}}}{}{{{{ .Content }}}}{}{{{{ else if eq .Role \"user\" }}}}{}{{{{ .Content }}}}{}{{{{ else if eq .Role \"assistant\" }}}}{}{{{{ .Content }}}}{}{{{{ end }}}}{{{{ end }}}}{}",
@@ -242,21 +203,14 @@ impl ChatFormat {
 fn probe_conversations() -> Vec<Vec<ChatMessage>> {
     vec![
         vec![ChatMessage::user("Write a hook about Mondays.")],
-        vec![
-            ChatMessage::system("You are Maya."),
-            ChatMessage::user("Hi!\nTwo lines."),
-        ],
+        vec![ChatMessage::system("You are Maya."), ChatMessage::user("Hi!\nTwo lines.")],
         vec![
             ChatMessage::system("Be brief."),
             ChatMessage::user("One?"),
             ChatMessage::assistant("Yes."),
             ChatMessage::user("Two? {braces} \"quotes\""),
         ],
-        vec![
-            ChatMessage::user("a"),
-            ChatMessage::assistant("b"),
-            ChatMessage::user("c"),
-        ],
+        vec![ChatMessage::user("a"), ChatMessage::assistant("b"), ChatMessage::user("c")],
     ]
 }
 
@@ -265,15 +219,10 @@ pub fn verify_format(fmt: &ChatFormat, tmpl: &ChatTemplate) -> Result<Vec<String
     let mut mismatches = Vec::new();
     for conv in probe_conversations() {
         for g in [true, false] {
-            let want = tmpl
-                .render(&conv, g)
-                .map_err(|e| TuneError::Config(e.to_string()))?;
+            let want = tmpl.render(&conv, g).map_err(|e| TuneError::Config(e.to_string()))?;
             let got = fmt.render(&conv, g);
             if want != got {
-                mismatches.push(format!(
-                    "{} message(s), generation prompt {g}: {want:?} vs {got:?}",
-                    conv.len()
-                ));
+                mismatches.push(format!("{} message(s), generation prompt {g}: {want:?} vs {got:?}", conv.len()));
             }
         }
     }
@@ -310,30 +259,17 @@ fn modelfile_quote(s: &str) -> String {
 }
 
 /// The Ollama Modelfile text.
-pub fn modelfile(
-    base: &Path,
-    adapter_file: &str,
-    fmt: &ChatFormat,
-    stops: &[String],
-    name: &str,
-) -> Result<String> {
+pub fn modelfile(base: &Path, adapter_file: &str, fmt: &ChatFormat, stops: &[String], name: &str) -> Result<String> {
     let mut s = String::new();
-    s.push_str(&format!(
-        "# Adapter {name:?} exported by `quill tune export`.\n"
-    ));
+    s.push_str(&format!("# Adapter {name:?} exported by `quill tune export`.\n"));
     s.push_str("# TEMPLATE, SYSTEM and stop words are derived from the chat template the adapter was trained with.\n");
     s.push_str("# Use: ollama create NAME -f Modelfile && ollama run NAME\n");
     s.push_str(&format!("FROM {}\n", base.display()));
     s.push_str(&format!("ADAPTER ./{adapter_file}\n"));
-    s.push_str(&format!(
-        "TEMPLATE \"\"\"{}\"\"\"\n",
-        fmt.ollama_template()?
-    ));
+    s.push_str(&format!("TEMPLATE \"\"\"{}\"\"\"\n", fmt.ollama_template()?));
     if let Some(d) = &fmt.default_system {
         if d.contains("\"\"\"") {
-            return Err(TuneError::Config(
-                "the default system message contains \"\"\"".into(),
-            ));
+            return Err(TuneError::Config("the default system message contains \"\"\"".into()));
         }
         s.push_str(&format!("SYSTEM \"\"\"{d}\"\"\"\n"));
     }
@@ -371,20 +307,10 @@ pub struct BaseInfo<'a> {
 
 /// Writes the requested formats into `out`: `peft` writes the PEFT files into `out` itself;
 /// `all` writes `out/peft/`, `out/NAME.gguf` and `out/Modelfile`.
-pub fn export(
-    adapter: &Adapter,
-    name: &str,
-    format: Format,
-    out: &Path,
-    base: &BaseInfo<'_>,
-) -> Result<Exported> {
+pub fn export(adapter: &Adapter, name: &str, format: Format, out: &Path, base: &BaseInfo<'_>) -> Result<Exported> {
     std::fs::create_dir_all(out).map_err(|e| TuneError::io("creating", out, e))?;
     let mut done = Exported::default();
-    let base_name = base
-        .path
-        .file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let base_name = base.path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let gguf_name = format!("{name}.gguf");
     match format {
         Format::Peft => {
@@ -405,10 +331,7 @@ pub fn export(
             let fmt = ChatFormat::derive(base.template)?;
             done.template_mismatches = verify_format(&fmt, base.template)?;
             done.stop_words = stop_words(&fmt, base.tokenizer);
-            let base_abs = base
-                .path
-                .canonicalize()
-                .unwrap_or_else(|_| base.path.to_path_buf());
+            let base_abs = base.path.canonicalize().unwrap_or_else(|_| base.path.to_path_buf());
             let text = modelfile(&base_abs, &gguf_name, &fmt, &done.stop_words, name)?;
             let p = out.join("Modelfile");
             quill_store::atomic_write(&p, text.as_bytes())?;

@@ -41,10 +41,7 @@ pub fn sgemm(
     accumulate: bool,
     threads: Threads,
 ) {
-    assert!(
-        a.len() >= m * k && b.len() >= k * n && c.len() >= m * n,
-        "sgemm: operand too short"
-    );
+    assert!(a.len() >= m * k && b.len() >= k * n && c.len() >= m * n, "sgemm: operand too short");
     if m == 0 || n == 0 {
         return;
     }
@@ -64,9 +61,7 @@ pub fn sgemm(
         Op::T => (1, k as isize),
     };
     let par = match threads {
-        Threads::Pool if rayon::current_num_threads() > 1 => {
-            Parallelism::Rayon(rayon::current_num_threads())
-        }
+        Threads::Pool if rayon::current_num_threads() > 1 => Parallelism::Rayon(rayon::current_num_threads()),
         _ => Parallelism::None,
     };
     // SAFETY: the assertion above guarantees every index the kernel touches
@@ -106,16 +101,8 @@ mod tests {
             for j in 0..n {
                 let mut s = 0.0;
                 for l in 0..k {
-                    let x = if ta == Op::N {
-                        a[i * k + l]
-                    } else {
-                        a[l * m + i]
-                    };
-                    let y = if tb == Op::N {
-                        b[l * n + j]
-                    } else {
-                        b[j * k + l]
-                    };
+                    let x = if ta == Op::N { a[i * k + l] } else { a[l * m + i] };
+                    let y = if tb == Op::N { b[l * n + j] } else { b[j * k + l] };
                     s += x * y;
                 }
                 c[i * n + j] = s;

@@ -39,15 +39,7 @@ pub enum Target {
 
 impl Target {
     /// Every target, in the order adapters are stored and initialised.
-    pub const ALL: [Target; 7] = [
-        Target::Q,
-        Target::K,
-        Target::V,
-        Target::O,
-        Target::Gate,
-        Target::Up,
-        Target::Down,
-    ];
+    pub const ALL: [Target; 7] = [Target::Q, Target::K, Target::V, Target::O, Target::Gate, Target::Up, Target::Down];
 
     /// Short name used on the command line (`q`, `gate`, ...).
     pub fn short(self) -> &'static str {
@@ -107,11 +99,7 @@ impl Target {
         Target::ALL
             .into_iter()
             .find(|t| s == t.short() || s == t.hf_name() || s == t.gguf_name())
-            .ok_or_else(|| {
-                TuneError::Config(format!(
-                    "unknown LoRA target {s:?} (use q, k, v, o, gate, up, down)"
-                ))
-            })
+            .ok_or_else(|| TuneError::Config(format!("unknown LoRA target {s:?} (use q, k, v, o, gate, up, down)")))
     }
 
     /// Parses a comma-separated list; `all` means all seven.
@@ -119,11 +107,8 @@ impl Target {
         if s.trim().eq_ignore_ascii_case("all") || s.trim().eq_ignore_ascii_case("all-linear") {
             return Ok(Target::ALL.to_vec());
         }
-        let mut v: Vec<Target> = s
-            .split(',')
-            .filter(|p| !p.trim().is_empty())
-            .map(Target::parse)
-            .collect::<Result<_>>()?;
+        let mut v: Vec<Target> =
+            s.split(',').filter(|p| !p.trim().is_empty()).map(Target::parse).collect::<Result<_>>()?;
         v.sort();
         v.dedup();
         if v.is_empty() {
@@ -161,45 +146,26 @@ pub struct LoraConfig {
 
 impl Default for LoraConfig {
     fn default() -> Self {
-        LoraConfig {
-            rank: 8,
-            alpha: 16.0,
-            dropout: 0.05,
-            targets: Target::ALL.to_vec(),
-            rslora: false,
-        }
+        LoraConfig { rank: 8, alpha: 16.0, dropout: 0.05, targets: Target::ALL.to_vec(), rslora: false }
     }
 }
 
 impl LoraConfig {
     /// The factor applied to `B·A·x`.
     pub fn scale(&self) -> f32 {
-        if self.rslora {
-            self.alpha / (self.rank as f32).sqrt()
-        } else {
-            self.alpha / self.rank as f32
-        }
+        if self.rslora { self.alpha / (self.rank as f32).sqrt() } else { self.alpha / self.rank as f32 }
     }
 
     /// Rejects settings that cannot train.
     pub fn validate(&self) -> Result<()> {
         if self.rank == 0 || self.rank > 1024 {
-            return Err(TuneError::Config(format!(
-                "rank {} is out of range (1..=1024)",
-                self.rank
-            )));
+            return Err(TuneError::Config(format!("rank {} is out of range (1..=1024)", self.rank)));
         }
         if !self.alpha.is_finite() || self.alpha <= 0.0 {
-            return Err(TuneError::Config(format!(
-                "alpha {} must be positive",
-                self.alpha
-            )));
+            return Err(TuneError::Config(format!("alpha {} must be positive", self.alpha)));
         }
         if !(0.0..1.0).contains(&self.dropout) {
-            return Err(TuneError::Config(format!(
-                "dropout {} must be in [0, 1)",
-                self.dropout
-            )));
+            return Err(TuneError::Config(format!("dropout {} must be in [0, 1)", self.dropout)));
         }
         if self.targets.is_empty() {
             return Err(TuneError::Config("no LoRA targets".into()));
@@ -375,7 +341,8 @@ impl LoraParams {
             let s = self.slot(i, t).ok_or_else(|| TuneError::Config("internal: slot".into()))?;
             for (is_b, dims) in [(false, [r, s.n_in]), (true, [s.n_out, r])] {
                 let name = tensor_name(i, t, is_b);
-                let v = named.get(&name).ok_or_else(|| TuneError::adapter(origin, format!("tensor {name} is missing")))?;
+                let v =
+                    named.get(&name).ok_or_else(|| TuneError::adapter(origin, format!("tensor {name} is missing")))?;
                 if v.dims() != dims {
                     return Err(TuneError::adapter(
                         origin,

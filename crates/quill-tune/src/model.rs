@@ -71,11 +71,7 @@ impl Dropout {
                 if out.len() == n {
                     break;
                 }
-                out.push(if (r & 0xFFFF) >= threshold {
-                    scale
-                } else {
-                    0.0
-                });
+                out.push(if (r & 0xFFFF) >= threshold { scale } else { 0.0 });
                 r >>= 16;
             }
         }
@@ -85,12 +81,7 @@ impl Dropout {
 
 impl TrainModel {
     /// Wraps a base model and adapters. `max_pos` bounds the positions a batch may use.
-    pub fn new(
-        base: Arc<BaseWeights>,
-        lora: LoraParams,
-        graph: Graph,
-        max_pos: usize,
-    ) -> Result<Self> {
+    pub fn new(base: Arc<BaseWeights>, lora: LoraParams, graph: Graph, max_pos: usize) -> Result<Self> {
         if lora.n_layer() != base.cfg.n_layer {
             return Err(TuneError::Config(format!(
                 "adapter has {} layers, base model {}",
@@ -98,17 +89,8 @@ impl TrainModel {
                 base.cfg.n_layer
             )));
         }
-        let rope = Arc::new(RopeTable::new(
-            base.cfg.head_dim,
-            base.cfg.rope_base,
-            max_pos.max(1),
-        ));
-        Ok(TrainModel {
-            base,
-            lora,
-            graph,
-            rope,
-        })
+        let rope = Arc::new(RopeTable::new(base.cfg.head_dim, base.cfg.rope_base, max_pos.max(1)));
+        Ok(TrainModel { base, lora, graph, rope })
     }
 
     /// Largest position the RoPE table covers.
@@ -123,10 +105,7 @@ impl TrainModel {
     pub fn loss(&self, batch: &Batch, norm: f32, dropout: Option<Rng>) -> Result<Tensor> {
         self.check_batch(batch)?;
         let mut drop = match dropout {
-            Some(rng) if self.lora.cfg.dropout > 0.0 => Some(Dropout {
-                p: self.lora.cfg.dropout,
-                rng,
-            }),
+            Some(rng) if self.lora.cfg.dropout > 0.0 => Some(Dropout { p: self.lora.cfg.dropout, rng }),
             _ => None,
         };
         match self.graph {
@@ -152,13 +131,8 @@ impl TrainModel {
 
     fn check_batch(&self, batch: &Batch) -> Result<()> {
         let n = batch.b * batch.t;
-        let lens = [
-            batch.tokens.len(),
-            batch.positions.len(),
-            batch.segments.len(),
-            batch.targets.len(),
-            batch.weights.len(),
-        ];
+        let lens =
+            [batch.tokens.len(), batch.positions.len(), batch.segments.len(), batch.targets.len(), batch.weights.len()];
         if lens.iter().any(|&l| l != n) || n == 0 {
             return Err(TuneError::Config(format!(
                 "internal: malformed batch {}x{} with lengths {lens:?}",
@@ -166,21 +140,10 @@ impl TrainModel {
             )));
         }
         let vocab = self.base.cfg.vocab as u32;
-        if let Some(&bad) = batch
-            .tokens
-            .iter()
-            .chain(&batch.targets)
-            .find(|&&id| id >= vocab)
-        {
-            return Err(TuneError::Config(format!(
-                "token id {bad} is outside the vocabulary ({vocab})"
-            )));
+        if let Some(&bad) = batch.tokens.iter().chain(&batch.targets).find(|&&id| id >= vocab) {
+            return Err(TuneError::Config(format!("token id {bad} is outside the vocabulary ({vocab})")));
         }
-        if let Some(&p) = batch
-            .positions
-            .iter()
-            .find(|&&p| p as usize >= self.rope.max_pos())
-        {
+        if let Some(&p) = batch.positions.iter().find(|&&p| p as usize >= self.rope.max_pos()) {
             return Err(TuneError::Config(format!(
                 "position {p} is beyond the maximum sequence length {}",
                 self.rope.max_pos()
@@ -226,12 +189,7 @@ impl TrainModel {
         Ok(Tensor::cat(&[y0, y1], D::Minus1)?.reshape((b, h, t, d))?)
     }
 
-    fn loss_reference(
-        &self,
-        batch: &Batch,
-        norm: f32,
-        mut drop: Option<&mut Dropout>,
-    ) -> Result<Tensor> {
+    fn loss_reference(&self, batch: &Batch, norm: f32, mut drop: Option<&mut Dropout>) -> Result<Tensor> {
         let cfg = &self.base.cfg;
         let dev = Device::Cpu;
         let (b, t) = (batch.b, batch.t);

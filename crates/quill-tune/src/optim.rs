@@ -22,12 +22,7 @@ pub struct AdamWConfig {
 
 impl Default for AdamWConfig {
     fn default() -> Self {
-        AdamWConfig {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.01,
-        }
+        AdamWConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 }
     }
 }
 
@@ -66,12 +61,7 @@ impl AdamW {
         let bc2_sqrt = bc2.sqrt() as f32;
         let w1 = 1.0 - c.beta1;
         let w2 = 1.0 - c.beta2;
-        for (((p, g), m), v) in params
-            .iter_mut()
-            .zip(grads)
-            .zip(&mut self.m)
-            .zip(&mut self.v)
-        {
+        for (((p, g), m), v) in params.iter_mut().zip(grads).zip(&mut self.m).zip(&mut self.v) {
             for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m.iter_mut()).zip(v.iter_mut()) {
                 *p *= decay;
                 *m += w1 * (g - *m);
@@ -86,19 +76,11 @@ impl AdamW {
 /// Scales the gradients so their global L2 norm is at most `max_norm` (PyTorch's
 /// `clip_grad_norm_`); returns the norm before clipping.
 pub fn clip_grad_norm(grads: &mut [Vec<f32>], max_norm: Option<f32>) -> f32 {
-    let total = grads
-        .iter()
-        .flat_map(|g| g.iter())
-        .map(|&x| (x as f64) * (x as f64))
-        .sum::<f64>()
-        .sqrt() as f32;
+    let total = grads.iter().flat_map(|g| g.iter()).map(|&x| (x as f64) * (x as f64)).sum::<f64>().sqrt() as f32;
     if let Some(max) = max_norm {
         let coef = max / (total + 1e-6);
         if coef < 1.0 {
-            grads
-                .iter_mut()
-                .flat_map(|g| g.iter_mut())
-                .for_each(|x| *x *= coef);
+            grads.iter_mut().flat_map(|g| g.iter_mut()).for_each(|x| *x *= coef);
         }
     }
     total
@@ -156,13 +138,7 @@ mod tests {
     #[test]
     fn first_step_moves_by_lr_in_sign_of_gradient() {
         // With bias correction, Adam's first step is lr * g/|g| (up to eps).
-        let mut opt = AdamW::new(
-            AdamWConfig {
-                weight_decay: 0.0,
-                ..Default::default()
-            },
-            &[3],
-        );
+        let mut opt = AdamW::new(AdamWConfig { weight_decay: 0.0, ..Default::default() }, &[3]);
         let mut p = vec![vec![1.0, -2.0, 0.5]];
         opt.update(&mut p, &[vec![0.3, -4.0, 0.0]], 0.01);
         assert!((p[0][0] - 0.99).abs() < 1e-6, "{:?}", p);
@@ -172,13 +148,7 @@ mod tests {
 
     #[test]
     fn weight_decay_is_decoupled() {
-        let mut opt = AdamW::new(
-            AdamWConfig {
-                weight_decay: 0.1,
-                ..Default::default()
-            },
-            &[1],
-        );
+        let mut opt = AdamW::new(AdamWConfig { weight_decay: 0.1, ..Default::default() }, &[1]);
         let mut p = vec![vec![2.0]];
         opt.update(&mut p, &[vec![0.0]], 0.5);
         assert!((p[0][0] - 2.0 * (1.0 - 0.05)).abs() < 1e-6);
@@ -194,23 +164,13 @@ mod tests {
 
     #[test]
     fn schedule_warms_up_then_decays() {
-        let s = Schedule {
-            lr: 1.0,
-            warmup: 10,
-            total: 110,
-            kind: ScheduleKind::Cosine,
-            min_lr_ratio: 0.0,
-        };
+        let s = Schedule { lr: 1.0, warmup: 10, total: 110, kind: ScheduleKind::Cosine, min_lr_ratio: 0.0 };
         assert!((s.lr_at(0) - 0.1).abs() < 1e-6);
         assert!((s.lr_at(9) - 1.0).abs() < 1e-6);
         assert!((s.lr_at(10) - 1.0).abs() < 1e-6);
         assert!((s.lr_at(60) - 0.5).abs() < 1e-6);
         assert!(s.lr_at(110) < 1e-6);
-        let c = Schedule {
-            kind: ScheduleKind::Constant,
-            warmup: 0,
-            ..s
-        };
+        let c = Schedule { kind: ScheduleKind::Constant, warmup: 0, ..s };
         assert_eq!(c.lr_at(50), 1.0);
     }
 }

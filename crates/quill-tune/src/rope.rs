@@ -21,9 +21,8 @@ impl RopeTable {
     /// Angles for positions `0..max_pos`.
     pub fn new(head_dim: usize, base: f32, max_pos: usize) -> Self {
         let half = head_dim / 2;
-        let inv: Vec<f32> = (0..half)
-            .map(|i| (1.0f64 / (base as f64).powf((2 * i) as f64 / head_dim as f64)) as f32)
-            .collect();
+        let inv: Vec<f32> =
+            (0..half).map(|i| (1.0f64 / (base as f64).powf((2 * i) as f64 / head_dim as f64)) as f32).collect();
         let mut cos = Vec::with_capacity(max_pos * half);
         let mut sin = Vec::with_capacity(max_pos * half);
         for p in 0..max_pos {

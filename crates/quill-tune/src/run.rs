@@ -34,9 +34,7 @@ pub fn adapters_dir(ws: &Workspace) -> PathBuf {
 pub fn validate_name(name: &str) -> Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
         && !name.starts_with('.');
     if ok {
         Ok(())
@@ -51,33 +49,24 @@ pub fn validate_name(name: &str) -> Result<()> {
 /// model behind a run was replaced.
 pub fn fingerprint(path: &Path) -> Result<String> {
     let mut f = std::fs::File::open(path).map_err(|e| TuneError::io("opening", path, e))?;
-    let len = f
-        .metadata()
-        .map_err(|e| TuneError::io("reading", path, e))?
-        .len();
+    let len = f.metadata().map_err(|e| TuneError::io("reading", path, e))?.len();
     let mut buf = vec![0u8; 1 << 20];
     let mut n = 0;
     while n < buf.len() {
-        let k = f
-            .read(&mut buf[n..])
-            .map_err(|e| TuneError::io("reading", path, e))?;
+        let k = f.read(&mut buf[n..]).map_err(|e| TuneError::io("reading", path, e))?;
         if k == 0 {
             break;
         }
         n += k;
     }
-    Ok(format!(
-        "{len}:{}",
-        hex::encode(&sha2::Sha256::digest(&buf[..n])[..12])
-    ))
+    Ok(format!("{len}:{}", hex::encode(&sha2::Sha256::digest(&buf[..n])[..12])))
 }
 
 /// The tokenizer and chat template of a GGUF model (what export and the data pipeline need).
 pub fn load_chat(path: &Path) -> Result<(Tokenizer, ChatTemplate)> {
     let f = GgufFile::open(path)?;
     let tok = Tokenizer::from_gguf(&f)?;
-    let tmpl =
-        ChatTemplate::from_gguf(&f, &tok).map_err(|e| TuneError::model(path, e.to_string()))?;
+    let tmpl = ChatTemplate::from_gguf(&f, &tok).map_err(|e| TuneError::model(path, e.to_string()))?;
     Ok((tok, tmpl))
 }
 
@@ -108,21 +97,11 @@ impl Base {
         let f = GgufFile::open(path)?;
         let weights = Arc::new(BaseWeights::from_gguf(&f)?);
         let tokenizer = Tokenizer::from_gguf(&f)?;
-        let template = ChatTemplate::from_gguf(&f, &tokenizer)
-            .map_err(|e| TuneError::model(path, e.to_string()))?;
+        let template = ChatTemplate::from_gguf(&f, &tokenizer).map_err(|e| TuneError::model(path, e.to_string()))?;
         if tokenizer.vocab_size() != weights.cfg.vocab {
-            return Err(TuneError::model(
-                path,
-                "the tokenizer and the output layer disagree on the vocabulary size",
-            ));
+            return Err(TuneError::model(path, "the tokenizer and the output layer disagree on the vocabulary size"));
         }
-        Ok(Base {
-            path: path.to_path_buf(),
-            weights,
-            tokenizer,
-            template,
-            fingerprint: fingerprint(path)?,
-        })
+        Ok(Base { path: path.to_path_buf(), weights, tokenizer, template, fingerprint: fingerprint(path)? })
     }
 }
 
@@ -167,13 +146,7 @@ pub struct Prepared {
 }
 
 /// Reads, renders, tokenizes and masks a dataset for `base`.
-pub fn prepare_data(
-    base: &Base,
-    data: &Path,
-    max_seq: usize,
-    val_fraction: f64,
-    seed: u64,
-) -> Result<Prepared> {
+pub fn prepare_data(base: &Base, data: &Path, max_seq: usize, val_fraction: f64, seed: u64) -> Result<Prepared> {
     let files = data::locate(data)?;
     let train_conv = data::read_jsonl(&files.train)?;
     let (train_conv, val_conv) = match &files.validation {
@@ -181,14 +154,10 @@ pub fn prepare_data(
         None => data::split_validation(train_conv, val_fraction, seed),
     };
     if train_conv.is_empty() {
-        return Err(TuneError::Dataset(format!(
-            "{} has no examples",
-            files.train.display()
-        )));
+        return Err(TuneError::Dataset(format!("{} has no examples", files.train.display())));
     }
     let enc = Encoder::new(&base.tokenizer, &base.template);
-    let encode =
-        |cs: &[data::Conversation]| cs.iter().map(|c| enc.encode(c)).collect::<Result<Vec<_>>>();
+    let encode = |cs: &[data::Conversation]| cs.iter().map(|c| enc.encode(c)).collect::<Result<Vec<_>>>();
     let (train, train_report) = data::prepare(encode(&train_conv)?, max_seq);
     let (val, val_report) = data::prepare(encode(&val_conv)?, max_seq);
     if train.is_empty() {
@@ -197,12 +166,7 @@ pub fn prepare_data(
             train_conv.len()
         )));
     }
-    Ok(Prepared {
-        dataset: Dataset { train, val },
-        train_report,
-        val_report,
-        files,
-    })
+    Ok(Prepared { dataset: Dataset { train, val }, train_report, val_report, files })
 }
 
 /// What to train.
@@ -238,8 +202,7 @@ pub struct Session {
 }
 
 fn write_json<T: Serialize>(path: &Path, v: &T) -> Result<()> {
-    let s =
-        serde_json::to_string_pretty(v).map_err(|e| TuneError::Config(format!("internal: {e}")))?;
+    let s = serde_json::to_string_pretty(v).map_err(|e| TuneError::Config(format!("internal: {e}")))?;
     quill_store::atomic_write(path, s.as_bytes())?;
     Ok(())
 }
@@ -273,30 +236,22 @@ impl Session {
             }
         }
         let base = Base::load(&spec.base)?;
-        let max_pos = spec
-            .config
-            .max_seq
-            .min(base.weights.cfg.context_length.max(spec.config.max_seq));
-        let prepared = prepare_data(
-            &base,
-            &spec.data,
-            spec.config.max_seq,
-            spec.val_fraction,
-            spec.config.seed,
-        )?;
+        let ctx = base.weights.cfg.context_length;
+        if spec.config.max_seq > ctx {
+            return Err(TuneError::Config(format!(
+                "--max-seq {} is longer than the model's context ({ctx} tokens)",
+                spec.config.max_seq
+            )));
+        }
+        let max_pos = spec.config.max_seq;
+        let prepared = prepare_data(&base, &spec.data, spec.config.max_seq, spec.val_fraction, spec.config.seed)?;
         let lora = LoraParams::init(&base.weights.cfg, &spec.config.lora, spec.config.seed)?;
         let model = TrainModel::new(base.weights.clone(), lora, Graph::Fused, max_pos)?;
         let ckpt = dir.join("checkpoints");
         let trainer = Trainer::new(spec.config.clone(), model, prepared.dataset, &ckpt)?;
         let enc = Encoder::new(&base.tokenizer, &base.template);
-        let base_abs = spec
-            .base
-            .canonicalize()
-            .unwrap_or_else(|_| spec.base.clone());
-        let data_abs = spec
-            .data
-            .canonicalize()
-            .unwrap_or_else(|_| spec.data.clone());
+        let base_abs = spec.base.canonicalize().unwrap_or_else(|_| spec.base.clone());
+        let data_abs = spec.data.canonicalize().unwrap_or_else(|_| spec.data.clone());
         let run = RunFile {
             name: spec.name.clone(),
             base_model: base_abs,
@@ -312,8 +267,7 @@ impl Session {
         };
         std::fs::create_dir_all(&ckpt).map_err(|e| TuneError::io("creating", &ckpt, e))?;
         write_json(&dir.join("run.json"), &run)?;
-        let cfg_json =
-            serde_json::to_string(&run.config).map_err(|e| TuneError::Config(e.to_string()))?;
+        let cfg_json = serde_json::to_string(&run.config).map_err(|e| TuneError::Config(e.to_string()))?;
         let run_id = store::insert_run(
             db,
             &store::NewRun {
@@ -329,13 +283,7 @@ impl Session {
             },
             spec.force,
         )?;
-        Ok(Session {
-            run,
-            dir,
-            trainer,
-            base,
-            run_id,
-        })
+        Ok(Session { run, dir, trainer, base, run_id })
     }
 
     /// Reopens run `name` at its last checkpoint (same settings, same data order).
@@ -351,18 +299,9 @@ impl Session {
         }
         let base = Base::load(&run.base_model)?;
         if base.template.source() != run.chat_template {
-            return Err(TuneError::model(
-                &run.base_model,
-                "the chat template changed since the run started",
-            ));
+            return Err(TuneError::model(&run.base_model, "the chat template changed since the run started"));
         }
-        let prepared = prepare_data(
-            &base,
-            &run.data,
-            run.config.max_seq,
-            run.val_fraction,
-            run.config.seed,
-        )?;
+        let prepared = prepare_data(&base, &run.data, run.config.max_seq, run.val_fraction, run.config.seed)?;
         if prepared.train_report != run.train_report || prepared.val_report != run.val_report {
             return Err(TuneError::Dataset(format!(
                 "the dataset {} changed since the run started; resume needs the same examples (start a new run instead)",
@@ -371,18 +310,12 @@ impl Session {
         }
         let lora = LoraParams::init(&base.weights.cfg, &run.config.lora, run.config.seed)?;
         let model = TrainModel::new(base.weights.clone(), lora, Graph::Fused, run.config.max_seq)?;
-        let mut trainer = Trainer::new(
-            run.config.clone(),
-            model,
-            prepared.dataset,
-            &dir.join("checkpoints"),
-        )?;
+        let mut trainer = Trainer::new(run.config.clone(), model, prepared.dataset, &dir.join("checkpoints"))?;
         trainer.resume()?;
         let run_id = match store::get_run(db, name)? {
             Some(r) => r.id,
             None => {
-                let cfg_json = serde_json::to_string(&run.config)
-                    .map_err(|e| TuneError::Config(e.to_string()))?;
+                let cfg_json = serde_json::to_string(&run.config).map_err(|e| TuneError::Config(e.to_string()))?;
                 store::insert_run(
                     db,
                     &store::NewRun {
@@ -401,13 +334,7 @@ impl Session {
             }
         };
         store::update_run(db, name, &trainer.state, "running", None)?;
-        Ok(Session {
-            run,
-            dir,
-            trainer,
-            base,
-            run_id,
-        })
+        Ok(Session { run, dir, trainer, base, run_id })
     }
 
     /// Trains to the end (or until `obs` stops it), then writes `adapter.safetensors`,
@@ -430,11 +357,7 @@ impl Session {
         }
         let name = self.run.name.clone();
         let result = {
-            let mut tee = Tee {
-                inner: obs,
-                db,
-                name: &name,
-            };
+            let mut tee = Tee { inner: obs, db, name: &name };
             self.trainer.run(&mut tee)
         };
         match result {
@@ -449,13 +372,7 @@ impl Session {
                 Ok(finish)
             }
             Err(e) => {
-                let _ = store::update_run(
-                    db,
-                    &name,
-                    &self.trainer.state,
-                    "failed",
-                    Some(&e.to_string()),
-                );
+                let _ = store::update_run(db, &name, &self.trainer.state, "failed", Some(&e.to_string()));
                 Err(e)
             }
         }
@@ -463,9 +380,7 @@ impl Session {
 
     /// `adapter.safetensors` (best, else last) and `loss.svg`.
     pub fn write_outputs(&self) -> Result<()> {
-        self.trainer
-            .final_adapter()?
-            .save(&self.dir.join("adapter.safetensors"))?;
+        self.trainer.final_adapter()?.save(&self.dir.join("adapter.safetensors"))?;
         let title = format!("{}: loss per step", self.run.name);
         let svg = crate::svg::loss_svg(&self.trainer.state.history, &title);
         quill_store::atomic_write(&self.dir.join("loss.svg"), svg.as_bytes())?;

@@ -34,24 +34,14 @@ pub fn read(path: &Path) -> Result<StFile> {
     let bytes = std::fs::read(path).map_err(|e| TuneError::io("reading", path, e))?;
     let st = SafeTensors::deserialize(&bytes)
         .map_err(|e| TuneError::adapter(path, format!("not a safetensors file: {e}")))?;
-    let (_, meta) =
-        SafeTensors::read_metadata(&bytes).map_err(|e| TuneError::adapter(path, e.to_string()))?;
+    let (_, meta) = SafeTensors::read_metadata(&bytes).map_err(|e| TuneError::adapter(path, e.to_string()))?;
     let mut arrays = BTreeMap::new();
     for (name, view) in st.tensors() {
         let raw = view.data();
         let data: Vec<f32> = match view.dtype() {
-            Dtype::F32 => raw
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect(),
-            Dtype::F16 => raw
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
-            Dtype::BF16 => raw
-                .chunks_exact(2)
-                .map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32())
-                .collect(),
+            Dtype::F32 => raw.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect(),
+            Dtype::F16 => raw.chunks_exact(2).map(|c| half::f16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
+            Dtype::BF16 => raw.chunks_exact(2).map(|c| half::bf16::from_le_bytes([c[0], c[1]]).to_f32()).collect(),
             other => {
                 return Err(TuneError::adapter(
                     path,
@@ -59,34 +49,16 @@ pub fn read(path: &Path) -> Result<StFile> {
                 ));
             }
         };
-        arrays.insert(
-            name,
-            Array {
-                shape: view.shape().to_vec(),
-                data,
-            },
-        );
+        arrays.insert(name, Array { shape: view.shape().to_vec(), data });
     }
-    Ok(StFile {
-        arrays,
-        metadata: meta.metadata().clone().unwrap_or_default(),
-    })
+    Ok(StFile { arrays, metadata: meta.metadata().clone().unwrap_or_default() })
 }
 
 /// Serialises f32 arrays (and metadata) to safetensors bytes.
-pub fn to_bytes(
-    arrays: &BTreeMap<String, Array>,
-    metadata: &HashMap<String, String>,
-) -> Result<Vec<u8>> {
+pub fn to_bytes(arrays: &BTreeMap<String, Array>, metadata: &HashMap<String, String>) -> Result<Vec<u8>> {
     let raw: Vec<(String, Vec<usize>, Vec<u8>)> = arrays
         .iter()
-        .map(|(n, a)| {
-            (
-                n.clone(),
-                a.shape.clone(),
-                a.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-            )
-        })
+        .map(|(n, a)| (n.clone(), a.shape.clone(), a.data.iter().flat_map(|v| v.to_le_bytes()).collect()))
         .collect();
     let mut views = Vec::with_capacity(raw.len());
     for (n, shape, bytes) in &raw {
@@ -94,21 +66,13 @@ pub fn to_bytes(
             .map_err(|e| TuneError::Config(format!("internal: tensor {n}: {e}")))?;
         views.push((n.clone(), v));
     }
-    let meta = if metadata.is_empty() {
-        None
-    } else {
-        Some(metadata.clone())
-    };
+    let meta = if metadata.is_empty() { None } else { Some(metadata.clone()) };
     safetensors::serialize(views, meta)
         .map_err(|e| TuneError::Config(format!("internal: serialising safetensors: {e}")))
 }
 
 /// Writes arrays to `path` atomically (temp file + rename).
-pub fn write(
-    path: &Path,
-    arrays: &BTreeMap<String, Array>,
-    metadata: &HashMap<String, String>,
-) -> Result<()> {
+pub fn write(path: &Path, arrays: &BTreeMap<String, Array>, metadata: &HashMap<String, String>) -> Result<()> {
     let bytes = to_bytes(arrays, metadata)?;
     quill_store::atomic_write(path, &bytes)?;
     Ok(())

@@ -42,11 +42,7 @@ impl Stepper {
     pub fn new(model: TrainModel, cfg: AdamWConfig) -> Self {
         let vars = model.lora.vars();
         let sizes: Vec<usize> = vars.iter().map(|v| v.elem_count()).collect();
-        Stepper {
-            opt: AdamW::new(cfg, &sizes),
-            model,
-            vars,
-        }
+        Stepper { opt: AdamW::new(cfg, &sizes), model, vars }
     }
 
     /// The trainable variables in optimizer order.
@@ -56,29 +52,18 @@ impl Stepper {
 
     /// Gradients of the loss over `micro` (summed, normalised by the step's total weight),
     /// and the loss. Exposed for gradient tests.
-    pub fn gradients(
-        &self,
-        micro: &[Batch],
-        dropout_seed: Option<(u64, u64)>,
-    ) -> Result<(f32, Vec<Vec<f32>>)> {
+    pub fn gradients(&self, micro: &[Batch], dropout_seed: Option<(u64, u64)>) -> Result<(f32, Vec<Vec<f32>>)> {
         let norm: f64 = micro.iter().map(Batch::weight_sum).sum();
         if norm <= 0.0 {
-            return Err(TuneError::Dataset(
-                "a training step has no trained tokens (every label is masked)".into(),
-            ));
+            return Err(TuneError::Dataset("a training step has no trained tokens (every label is masked)".into()));
         }
-        let mut grads: Vec<Vec<f32>> = self
-            .vars
-            .iter()
-            .map(|v| vec![0.0; v.elem_count()])
-            .collect();
+        let mut grads: Vec<Vec<f32>> = self.vars.iter().map(|v| vec![0.0; v.elem_count()]).collect();
         let mut loss = 0.0f64;
         for (mi, b) in micro.iter().enumerate() {
             if b.weight_sum() == 0.0 {
                 continue;
             }
-            let rng = dropout_seed
-                .map(|(seed, step)| Rng::stream(seed, purpose::DROPOUT, step * 4096 + mi as u64));
+            let rng = dropout_seed.map(|(seed, step)| Rng::stream(seed, purpose::DROPOUT, step * 4096 + mi as u64));
             let l = self.model.loss(b, norm as f32, rng)?;
             loss += l.to_scalar::<f32>()? as f64;
             let gs = l.backward()?;
@@ -105,17 +90,11 @@ impl Stepper {
     ) -> Result<StepStats> {
         let (loss, mut grads) = self.gradients(micro, dropout_seed)?;
         if !loss.is_finite() {
-            return Err(TuneError::Diverged {
-                step: self.opt.step + 1,
-                loss,
-            });
+            return Err(TuneError::Diverged { step: self.opt.step + 1, loss });
         }
         let grad_norm = clip_grad_norm(&mut grads, max_grad_norm);
         if !grad_norm.is_finite() {
-            return Err(TuneError::Diverged {
-                step: self.opt.step + 1,
-                loss: grad_norm,
-            });
+            return Err(TuneError::Diverged { step: self.opt.step + 1, loss: grad_norm });
         }
         let mut params = self.params()?;
         self.opt.update(&mut params, &grads, lr);
@@ -131,10 +110,7 @@ impl Stepper {
 
     /// Current parameter values in optimizer order.
     pub fn params(&self) -> Result<Vec<Vec<f32>>> {
-        self.vars
-            .iter()
-            .map(|v| Ok(v.as_tensor().flatten_all()?.to_vec1::<f32>()?))
-            .collect()
+        self.vars.iter().map(|v| Ok(v.as_tensor().flatten_all()?.to_vec1::<f32>()?)).collect()
     }
 
     /// Overwrites the parameters (optimizer order).

@@ -109,13 +109,7 @@ pub fn insert_run(db: &mut Db, r: &NewRun<'_>, replace: bool) -> Result<i64> {
 }
 
 /// Records progress (and, with `status`, the end) of a run from its trainer state.
-pub fn update_run(
-    db: &mut Db,
-    name: &str,
-    state: &TrainState,
-    status: &str,
-    error: Option<&str>,
-) -> Result<()> {
+pub fn update_run(db: &mut Db, name: &str, state: &TrainState, status: &str, error: Option<&str>) -> Result<()> {
     let curve = serde_json::to_string(&state.history).unwrap_or_else(|_| "[]".into());
     let now = now_rfc3339();
     let finished = (status != "running").then(|| now.clone());
@@ -154,14 +148,8 @@ fn effective_status(status: String, pid: Option<i64>) -> String {
     if status != "running" {
         return status;
     }
-    let alive = pid.is_some_and(|p| {
-        p == std::process::id() as i64 || Path::new(&format!("/proc/{p}")).exists()
-    });
-    if alive || !Path::new("/proc/self").exists() {
-        status
-    } else {
-        "interrupted".into()
-    }
+    let alive = pid.is_some_and(|p| p == std::process::id() as i64 || Path::new(&format!("/proc/{p}")).exists());
+    if alive || !Path::new("/proc/self").exists() { status } else { "interrupted".into() }
 }
 
 fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RunRow> {
@@ -201,47 +189,25 @@ pub fn update_progress(db: &mut Db, name: &str, step: u64, loss: f32) -> Result<
 
 /// Every run, newest first.
 pub fn list_runs(db: &Db) -> Result<Vec<RunRow>> {
-    let mut st = db.conn().prepare(&format!(
-        "SELECT {COLS} FROM tune_runs ORDER BY started_at DESC, id DESC"
-    ))?;
-    let rows = st
-        .query_map([], row)?
-        .collect::<rusqlite::Result<Vec<_>>>()?;
+    let mut st = db.conn().prepare(&format!("SELECT {COLS} FROM tune_runs ORDER BY started_at DESC, id DESC"))?;
+    let rows = st.query_map([], row)?.collect::<rusqlite::Result<Vec<_>>>()?;
     Ok(rows)
 }
 
 /// The run named `name`, if any.
 pub fn get_run(db: &Db, name: &str) -> Result<Option<RunRow>> {
-    Ok(db
-        .conn()
-        .query_row(
-            &format!("SELECT {COLS} FROM tune_runs WHERE name = ?1"),
-            [name],
-            row,
-        )
-        .optional()?)
+    Ok(db.conn().query_row(&format!("SELECT {COLS} FROM tune_runs WHERE name = ?1"), [name], row).optional()?)
 }
 
 /// The loss curve stored with a run.
 pub fn run_curve(db: &Db, name: &str) -> Result<Vec<crate::checkpoint::LogPoint>> {
-    let s: Option<String> = db
-        .conn()
-        .query_row("SELECT curve FROM tune_runs WHERE name = ?1", [name], |r| {
-            r.get(0)
-        })
-        .optional()?;
-    Ok(s.and_then(|s| serde_json::from_str(&s).ok())
-        .unwrap_or_default())
+    let s: Option<String> =
+        db.conn().query_row("SELECT curve FROM tune_runs WHERE name = ?1", [name], |r| r.get(0)).optional()?;
+    Ok(s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default())
 }
 
 /// Records an export (and its `--check` results as JSON).
-pub fn insert_export(
-    db: &mut Db,
-    run_id: i64,
-    format: &str,
-    path: &str,
-    checked: Option<&str>,
-) -> Result<()> {
+pub fn insert_export(db: &mut Db, run_id: i64, format: &str, path: &str, checked: Option<&str>) -> Result<()> {
     let now = now_rfc3339();
     db.write(|tx| {
         tx.execute(

@@ -12,27 +12,16 @@ const MT: f64 = 28.0;
 const MB: f64 = 40.0;
 
 fn esc(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
 /// Renders the curves of `history` with a title.
 pub fn loss_svg(history: &[LogPoint], title: &str) -> String {
-    let train: Vec<(f64, f64)> = history
-        .iter()
-        .filter(|p| p.loss.is_finite())
-        .map(|p| (p.step as f64, p.loss as f64))
-        .collect();
-    let val: Vec<(f64, f64)> = history
-        .iter()
-        .filter_map(|p| p.val_loss.map(|v| (p.step as f64, v)))
-        .collect();
+    let train: Vec<(f64, f64)> =
+        history.iter().filter(|p| p.loss.is_finite()).map(|p| (p.step as f64, p.loss as f64)).collect();
+    let val: Vec<(f64, f64)> = history.iter().filter_map(|p| p.val_loss.map(|v| (p.step as f64, v))).collect();
     let all: Vec<f64> = train.iter().chain(&val).map(|p| p.1).collect();
-    let (mut lo, mut hi) = all
-        .iter()
-        .fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+    let (mut lo, mut hi) = all.iter().fold((f64::MAX, f64::MIN), |(a, b), &v| (a.min(v), b.max(v)));
     if !lo.is_finite() || !hi.is_finite() {
         lo = 0.0;
         hi = 1.0;
@@ -41,30 +30,17 @@ pub fn loss_svg(history: &[LogPoint], title: &str) -> String {
         hi = lo + 1.0;
     }
     lo = (lo - 0.05 * (hi - lo)).max(0.0);
-    let max_step = history
-        .last()
-        .map(|p| p.step as f64)
-        .unwrap_or(1.0)
-        .max(1.0);
+    let max_step = history.last().map(|p| p.step as f64).unwrap_or(1.0).max(1.0);
     let x = |s: f64| ML + (s / max_step) * (W - ML - MR);
     let y = |v: f64| MT + (1.0 - (v - lo) / (hi - lo)) * (H - MT - MB);
-    let poly = |pts: &[(f64, f64)]| {
-        pts.iter()
-            .map(|&(s, v)| format!("{:.1},{:.1}", x(s), y(v)))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
+    let poly =
+        |pts: &[(f64, f64)]| pts.iter().map(|&(s, v)| format!("{:.1},{:.1}", x(s), y(v))).collect::<Vec<_>>().join(" ");
     let mut out = String::new();
     out.push_str(&format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" font-family=\"sans-serif\" font-size=\"12\">\n"
     ));
-    out.push_str(&format!(
-        "<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n"
-    ));
-    out.push_str(&format!(
-        "<text x=\"{ML}\" y=\"18\" font-size=\"14\">{}</text>\n",
-        esc(title)
-    ));
+    out.push_str(&format!("<rect width=\"{W}\" height=\"{H}\" fill=\"white\"/>\n"));
+    out.push_str(&format!("<text x=\"{ML}\" y=\"18\" font-size=\"14\">{}</text>\n", esc(title)));
     // Axes and grid.
     out.push_str(&format!(
         "<line x1=\"{ML}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#333\"/>\n<line x1=\"{ML}\" y1=\"{MT}\" x2=\"{ML}\" y2=\"{}\" stroke=\"#333\"/>\n",
@@ -107,11 +83,7 @@ pub fn loss_svg(history: &[LogPoint], title: &str) -> String {
             poly(&val)
         ));
         for &(s, v) in &val {
-            out.push_str(&format!(
-                "<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#d62728\"/>\n",
-                x(s),
-                y(v)
-            ));
+            out.push_str(&format!("<circle cx=\"{:.1}\" cy=\"{:.1}\" r=\"3\" fill=\"#d62728\"/>\n", x(s), y(v)));
         }
     }
     // Legend.

@@ -105,10 +105,7 @@ impl TrainConfig {
             return bad("epochs must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.warmup_ratio) {
-            return bad(format!(
-                "warm-up ratio {} must be in [0, 1)",
-                self.warmup_ratio
-            ));
+            return bad(format!("warm-up ratio {} must be in [0, 1)", self.warmup_ratio));
         }
         if let Some(c) = self.max_grad_norm
             && !(c.is_finite() && c > 0.0)
@@ -226,9 +223,7 @@ impl Trainer {
     pub fn new(cfg: TrainConfig, model: TrainModel, data: Dataset, dir: &Path) -> Result<Self> {
         cfg.validate()?;
         if data.train.is_empty() {
-            return Err(TuneError::Dataset(
-                "the training set is empty after preparation".into(),
-            ));
+            return Err(TuneError::Dataset("the training set is empty after preparation".into()));
         }
         if model.max_pos() < cfg.max_seq {
             return Err(TuneError::Config(format!(
@@ -255,8 +250,7 @@ impl Trainer {
     fn count_steps(cfg: &TrainConfig, train: &[Encoded]) -> u64 {
         let mut total = 0u64;
         for e in 0..cfg.epochs as u64 {
-            let n =
-                epoch_batches(train, e, cfg.seed, cfg.batch, cfg.max_seq, cfg.packing).len() as u64;
+            let n = epoch_batches(train, e, cfg.seed, cfg.batch, cfg.max_seq, cfg.packing).len() as u64;
             total += n.div_ceil(cfg.grad_accum as u64);
             if cfg.max_steps.is_some_and(|m| total >= m) {
                 break;
@@ -308,11 +302,7 @@ impl Trainer {
     }
 
     fn eval_every(&self) -> u64 {
-        if self.cfg.eval_every > 0 {
-            self.cfg.eval_every
-        } else {
-            (self.total_steps / 10).max(1)
-        }
+        if self.cfg.eval_every > 0 { self.cfg.eval_every } else { (self.total_steps / 10).max(1) }
     }
 
     /// Mean validation loss per trained token (`None` without a validation set).
@@ -341,20 +331,12 @@ impl Trainer {
     /// Runs until done, early-stopped, or told to stop by `obs`.
     pub fn run(&mut self, obs: &mut dyn Observer) -> Result<Finish> {
         if let Some(f) = &self.state.finished {
-            return Ok(if f == "early_stopped" {
-                Finish::EarlyStopped
-            } else {
-                Finish::Completed
-            });
+            return Ok(if f == "early_stopped" { Finish::EarlyStopped } else { Finish::Completed });
         }
         std::fs::create_dir_all(&self.dir).map_err(|e| TuneError::io("creating", &self.dir, e))?;
         let sched = self.schedule();
         let eval_every = self.eval_every();
-        let ckpt_every = if self.cfg.checkpoint_every > 0 {
-            self.cfg.checkpoint_every
-        } else {
-            eval_every
-        };
+        let ckpt_every = if self.cfg.checkpoint_every > 0 { self.cfg.checkpoint_every } else { eval_every };
         let mut epoch_cache: Option<(u64, Vec<Batch>)> = None;
         let mut recent: Vec<(usize, f64)> = Vec::new();
         let mut last_val = self.state.history.iter().rev().find_map(|p| p.val_loss);
@@ -371,10 +353,7 @@ impl Trainer {
                 );
                 epoch_cache = Some((epoch, b));
             }
-            let batches = epoch_cache
-                .as_ref()
-                .map(|(_, b)| b.as_slice())
-                .unwrap_or(&[]);
+            let batches = epoch_cache.as_ref().map(|(_, b)| b.as_slice()).unwrap_or(&[]);
             let start = self.state.micro as usize;
             if start >= batches.len() {
                 self.state.epoch += 1;
@@ -385,22 +364,15 @@ impl Trainer {
             let t0 = Instant::now();
             let lr = sched.lr_at(self.state.step);
             let dropout = (self.cfg.lora.dropout > 0.0).then_some((self.cfg.seed, self.state.step));
-            let stats =
-                self.stepper
-                    .step(&batches[start..end], lr, self.cfg.max_grad_norm, dropout)?;
+            let stats = self.stepper.step(&batches[start..end], lr, self.cfg.max_grad_norm, dropout)?;
             let dt = t0.elapsed().as_secs_f64();
             self.state.step += 1;
             self.state.micro = end as u64;
             self.state.tokens += stats.tokens as u64;
             self.state.trained_tokens += stats.trained_tokens;
             self.state.elapsed_s += dt;
-            let mut point = LogPoint {
-                step: self.state.step,
-                loss: stats.loss,
-                lr,
-                grad_norm: stats.grad_norm,
-                val_loss: None,
-            };
+            let mut point =
+                LogPoint { step: self.state.step, loss: stats.loss, lr, grad_norm: stats.grad_norm, val_loss: None };
             let last_step = self.state.step == self.total_steps;
             let mut stop_early = false;
             let mut improved = false;
@@ -409,19 +381,13 @@ impl Trainer {
             {
                 point.val_loss = Some(v);
                 last_val = Some(v);
-                improved = self
-                    .state
-                    .best_val
-                    .is_none_or(|(_, b)| v < b - self.cfg.min_delta);
+                improved = self.state.best_val.is_none_or(|(_, b)| v < b - self.cfg.min_delta);
                 if improved {
                     self.state.best_val = Some((self.state.step, v));
                     self.state.evals_since_best = 0;
                 } else {
                     self.state.evals_since_best += 1;
-                    stop_early = self
-                        .cfg
-                        .patience
-                        .is_some_and(|p| self.state.evals_since_best >= p);
+                    stop_early = self.cfg.patience.is_some_and(|p| self.state.evals_since_best >= p);
                 }
                 obs.on_eval(self.state.step, v, improved);
             }
@@ -434,9 +400,7 @@ impl Trainer {
             } else if last_step {
                 self.state.finished = Some(Finish::Completed.as_str().into());
             }
-            if self.state.finished.is_some()
-                || self.state.step.is_multiple_of(ckpt_every)
-                || point_has_val(&self.state)
+            if self.state.finished.is_some() || self.state.step.is_multiple_of(ckpt_every) || point_has_val(&self.state)
             {
                 self.save_last()?;
             }
@@ -444,9 +408,7 @@ impl Trainer {
             if recent.len() > 10 {
                 recent.remove(0);
             }
-            let (tok, secs): (usize, f64) = recent
-                .iter()
-                .fold((0, 0.0), |(a, b), (t, s)| (a + t, b + s));
+            let (tok, secs): (usize, f64) = recent.iter().fold((0, 0.0), |(a, b), (t, s)| (a + t, b + s));
             let per_step = secs / recent.len() as f64;
             let progress = Progress {
                 step: self.state.step,
@@ -460,11 +422,7 @@ impl Trainer {
             };
             if let Some(f) = &self.state.finished {
                 obs.on_step(&progress);
-                return Ok(if f == "early_stopped" {
-                    Finish::EarlyStopped
-                } else {
-                    Finish::Completed
-                });
+                return Ok(if f == "early_stopped" { Finish::EarlyStopped } else { Finish::Completed });
             }
             match obs.on_step(&progress) {
                 Control::Continue => {}
@@ -475,9 +433,7 @@ impl Trainer {
                 Control::Abort => return Ok(Finish::Aborted),
             }
         }
-        self.state
-            .finished
-            .get_or_insert_with(|| Finish::Completed.as_str().into());
+        self.state.finished.get_or_insert_with(|| Finish::Completed.as_str().into());
         self.save_last()?;
         Ok(Finish::Completed)
     }
@@ -486,11 +442,7 @@ impl Trainer {
     /// last parameters.
     pub fn final_adapter(&self) -> Result<Adapter> {
         let best = self.best_path();
-        if self.state.best_val.is_some() && best.is_file() {
-            Adapter::load(&best)
-        } else {
-            self.adapter()
-        }
+        if self.state.best_val.is_some() && best.is_file() { Adapter::load(&best) } else { self.adapter() }
     }
 }
 

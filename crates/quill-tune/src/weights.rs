@@ -87,46 +87,26 @@ impl BaseWeights {
     /// Loads from an already opened GGUF file.
     pub fn from_gguf(file: &GgufFile) -> Result<Self> {
         let cfg = ModelConfig::from_gguf(file)?;
-        let mut names = vec![
-            "token_embd.weight".to_string(),
-            "output_norm.weight".to_string(),
-        ];
+        let mut names = vec!["token_embd.weight".to_string(), "output_norm.weight".to_string()];
         let tied = file.tensor_info("output.weight").is_none();
         if !tied {
             names.push("output.weight".into());
         }
-        const PER_LAYER: [&str; 9] = [
-            "attn_norm",
-            "attn_q",
-            "attn_k",
-            "attn_v",
-            "attn_output",
-            "ffn_norm",
-            "ffn_gate",
-            "ffn_up",
-            "ffn_down",
-        ];
+        const PER_LAYER: [&str; 9] =
+            ["attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down"];
         for i in 0..cfg.n_layer {
             for p in PER_LAYER {
                 names.push(format!("blk.{i}.{p}.weight"));
             }
         }
-        let decoded: Vec<_> = names
-            .par_iter()
-            .map(|n| dequantize_tensor(file, n))
-            .collect::<Result<Vec<_>>>()?;
+        let decoded: Vec<_> = names.par_iter().map(|n| dequantize_tensor(file, n)).collect::<Result<Vec<_>>>()?;
         let mut it = decoded.into_iter();
         let mut next = |expect_rows: usize, expect_cols: usize, name: &str| -> Result<Tensor> {
-            let d = it
-                .next()
-                .ok_or_else(|| TuneError::model(file.path(), "internal: tensor list exhausted"))?;
+            let d = it.next().ok_or_else(|| TuneError::model(file.path(), "internal: tensor list exhausted"))?;
             if d.rows != expect_rows || d.cols != expect_cols {
                 return Err(TuneError::model(
                     file.path(),
-                    format!(
-                        "tensor {name} has shape {}x{}, expected {expect_rows}x{expect_cols}",
-                        d.rows, d.cols
-                    ),
+                    format!("tensor {name} has shape {}x{}, expected {expect_rows}x{expect_cols}", d.rows, d.cols),
                 ));
             }
             tensor(d.values, d.rows, d.cols)
@@ -134,11 +114,7 @@ impl BaseWeights {
         let (d, kv) = (cfg.n_embd, cfg.n_head_kv * cfg.head_dim);
         let tok_embd = next(cfg.vocab, d, "token_embd.weight")?;
         let out_norm = next(1, d, "output_norm.weight")?;
-        let output = if tied {
-            tok_embd.clone()
-        } else {
-            next(cfg.vocab, d, "output.weight")?
-        };
+        let output = if tied { tok_embd.clone() } else { next(cfg.vocab, d, "output.weight")? };
         let mut layers = Vec::with_capacity(cfg.n_layer);
         for i in 0..cfg.n_layer {
             let n = |p: &str| format!("blk.{i}.{p}.weight");
@@ -154,13 +130,7 @@ impl BaseWeights {
                 w_down: next(d, cfg.n_ff, &n("ffn_down"))?,
             });
         }
-        Ok(BaseWeights {
-            cfg,
-            tok_embd,
-            layers,
-            out_norm,
-            output,
-        })
+        Ok(BaseWeights { cfg, tok_embd, layers, out_norm, output })
     }
 
     /// A random model for tests (gradient checks, overfitting): weights ~ N(0, 1/in), norms near 1.
@@ -170,11 +140,7 @@ impl BaseWeights {
             let v: Vec<f32> = (0..rows * cols).map(|_| rng.normal() * std).collect();
             tensor(v, rows, cols)
         };
-        let (d, kv, q) = (
-            cfg.n_embd,
-            cfg.n_head_kv * cfg.head_dim,
-            cfg.n_head * cfg.head_dim,
-        );
+        let (d, kv, q) = (cfg.n_embd, cfg.n_head_kv * cfg.head_dim, cfg.n_head * cfg.head_dim);
         let s_d = 1.0 / (d as f32).sqrt();
         let s_ff = 1.0 / (cfg.n_ff as f32).sqrt();
         let tok_embd = mat(cfg.vocab, d, 1.0)?;
@@ -194,12 +160,6 @@ impl BaseWeights {
         }
         let out_norm = (mat(1, d, 0.1)? + 1.0)?;
         let output = mat(cfg.vocab, d, s_d)?;
-        Ok(BaseWeights {
-            cfg: cfg.clone(),
-            tok_embd,
-            layers,
-            out_norm,
-            output,
-        })
+        Ok(BaseWeights { cfg: cfg.clone(), tok_embd, layers, out_norm, output })
     }
 }

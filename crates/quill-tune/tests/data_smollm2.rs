@@ -21,19 +21,11 @@ struct Reference {
 }
 
 fn conv(msgs: Vec<Message>) -> Conversation {
-    Conversation {
-        messages: msgs,
-        path: "test.jsonl".into(),
-        line: 1,
-    }
+    Conversation { messages: msgs, path: "test.jsonl".into(), line: 1 }
 }
 
 fn msg(role: &str, content: &str, weight: Option<f64>) -> Message {
-    Message {
-        role: role.into(),
-        content: content.into(),
-        weight,
-    }
+    Message { role: role.into(), content: content.into(), weight }
 }
 
 #[test]
@@ -43,30 +35,15 @@ fn template_and_tokens_match_the_pytorch_reference_stream() {
     let tmpl = ChatTemplate::from_gguf(&f, &tok).unwrap();
     let enc = Encoder::new(&tok, &tmpl);
     assert_eq!(enc.end_of_turn(), Some("<|im_end|>"));
-    let reference: Reference = serde_json::from_str(
-        &std::fs::read_to_string(common::torch_lora_dir().join("reference.json")).unwrap(),
-    )
-    .unwrap();
+    let reference: Reference =
+        serde_json::from_str(&std::fs::read_to_string(common::torch_lora_dir().join("reference.json")).unwrap())
+            .unwrap();
     let mut stream = Vec::new();
     for ex in &reference.examples {
-        let e = enc
-            .encode(&conv(vec![
-                msg("user", &ex.user, None),
-                msg("assistant", &ex.assistant, None),
-            ]))
-            .unwrap();
+        let e = enc.encode(&conv(vec![msg("user", &ex.user, None), msg("assistant", &ex.assistant, None)])).unwrap();
         // Trained tokens decode to exactly the reply plus the end-of-turn marker.
-        let trained: Vec<u32> = e
-            .ids
-            .iter()
-            .zip(&e.trained)
-            .filter(|(_, t)| **t)
-            .map(|(i, _)| *i)
-            .collect();
-        assert_eq!(
-            tok.decode(&trained, true),
-            format!("{}<|im_end|>", ex.assistant)
-        );
+        let trained: Vec<u32> = e.ids.iter().zip(&e.trained).filter(|(_, t)| **t).map(|(i, _)| *i).collect();
+        assert_eq!(tok.decode(&trained, true), format!("{}<|im_end|>", ex.assistant));
         // Everything trained is one contiguous run at the end (minus the template's newline).
         let first = e.trained.iter().position(|&t| t).unwrap();
         let last = e.trained.iter().rposition(|&t| t).unwrap();
@@ -74,10 +51,7 @@ fn template_and_tokens_match_the_pytorch_reference_stream() {
         assert_eq!(last, e.ids.len() - 2);
         stream.extend(e.ids);
     }
-    assert_eq!(
-        stream, reference.stream_token_ids,
-        "token stream differs from the reference"
-    );
+    assert_eq!(stream, reference.stream_token_ids, "token stream differs from the reference");
 }
 
 #[test]
@@ -95,17 +69,8 @@ fn weight_zero_turns_are_context_only() {
             msg("assistant", "Short hook.", Some(1.0)),
         ]))
         .unwrap();
-    let trained: Vec<u32> = e
-        .ids
-        .iter()
-        .zip(&e.trained)
-        .filter(|(_, t)| **t)
-        .map(|(i, _)| *i)
-        .collect();
+    let trained: Vec<u32> = e.ids.iter().zip(&e.trained).filter(|(_, t)| **t).map(|(i, _)| *i).collect();
     assert_eq!(tok.decode(&trained, true), "Short hook.<|im_end|>");
     let all = tok.decode(&e.ids, true);
-    assert!(
-        all.contains("Old draft.")
-            && all.starts_with("<|im_start|>system\nYou write in Maya's voice.")
-    );
+    assert!(all.contains("Old draft.") && all.starts_with("<|im_start|>system\nYou write in Maya's voice."));
 }

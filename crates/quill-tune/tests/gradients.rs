@@ -17,13 +17,7 @@ use quill_tune::{LoraConfig, LoraParams, Target};
 fn tiny_model(graph: Graph, dropout: f32) -> Stepper {
     let cfg = ModelConfig::tiny();
     let base = Arc::new(BaseWeights::random(&cfg, 11).unwrap());
-    let lcfg = LoraConfig {
-        rank: 3,
-        alpha: 6.0,
-        dropout,
-        targets: Target::ALL.to_vec(),
-        rslora: false,
-    };
+    let lcfg = LoraConfig { rank: 3, alpha: 6.0, dropout, targets: Target::ALL.to_vec(), rslora: false };
     let lora = LoraParams::init(&cfg, &lcfg, 5).unwrap();
     // B starts at zero, which would make every A gradient zero: give B values first.
     let mut rng = Rng::new(99);

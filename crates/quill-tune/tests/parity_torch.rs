@@ -27,8 +27,7 @@ fn five_adamw_steps_match_pytorch_peft() {
     let model_path = common::model_path();
     let dir = common::torch_lora_dir();
     let reference: Reference =
-        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap())
-            .unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.join("reference.json")).unwrap()).unwrap();
 
     let t0 = std::time::Instant::now();
     let base = Arc::new(BaseWeights::load(&model_path).unwrap());
@@ -39,24 +38,12 @@ fn five_adamw_steps_match_pytorch_peft() {
     assert_eq!(initial.lora.targets.len(), 7);
     let lora = initial.to_params(&dir.join("initial_adapter")).unwrap();
     let model = TrainModel::new(base, lora, Graph::Fused, 256).unwrap();
-    let mut stepper = Stepper::new(
-        model,
-        AdamWConfig {
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.01,
-        },
-    );
+    let mut stepper = Stepper::new(model, AdamWConfig { beta1: 0.9, beta2: 0.999, eps: 1e-8, weight_decay: 0.01 });
     eprintln!("loaded in {:.1?}", t0.elapsed());
 
     // The stream repeated cyclically, cut into 256-token blocks; step i uses blocks 4i..4i+3.
     let stream = &reference.stream_token_ids;
-    let block = |j: usize| -> Vec<u32> {
-        (0..256)
-            .map(|k| stream[(j * 256 + k) % stream.len()])
-            .collect()
-    };
+    let block = |j: usize| -> Vec<u32> { (0..256).map(|k| stream[(j * 256 + k) % stream.len()]).collect() };
     let mut losses = Vec::new();
     for step in 0..5 {
         let t = std::time::Instant::now();
@@ -73,11 +60,7 @@ fn five_adamw_steps_match_pytorch_peft() {
         losses.push(stats.loss);
     }
     for (i, (ours, theirs)) in losses.iter().zip(&reference.losses).enumerate() {
-        assert!(
-            (ours - theirs).abs() < 1e-3,
-            "step {}: loss {ours} vs PyTorch {theirs}",
-            i + 1
-        );
+        assert!((ours - theirs).abs() < 1e-3, "step {}: loss {ours} vs PyTorch {theirs}", i + 1);
     }
 
     // Weights after five steps.
@@ -87,13 +70,7 @@ fn five_adamw_steps_match_pytorch_peft() {
     for (k, m) in &after.mats {
         let ours = &trained.mats[k];
         let init = &initial.mats[k];
-        for ((x, y), z) in ours
-            .a
-            .iter()
-            .zip(&m.a)
-            .zip(&init.a)
-            .chain(ours.b.iter().zip(&m.b).zip(&init.b))
-        {
+        for ((x, y), z) in ours.a.iter().zip(&m.a).zip(&init.a).chain(ours.b.iter().zip(&m.b).zip(&init.b)) {
             num += ((x - y) as f64).powi(2);
             den += ((y - z) as f64).powi(2);
             worst = worst.max((x - y).abs());

@@ -9,22 +9,12 @@ use quill_tune::data::{Encoded, Packing};
 use quill_tune::model::{Graph, TrainModel};
 use quill_tune::optim::ScheduleKind;
 use quill_tune::rng::Rng;
-use quill_tune::trainer::{
-    Control, Dataset, Finish, Observer, Progress, Quiet, TrainConfig, Trainer,
-};
+use quill_tune::trainer::{Control, Dataset, Finish, Observer, Progress, Quiet, TrainConfig, Trainer};
 use quill_tune::weights::BaseWeights;
 use quill_tune::{LoraConfig, LoraParams, Target};
 
 fn config() -> ModelConfig {
-    ModelConfig {
-        n_embd: 64,
-        n_ff: 128,
-        n_head: 4,
-        n_head_kv: 2,
-        head_dim: 16,
-        vocab: 41,
-        ..ModelConfig::tiny()
-    }
+    ModelConfig { n_embd: 64, n_ff: 128, n_head: 4, n_head_kv: 2, head_dim: 16, vocab: 41, ..ModelConfig::tiny() }
 }
 
 fn examples(n: usize, seed: u64) -> Vec<Encoded> {
@@ -50,13 +40,7 @@ fn trainer(cfg: TrainConfig, data: Dataset, dir: &std::path::Path) -> Trainer {
 
 fn base_cfg() -> TrainConfig {
     TrainConfig {
-        lora: LoraConfig {
-            rank: 16,
-            alpha: 32.0,
-            dropout: 0.1,
-            targets: Target::ALL.to_vec(),
-            rslora: false,
-        },
+        lora: LoraConfig { rank: 16, alpha: 32.0, dropout: 0.1, targets: Target::ALL.to_vec(), rslora: false },
         lr: 1e-2,
         schedule: ScheduleKind::Cosine,
         warmup_ratio: 0.05,
@@ -74,29 +58,14 @@ fn base_cfg() -> TrainConfig {
 #[test]
 fn overfits_a_handful_of_examples() {
     let dir = tempfile::tempdir().unwrap();
-    let cfg = TrainConfig {
-        lora: LoraConfig {
-            dropout: 0.0,
-            ..base_cfg().lora
-        },
-        ..base_cfg()
-    };
-    let data = Dataset {
-        train: examples(4, 1),
-        val: examples(4, 1),
-    };
+    let cfg = TrainConfig { lora: LoraConfig { dropout: 0.0, ..base_cfg().lora }, ..base_cfg() };
+    let data = Dataset { train: examples(4, 1), val: examples(4, 1) };
     let mut tr = trainer(cfg, data, dir.path());
     let first = tr.validate().unwrap().unwrap();
     assert_eq!(tr.run(&mut Quiet).unwrap(), Finish::Completed);
     let last = tr.validate().unwrap().unwrap();
-    eprintln!(
-        "validation loss {first:.3} -> {last:.4} in {} steps",
-        tr.state.step
-    );
-    assert!(
-        first > 2.0,
-        "a random model should start near ln(41) = 3.7, got {first}"
-    );
+    eprintln!("validation loss {first:.3} -> {last:.4} in {} steps", tr.state.step);
+    assert!(first > 2.0, "a random model should start near ln(41) = 3.7, got {first}");
     assert!(last < 0.05, "loss only fell to {last}");
     assert!(tr.state.best_val.is_some());
 }
@@ -105,11 +74,7 @@ fn overfits_a_handful_of_examples() {
 struct KillAt(u64);
 impl Observer for KillAt {
     fn on_step(&mut self, p: &Progress) -> Control {
-        if p.step >= self.0 {
-            Control::Abort
-        } else {
-            Control::Continue
-        }
+        if p.step >= self.0 { Control::Abort } else { Control::Continue }
     }
 }
 
@@ -123,10 +88,7 @@ fn killed_run_resumes_to_the_same_result() {
         max_seq: 16,
         ..base_cfg()
     };
-    let data = || Dataset {
-        train: examples(12, 2),
-        val: examples(3, 3),
-    };
+    let data = || Dataset { train: examples(12, 2), val: examples(3, 3) };
 
     let d1 = tempfile::tempdir().unwrap();
     let mut straight = trainer(cfg.clone(), data(), d1.path());
@@ -168,21 +130,8 @@ fn killed_run_resumes_to_the_same_result() {
 fn early_stopping_stops_when_validation_stalls() {
     let dir = tempfile::tempdir().unwrap();
     // Train on one set, validate on unrelated random sequences: validation cannot keep improving.
-    let cfg = TrainConfig {
-        epochs: 200,
-        eval_every: 1,
-        patience: Some(3),
-        lr: 3e-2,
-        ..base_cfg()
-    };
-    let mut tr = trainer(
-        cfg,
-        Dataset {
-            train: examples(4, 5),
-            val: examples(4, 6),
-        },
-        dir.path(),
-    );
+    let cfg = TrainConfig { epochs: 200, eval_every: 1, patience: Some(3), lr: 3e-2, ..base_cfg() };
+    let mut tr = trainer(cfg, Dataset { train: examples(4, 5), val: examples(4, 6) }, dir.path());
     let total = tr.total_steps();
     assert_eq!(tr.run(&mut Quiet).unwrap(), Finish::EarlyStopped);
     assert!(tr.state.step < total);

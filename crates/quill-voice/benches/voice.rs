@@ -40,23 +40,12 @@ fn main() {
         std::process::exit(1);
     }
     let words: usize = posts.iter().map(|p| p.split_whitespace().count()).sum();
-    println!(
-        "corpus: {} posts, {:.0} words each on average",
-        posts.len(),
-        words as f64 / posts.len() as f64
-    );
+    println!("corpus: {} posts, {:.0} words each on average", posts.len(), words as f64 / posts.len() as f64);
 
     let t = Instant::now();
     let linter = Linter::builtin();
-    println!(
-        "compile {} built-in rules: {:.1} ms",
-        linter.rules().len(),
-        t.elapsed().as_secs_f64() * 1e3
-    );
-    let opts = LintOptions {
-        platform: Some("linkedin".into()),
-        ..Default::default()
-    };
+    println!("compile {} built-in rules: {:.1} ms", linter.rules().len(), t.elapsed().as_secs_f64() * 1e3);
+    let opts = LintOptions { platform: Some("linkedin".into()), ..Default::default() };
     let rounds = 20;
     let t = Instant::now();
     let mut found = 0;
@@ -66,26 +55,13 @@ fn main() {
         }
     }
     let n = (rounds * posts.len()) as f64;
-    println!(
-        "lint:    {:>8.0} posts/s ({found} diagnostics)",
-        n / t.elapsed().as_secs_f64()
-    );
+    println!("lint:    {:>8.0} posts/s ({found} diagnostics)", n / t.elapsed().as_secs_f64());
 
-    let texts: Vec<ProfileText<'_>> = posts
-        .iter()
-        .map(|p| ProfileText {
-            text: p,
-            weight: 1.0,
-            embedding: None,
-        })
-        .collect();
+    let texts: Vec<ProfileText<'_>> =
+        posts.iter().map(|p| ProfileText { text: p, weight: 1.0, embedding: None }).collect();
     let t = Instant::now();
     let profile = build_profile(&texts).expect("profile");
-    println!(
-        "profile: {:>8.0} posts/s ({} posts)",
-        posts.len() as f64 / t.elapsed().as_secs_f64(),
-        posts.len()
-    );
+    println!("profile: {:>8.0} posts/s ({} posts)", posts.len() as f64 / t.elapsed().as_secs_f64(), posts.len());
     let t = Instant::now();
     let mut sum = 0.0;
     for _ in 0..rounds {
@@ -93,11 +69,7 @@ fn main() {
             sum += score(&profile, p, None).score;
         }
     }
-    println!(
-        "score:   {:>8.0} posts/s (mean {:.1})",
-        n / t.elapsed().as_secs_f64(),
-        sum / n
-    );
+    println!("score:   {:>8.0} posts/s (mean {:.1})", n / t.elapsed().as_secs_f64(), sum / n);
     let refs: Vec<&str> = posts.iter().map(String::as_str).collect();
     let t = Instant::now();
     let r = detect_habits(&refs, &refs[..refs.len() / 4], &HabitOptions::default());

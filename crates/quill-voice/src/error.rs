@@ -35,9 +35,7 @@ pub enum Error {
     #[error("database error: {0}")]
     Sqlite(#[from] rusqlite::Error),
     /// A stored profile could not be read back.
-    #[error(
-        "stored voice profile is unreadable ({0})\n  hint: rebuild it with `quill voice profile`"
-    )]
+    #[error("stored voice profile is unreadable ({0})\n  hint: rebuild it with `quill voice profile`")]
     Profile(String),
     /// Not enough of the creator's writing to measure anything.
     #[error("{0}")]
@@ -49,23 +47,11 @@ pub enum Error {
 
 impl Error {
     pub(crate) fn rule(path: &str, message: impl Into<String>) -> Self {
-        Error::Rule {
-            path: path.to_string(),
-            line: None,
-            message: message.into(),
-        }
+        Error::Rule { path: path.to_string(), line: None, message: message.into() }
     }
 
-    pub(crate) fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
-        Error::Io {
-            action,
-            path: path.into(),
-            source,
-        }
+    pub(crate) fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action, path: path.into(), source }
     }
 }
 

@@ -47,186 +47,41 @@ pub struct ScalarDef {
 
 /// The scalar features, in the order of [`TextFeatures::scalars`].
 pub const SCALARS: &[ScalarDef] = &[
-    ScalarDef {
-        key: "sentence_words",
-        label: "words per sentence",
-        unit: Unit::Number,
-        floor: 1.5,
-    },
-    ScalarDef {
-        key: "sentence_words_sd",
-        label: "variation in sentence length",
-        unit: Unit::Number,
-        floor: 1.5,
-    },
-    ScalarDef {
-        key: "paragraph_words",
-        label: "words per paragraph",
-        unit: Unit::Number,
-        floor: 4.0,
-    },
-    ScalarDef {
-        key: "lines_per_paragraph",
-        label: "lines per paragraph",
-        unit: Unit::Number,
-        floor: 0.4,
-    },
-    ScalarDef {
-        key: "one_line_paragraphs",
-        label: "one-line paragraphs",
-        unit: Unit::Percent,
-        floor: 0.08,
-    },
-    ScalarDef {
-        key: "list_lines",
-        label: "list lines",
-        unit: Unit::Percent,
-        floor: 0.04,
-    },
-    ScalarDef {
-        key: "arrows",
-        label: "arrows (→)",
-        unit: Unit::Per100,
-        floor: 0.4,
-    },
-    ScalarDef {
-        key: "questions",
-        label: "questions",
-        unit: Unit::Percent,
-        floor: 0.04,
-    },
-    ScalarDef {
-        key: "exclamations",
-        label: "exclamation marks",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "commas",
-        label: "commas",
-        unit: Unit::Per100,
-        floor: 0.8,
-    },
-    ScalarDef {
-        key: "dashes",
-        label: "dashes (— –)",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "colons",
-        label: "colons",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "semicolons",
-        label: "semicolons",
-        unit: Unit::Per100,
-        floor: 0.2,
-    },
-    ScalarDef {
-        key: "parentheses",
-        label: "parentheses",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "quotes",
-        label: "quotation marks",
-        unit: Unit::Per100,
-        floor: 0.5,
-    },
-    ScalarDef {
-        key: "emoji",
-        label: "emoji",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "hashtags",
-        label: "hashtags",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "digits",
-        label: "numbers written as digits",
-        unit: Unit::Per100,
-        floor: 0.6,
-    },
-    ScalarDef {
-        key: "number_words",
-        label: "numbers spelled out",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "all_caps",
-        label: "ALL-CAPS words",
-        unit: Unit::Per100,
-        floor: 0.3,
-    },
-    ScalarDef {
-        key: "lowercase_starts",
-        label: "sentences starting in lower case",
-        unit: Unit::Percent,
-        floor: 0.04,
-    },
-    ScalarDef {
-        key: "i_rate",
-        label: "'I/me/my'",
-        unit: Unit::Per100,
-        floor: 0.8,
-    },
-    ScalarDef {
-        key: "we_rate",
-        label: "'we/us/our'",
-        unit: Unit::Per100,
-        floor: 0.6,
-    },
-    ScalarDef {
-        key: "you_rate",
-        label: "'you/your'",
-        unit: Unit::Per100,
-        floor: 0.8,
-    },
-    ScalarDef {
-        key: "contractions",
-        label: "contractions",
-        unit: Unit::Per100,
-        floor: 0.6,
-    },
-    ScalarDef {
-        key: "word_length",
-        label: "letters per word",
-        unit: Unit::Number,
-        floor: 0.15,
-    },
-    ScalarDef {
-        key: "long_words",
-        label: "long words (7+ letters)",
-        unit: Unit::Percent,
-        floor: 0.025,
-    },
+    ScalarDef { key: "sentence_words", label: "words per sentence", unit: Unit::Number, floor: 1.5 },
+    ScalarDef { key: "sentence_words_sd", label: "variation in sentence length", unit: Unit::Number, floor: 1.5 },
+    ScalarDef { key: "paragraph_words", label: "words per paragraph", unit: Unit::Number, floor: 4.0 },
+    ScalarDef { key: "lines_per_paragraph", label: "lines per paragraph", unit: Unit::Number, floor: 0.4 },
+    ScalarDef { key: "one_line_paragraphs", label: "one-line paragraphs", unit: Unit::Percent, floor: 0.08 },
+    ScalarDef { key: "list_lines", label: "list lines", unit: Unit::Percent, floor: 0.04 },
+    ScalarDef { key: "arrows", label: "arrows (→)", unit: Unit::Per100, floor: 0.4 },
+    ScalarDef { key: "questions", label: "questions", unit: Unit::Percent, floor: 0.04 },
+    ScalarDef { key: "exclamations", label: "exclamation marks", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "commas", label: "commas", unit: Unit::Per100, floor: 0.8 },
+    ScalarDef { key: "dashes", label: "dashes (— –)", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "colons", label: "colons", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "semicolons", label: "semicolons", unit: Unit::Per100, floor: 0.2 },
+    ScalarDef { key: "parentheses", label: "parentheses", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "quotes", label: "quotation marks", unit: Unit::Per100, floor: 0.5 },
+    ScalarDef { key: "emoji", label: "emoji", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "hashtags", label: "hashtags", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "digits", label: "numbers written as digits", unit: Unit::Per100, floor: 0.6 },
+    ScalarDef { key: "number_words", label: "numbers spelled out", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "all_caps", label: "ALL-CAPS words", unit: Unit::Per100, floor: 0.3 },
+    ScalarDef { key: "lowercase_starts", label: "sentences starting in lower case", unit: Unit::Percent, floor: 0.04 },
+    ScalarDef { key: "i_rate", label: "'I/me/my'", unit: Unit::Per100, floor: 0.8 },
+    ScalarDef { key: "we_rate", label: "'we/us/our'", unit: Unit::Per100, floor: 0.6 },
+    ScalarDef { key: "you_rate", label: "'you/your'", unit: Unit::Per100, floor: 0.8 },
+    ScalarDef { key: "contractions", label: "contractions", unit: Unit::Per100, floor: 0.6 },
+    ScalarDef { key: "word_length", label: "letters per word", unit: Unit::Number, floor: 0.15 },
+    ScalarDef { key: "long_words", label: "long words (7+ letters)", unit: Unit::Percent, floor: 0.025 },
     ScalarDef {
         key: "vocabulary",
         label: "vocabulary richness (distinct words per 50)",
         unit: Unit::Percent,
         floor: 0.03,
     },
-    ScalarDef {
-        key: "grade",
-        label: "reading grade",
-        unit: Unit::Number,
-        floor: 1.0,
-    },
-    ScalarDef {
-        key: "function_words",
-        label: "function-word share",
-        unit: Unit::Percent,
-        floor: 0.025,
-    },
+    ScalarDef { key: "grade", label: "reading grade", unit: Unit::Number, floor: 1.0 },
+    ScalarDef { key: "function_words", label: "function-word share", unit: Unit::Percent, floor: 0.025 },
 ];
 
 /// Index of a scalar by key (panics only on a typo in this crate, caught by tests).
@@ -403,8 +258,8 @@ pub const FUNCTION_WORDS: &[&str] = &[
 ];
 
 const NUMBER_WORDS: &[&str] = &[
-    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve",
-    "fifteen", "twenty", "thirty", "forty", "fifty", "hundred", "thousand", "million", "dozen",
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "fifteen", "twenty",
+    "thirty", "forty", "fifty", "hundred", "thousand", "million", "dozen",
 ];
 
 /// Everything measured on one text.
@@ -446,15 +301,11 @@ pub fn analyze(text: &str) -> TextFeatures {
     let per100 = |c: f64| c * 100.0 / nw;
 
     let sentences = doc.sentences();
-    let sent_lens: Vec<f64> = sentences
-        .iter()
-        .map(|r| word_ranges(&masked[r.clone()]).len() as f64)
-        .collect();
+    let sent_lens: Vec<f64> = sentences.iter().map(|r| word_ranges(&masked[r.clone()]).len() as f64).collect();
     let ns = sent_lens.len().max(1) as f64;
     let mean_sl = sent_lens.iter().sum::<f64>() / ns;
     s[scalar_index("sentence_words")] = mean_sl;
-    s[scalar_index("sentence_words_sd")] =
-        (sent_lens.iter().map(|l| (l - mean_sl).powi(2)).sum::<f64>() / ns).sqrt();
+    s[scalar_index("sentence_words_sd")] = (sent_lens.iter().map(|l| (l - mean_sl).powi(2)).sum::<f64>() / ns).sqrt();
 
     // Paragraphs and lines, from the text as written.
     let mut paragraphs: Vec<Vec<&str>> = Vec::new();
@@ -476,15 +327,12 @@ pub fn analyze(text: &str) -> TextFeatures {
     let nl = lines.len().max(1) as f64;
     s[scalar_index("paragraph_words")] = n_words as f64 / np;
     s[scalar_index("lines_per_paragraph")] = lines.len() as f64 / np;
-    s[scalar_index("one_line_paragraphs")] =
-        paragraphs.iter().filter(|p| p.len() == 1).count() as f64 / np;
+    s[scalar_index("one_line_paragraphs")] = paragraphs.iter().filter(|p| p.len() == 1).count() as f64 / np;
     let list_line = |l: &str| {
         let first = l.chars().next().unwrap_or(' ');
         matches!(first, '-' | '*' | '•' | '→' | '>') && l.chars().nth(1).is_some_and(|c| c == ' ')
             || is_emoji(first)
-            || (first.is_ascii_digit()
-                && l.trim_start_matches(|c: char| c.is_ascii_digit())
-                    .starts_with(['.', ')']))
+            || (first.is_ascii_digit() && l.trim_start_matches(|c: char| c.is_ascii_digit()).starts_with(['.', ')']))
             || (first == '(' && l.chars().nth(2) == Some(')'))
     };
     s[scalar_index("list_lines")] = lines.iter().filter(|l| list_line(l)).count() as f64 / nl;
@@ -495,21 +343,15 @@ pub fn analyze(text: &str) -> TextFeatures {
     for c in masked.chars() {
         if is_emoji(c) {
             emoji += 1;
-        } else if matches!(
-            c,
-            ',' | '!' | '—' | '–' | ':' | ';' | '(' | '"' | '“' | '”' | '→' | '#'
-        ) {
+        } else if matches!(c, ',' | '!' | '—' | '–' | ':' | ';' | '(' | '"' | '“' | '”' | '→' | '#') {
             *counts.entry(c).or_default() += 1;
         }
     }
     let c = |ch: char| *counts.get(&ch).unwrap_or(&0) as f64;
     let arrows = c('→') + masked.matches("->").count() as f64;
     s[scalar_index("arrows")] = per100(arrows);
-    s[scalar_index("questions")] = sentences
-        .iter()
-        .filter(|r| masked[(*r).clone()].trim_end().ends_with('?'))
-        .count() as f64
-        / ns;
+    s[scalar_index("questions")] =
+        sentences.iter().filter(|r| masked[(*r).clone()].trim_end().ends_with('?')).count() as f64 / ns;
     s[scalar_index("exclamations")] = per100(c('!'));
     s[scalar_index("commas")] = per100(c(','));
     s[scalar_index("dashes")] = per100(c('—') + c('–') + masked.matches(" - ").count() as f64);
@@ -518,26 +360,15 @@ pub fn analyze(text: &str) -> TextFeatures {
     s[scalar_index("parentheses")] = per100(c('('));
     s[scalar_index("quotes")] = per100(c('"') + c('“') + c('”'));
     s[scalar_index("emoji")] = per100(emoji as f64);
-    s[scalar_index("hashtags")] = per100(
-        masked
-            .split_whitespace()
-            .filter(|w| w.starts_with('#') && w.len() > 1)
-            .count() as f64,
-    );
+    s[scalar_index("hashtags")] =
+        per100(masked.split_whitespace().filter(|w| w.starts_with('#') && w.len() > 1).count() as f64);
 
     // Word-level features.
     let lower: Vec<String> = words.iter().map(|w| normalize_word(w)).collect();
-    let digits = lower
-        .iter()
-        .filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .count();
+    let digits = lower.iter().filter(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit())).count();
     s[scalar_index("digits")] = per100(digits as f64);
-    s[scalar_index("number_words")] = per100(
-        lower
-            .iter()
-            .filter(|w| NUMBER_WORDS.contains(&w.as_str()))
-            .count() as f64,
-    );
+    s[scalar_index("number_words")] =
+        per100(lower.iter().filter(|w| NUMBER_WORDS.contains(&w.as_str())).count() as f64);
     s[scalar_index("all_caps")] = per100(
         words
             .iter()
@@ -549,42 +380,17 @@ pub fn analyze(text: &str) -> TextFeatures {
     );
     s[scalar_index("lowercase_starts")] = sentences
         .iter()
-        .filter(|r| {
-            masked[(*r).clone()]
-                .chars()
-                .find(|c| c.is_alphabetic())
-                .is_some_and(char::is_lowercase)
-        })
+        .filter(|r| masked[(*r).clone()].chars().find(|c| c.is_alphabetic()).is_some_and(char::is_lowercase))
         .count() as f64
         / ns;
-    let rate =
-        |set: &[&str]| per100(lower.iter().filter(|w| set.contains(&w.as_str())).count() as f64);
-    s[scalar_index("i_rate")] = rate(&[
-        "i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll",
-    ]);
-    s[scalar_index("we_rate")] = rate(&[
-        "we",
-        "us",
-        "our",
-        "ours",
-        "ourselves",
-        "we're",
-        "we've",
-        "we'll",
-        "we'd",
-    ]);
-    s[scalar_index("you_rate")] = rate(&[
-        "you", "your", "yours", "yourself", "you're", "you've", "you'll", "you'd",
-    ]);
-    s[scalar_index("contractions")] =
-        per100(lower.iter().filter(|w| w.contains('\'')).count() as f64);
-    let letters: usize = words
-        .iter()
-        .map(|w| w.chars().filter(|c| c.is_alphabetic()).count())
-        .sum();
+    let rate = |set: &[&str]| per100(lower.iter().filter(|w| set.contains(&w.as_str())).count() as f64);
+    s[scalar_index("i_rate")] = rate(&["i", "me", "my", "mine", "myself", "i'm", "i've", "i'd", "i'll"]);
+    s[scalar_index("we_rate")] = rate(&["we", "us", "our", "ours", "ourselves", "we're", "we've", "we'll", "we'd"]);
+    s[scalar_index("you_rate")] = rate(&["you", "your", "yours", "yourself", "you're", "you've", "you'll", "you'd"]);
+    s[scalar_index("contractions")] = per100(lower.iter().filter(|w| w.contains('\'')).count() as f64);
+    let letters: usize = words.iter().map(|w| w.chars().filter(|c| c.is_alphabetic()).count()).sum();
     s[scalar_index("word_length")] = letters as f64 / nw;
-    s[scalar_index("long_words")] =
-        words.iter().filter(|w| w.chars().count() >= 7).count() as f64 / nw;
+    s[scalar_index("long_words")] = words.iter().filter(|w| w.chars().count() >= 7).count() as f64 / nw;
     s[scalar_index("vocabulary")] = mattr(&lower, 50);
     s[scalar_index("grade")] = TextCounts::of(&doc).flesch_kincaid().clamp(-5.0, 30.0);
 
@@ -607,11 +413,7 @@ pub fn analyze(text: &str) -> TextFeatures {
         .find(|b| !prose_heading(b.kind) && b.kind != BlockKind::Code)
         .and_then(|b| masked[b.range.clone()].lines().next())
         .unwrap_or("");
-    let last_line = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
+    let last_line = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
 
     TextFeatures {
         words: n_words,
@@ -674,10 +476,7 @@ pub fn opener_key(line: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     for tok in line.split_whitespace() {
         let t = normalize_word(tok);
-        let core: String = t
-            .chars()
-            .filter(|c| c.is_alphanumeric() || *c == '\'')
-            .collect();
+        let core: String = t.chars().filter(|c| c.is_alphanumeric() || *c == '\'').collect();
         if core.is_empty() {
             if t.chars().any(is_emoji) {
                 out.push("<emoji>".into());
@@ -686,11 +485,7 @@ pub fn opener_key(line: &str) -> String {
             out.push(core);
         }
         if tok.ends_with([':', '.', '?', '!']) || out.len() >= 3 {
-            if let Some(p) = tok
-                .chars()
-                .last()
-                .filter(|c| matches!(c, ':' | '.' | '?' | '!'))
-            {
+            if let Some(p) = tok.chars().last().filter(|c| matches!(c, ':' | '.' | '?' | '!')) {
                 out.push(p.to_string());
             }
             break;
@@ -805,9 +600,7 @@ mod tests {
 
     #[test]
     fn measures_a_short_post() {
-        let f = analyze(
-            "Quick one.\nI raised prices by 10%.\n\n→ 3 clients stayed.\n→ 1 left.\n\nRun lean. — M.",
-        );
+        let f = analyze("Quick one.\nI raised prices by 10%.\n\n→ 3 clients stayed.\n→ 1 left.\n\nRun lean. — M.");
         let g = |k: &str| f.scalars[scalar_index(k)];
         assert_eq!(f.opener, "quick one .");
         assert_eq!(f.closer, "run lean. — m.");
@@ -822,14 +615,8 @@ mod tests {
 
     #[test]
     fn openers_keep_their_punctuation() {
-        assert_eq!(
-            opener_key("Plainly: you haven't raised prices"),
-            "plainly :"
-        );
-        assert_eq!(
-            opener_key("Here's the thing about retainers."),
-            "here's the thing"
-        );
+        assert_eq!(opener_key("Plainly: you haven't raised prices"), "plainly :");
+        assert_eq!(opener_key("Here's the thing about retainers."), "here's the thing");
         assert_eq!(opener_key("🚀 Big news!"), "<emoji> big news !");
     }
 }

@@ -61,13 +61,7 @@ pub struct HabitOptions {
 
 impl Default for HabitOptions {
     fn default() -> Self {
-        Self {
-            max_n: 4,
-            min_docs: 2,
-            alpha: 0.05,
-            min_ratio: 2.0,
-            signature_share: 0.10,
-        }
+        Self { max_n: 4, min_docs: 2, alpha: 0.05, min_ratio: 2.0, signature_share: 0.10 }
     }
 }
 
@@ -128,15 +122,8 @@ pub fn items(text: &str, max_n: usize) -> BTreeSet<(HabitKind, String)> {
             }
         }
     }
-    let first = text
-        .lines()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
-        .unwrap_or("");
-    let last = text
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
+    let first = text.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).unwrap_or("");
+    let last = text.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("");
     if !first.is_empty() {
         out.insert((HabitKind::Opener, opener_key(first)));
     }
@@ -146,72 +133,33 @@ pub fn items(text: &str, max_n: usize) -> BTreeSet<(HabitKind, String)> {
     for c in masked.chars().filter(|c| is_emoji(*c)) {
         out.insert((HabitKind::Emoji, c.to_string()));
     }
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect();
     let mut structure = |name: &str, yes: bool| {
         if yes {
             out.insert((HabitKind::Structure, name.to_string()));
         }
     };
     structure("ends with a question", last.trim_end().ends_with('?'));
-    structure(
-        "arrow list (→)",
-        lines
-            .iter()
-            .any(|l| l.starts_with('→') || l.starts_with("->")),
-    );
-    structure(
-        "dash list (-)",
-        lines
-            .iter()
-            .filter(|l| l.starts_with("- ") || l.starts_with("* "))
-            .count()
-            >= 2,
-    );
+    structure("arrow list (→)", lines.iter().any(|l| l.starts_with('→') || l.starts_with("->")));
+    structure("dash list (-)", lines.iter().filter(|l| l.starts_with("- ") || l.starts_with("* ")).count() >= 2);
     structure(
         "numbered list",
         lines
             .iter()
             .filter(|l| {
-                l.split_once(['.', ')'])
-                    .is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
+                l.split_once(['.', ')']).is_some_and(|(n, _)| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
             })
             .count()
             >= 2,
     );
-    structure(
-        "emoji bullets",
-        lines
-            .iter()
-            .filter(|l| l.chars().next().is_some_and(is_emoji))
-            .count()
-            >= 2,
-    );
-    structure(
-        "hashtags",
-        masked
-            .split_whitespace()
-            .any(|w| w.starts_with('#') && w.len() > 1),
-    );
+    structure("emoji bullets", lines.iter().filter(|l| l.chars().next().is_some_and(is_emoji)).count() >= 2);
+    structure("hashtags", masked.split_whitespace().any(|w| w.starts_with('#') && w.len() > 1));
     structure("em dash", masked.contains('—'));
     structure("exclamation", masked.contains('!'));
     structure("opens with a question", first.trim_end().ends_with('?'));
-    let paragraphs = text
-        .split("\n\n")
-        .filter(|p| !p.trim().is_empty())
-        .count()
-        .max(1);
-    structure(
-        "one line per paragraph",
-        paragraphs >= 3 && lines.len() == paragraphs,
-    );
-    structure(
-        "all lower case",
-        !text.chars().any(char::is_uppercase) && text.chars().any(char::is_alphabetic),
-    );
+    let paragraphs = text.split("\n\n").filter(|p| !p.trim().is_empty()).count().max(1);
+    structure("one line per paragraph", paragraphs >= 3 && lines.len() == paragraphs);
+    structure("all lower case", !text.chars().any(char::is_uppercase) && text.chars().any(char::is_alphabetic));
     out
 }
 
@@ -221,9 +169,9 @@ fn is_signature_candidate(kind: HabitKind, item: &str) -> bool {
             // Multi-word phrases with a content word: "the" or "to the" say nothing about a
             // creator, and single topic words ("calendar") are subject matter, not habit.
             item.contains(' ')
-                && item.split(' ').any(|w| {
-                    FUNCTION_WORDS.binary_search(&w).is_err() && w.chars().any(char::is_alphabetic)
-                })
+                && item
+                    .split(' ')
+                    .any(|w| FUNCTION_WORDS.binary_search(&w).is_err() && w.chars().any(char::is_alphabetic))
         }
         _ => true,
     }
@@ -231,10 +179,8 @@ fn is_signature_candidate(kind: HabitKind, item: &str) -> bool {
 
 /// Compares a batch of drafts with the creator's own texts. See the module docs for the method.
 pub fn detect_habits(creator: &[&str], batch: &[&str], opts: &HabitOptions) -> HabitReport {
-    let cre: Vec<BTreeSet<(HabitKind, String)>> =
-        creator.iter().map(|t| items(t, opts.max_n)).collect();
-    let bat: Vec<BTreeSet<(HabitKind, String)>> =
-        batch.iter().map(|t| items(t, opts.max_n)).collect();
+    let cre: Vec<BTreeSet<(HabitKind, String)>> = creator.iter().map(|t| items(t, opts.max_n)).collect();
+    let bat: Vec<BTreeSet<(HabitKind, String)>> = batch.iter().map(|t| items(t, opts.max_n)).collect();
     let df = |sets: &[BTreeSet<(HabitKind, String)>]| {
         let mut m: HashMap<(HabitKind, String), usize> = HashMap::new();
         for s in sets {
@@ -277,43 +223,24 @@ pub fn detect_habits(creator: &[&str], batch: &[&str], opts: &HabitOptions) -> H
     }
     let family = tested.len();
     benjamini_hochberg(&mut tested);
-    let mut habits: Vec<Habit> = tested
-        .into_iter()
-        .filter(|h| h.q_value <= opts.alpha && h.ratio >= opts.min_ratio)
-        .collect();
+    let mut habits: Vec<Habit> =
+        tested.into_iter().filter(|h| h.q_value <= opts.alpha && h.ratio >= opts.min_ratio).collect();
     // A phrase inside a longer flagged phrase with the same drafts adds nothing.
-    let longer: Vec<(HabitKind, String, usize)> = habits
-        .iter()
-        .map(|h| (h.kind, h.item.clone(), h.batch_docs))
-        .collect();
+    let longer: Vec<(HabitKind, String, usize)> =
+        habits.iter().map(|h| (h.kind, h.item.clone(), h.batch_docs)).collect();
     habits.retain(|h| {
         h.kind != HabitKind::Phrase
             || !longer.iter().any(|(k, it, d)| {
-                *k == HabitKind::Phrase
-                    && it.len() > h.item.len()
-                    && *d == h.batch_docs
-                    && contains_words(it, &h.item)
+                *k == HabitKind::Phrase && it.len() > h.item.len() && *d == h.batch_docs && contains_words(it, &h.item)
             })
     });
     for h in &mut habits {
         h.message = describe(h);
     }
-    habits.sort_by(|a, b| {
-        a.p_value
-            .total_cmp(&b.p_value)
-            .then(b.ratio.total_cmp(&a.ratio))
-            .then(a.item.cmp(&b.item))
-    });
+    habits.sort_by(|a, b| a.p_value.total_cmp(&b.p_value).then(b.ratio.total_cmp(&a.ratio)).then(a.item.cmp(&b.item)));
 
     let (amplification, signature_items) = amplification(&cre, &bat, opts);
-    HabitReport {
-        habits,
-        amplification,
-        signature_items,
-        batch_size: nb,
-        creator_size: nr,
-        tested: family,
-    }
+    HabitReport { habits, amplification, signature_items, batch_size: nb, creator_size: nr, tested: family }
 }
 
 fn contains_words(long: &str, short: &str) -> bool {
@@ -329,10 +256,7 @@ fn describe(h: &Habit) -> String {
         HabitKind::Structure => format!("{} in", h.item),
     };
     let yours = 100.0 * h.creator_docs as f64 / h.creator_total.max(1) as f64;
-    format!(
-        "{what} {} of {} drafts; {yours:.0}% of your texts",
-        h.batch_docs, h.batch_total
-    )
+    format!("{what} {} of {} drafts; {yours:.0}% of your texts", h.batch_docs, h.batch_total)
 }
 
 /// Cross-fitted amplification over signature items (see the module docs).
@@ -344,10 +268,7 @@ fn amplification(
     if cre.len() < 4 || bat.is_empty() {
         return (1.0, 0);
     }
-    let folds: [Vec<usize>; 2] = [
-        (0..cre.len()).step_by(2).collect(),
-        (1..cre.len()).step_by(2).collect(),
-    ];
+    let folds: [Vec<usize>; 2] = [(0..cre.len()).step_by(2).collect(), (1..cre.len()).step_by(2).collect()];
     let mut ratios = Vec::new();
     let mut sizes = Vec::new();
     for f in 0..2 {
@@ -358,9 +279,7 @@ fn amplification(
                 *count.entry(it).or_default() += 1;
             }
         }
-        let need = ((select.len() as f64) * opts.signature_share)
-            .ceil()
-            .max(2.0) as usize;
+        let need = ((select.len() as f64) * opts.signature_share).ceil().max(2.0) as usize;
         let sig: Vec<&(HabitKind, String)> = count
             .into_iter()
             .filter(|(it, c)| *c >= need && is_signature_candidate(it.0, &it.1))
@@ -371,12 +290,9 @@ fn amplification(
         }
         let rate = |docs: &[&BTreeSet<(HabitKind, String)>]| -> f64 {
             let n = docs.len().max(1) as f64;
-            sig.iter()
-                .map(|it| docs.iter().filter(|d| d.contains(*it)).count() as f64 / n)
-                .sum()
+            sig.iter().map(|it| docs.iter().filter(|d| d.contains(*it)).count() as f64 / n).sum()
         };
-        let measure_docs: Vec<&BTreeSet<(HabitKind, String)>> =
-            measure.iter().map(|&i| &cre[i]).collect();
+        let measure_docs: Vec<&BTreeSet<(HabitKind, String)>> = measure.iter().map(|&i| &cre[i]).collect();
         let batch_docs: Vec<&BTreeSet<(HabitKind, String)>> = bat.iter().collect();
         let base = rate(&measure_docs);
         if base > 0.0 {
@@ -387,10 +303,7 @@ fn amplification(
     if ratios.is_empty() {
         return (1.0, 0);
     }
-    (
-        ratios.iter().sum::<f64>() / ratios.len() as f64,
-        sizes.iter().sum::<usize>() / sizes.len(),
-    )
+    (ratios.iter().sum::<f64>() / ratios.len() as f64, sizes.iter().sum::<usize>() / sizes.len())
 }
 
 /// G² for the 2×2 table (batch with/without, creator with/without).
@@ -399,18 +312,8 @@ pub fn g2(kb: usize, nb: usize, kr: usize, nr: usize) -> f64 {
     let n = (nb + nr) as f64;
     let col = [(kb + kr) as f64, (nb - kb + nr - kr) as f64];
     let row = [nb as f64, nr as f64];
-    let exp = [
-        row[0] * col[0] / n,
-        row[0] * col[1] / n,
-        row[1] * col[0] / n,
-        row[1] * col[1] / n,
-    ];
-    2.0 * obs
-        .iter()
-        .zip(exp)
-        .filter(|(o, e)| **o > 0.0 && *e > 0.0)
-        .map(|(o, e)| o * (o / e).ln())
-        .sum::<f64>()
+    let exp = [row[0] * col[0] / n, row[0] * col[1] / n, row[1] * col[0] / n, row[1] * col[1] / n];
+    2.0 * obs.iter().zip(exp).filter(|(o, e)| **o > 0.0 && *e > 0.0).map(|(o, e)| o * (o / e).ln()).sum::<f64>()
 }
 
 /// One-sided Fisher exact p-value: P(X ≥ kb) for X hypergeometric with the table's margins,
@@ -526,10 +429,7 @@ mod tests {
         };
         let mut t = vec![mk(0.01), mk(0.04), mk(0.03), mk(0.5)];
         benjamini_hochberg(&mut t);
-        let q: Vec<f64> = t
-            .iter()
-            .map(|h| (h.q_value * 1000.0).round() / 1000.0)
-            .collect();
+        let q: Vec<f64> = t.iter().map(|h| (h.q_value * 1000.0).round() / 1000.0).collect();
         assert_eq!(q, vec![0.04, 0.053, 0.053, 0.5]);
     }
 }

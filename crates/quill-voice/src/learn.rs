@@ -83,11 +83,7 @@ pub struct LearnOptions {
 
 impl Default for LearnOptions {
     fn default() -> Self {
-        Self {
-            min_count: 2,
-            max_words: 3,
-            known_words: BTreeSet::new(),
-        }
+        Self { min_count: 2, max_words: 3, known_words: BTreeSet::new() }
     }
 }
 
@@ -122,11 +118,8 @@ fn diff_hunks(a: &[String], b: &[String]) -> Vec<(Vec<String>, Vec<String>)> {
     let idx = |i: usize, j: usize| i * (m + 1) + j;
     for i in (0..n).rev() {
         for j in (0..m).rev() {
-            dp[idx(i, j)] = if a[i] == b[j] {
-                dp[idx(i + 1, j + 1)] + 1
-            } else {
-                dp[idx(i + 1, j)].max(dp[idx(i, j + 1)])
-            };
+            dp[idx(i, j)] =
+                if a[i] == b[j] { dp[idx(i + 1, j + 1)] + 1 } else { dp[idx(i + 1, j)].max(dp[idx(i, j + 1)]) };
         }
     }
     let (mut i, mut j) = (0, 0);
@@ -158,10 +151,7 @@ fn content_ngrams(words: &[String], max: usize) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
     for n in 1..=max {
         for w in words.windows(n) {
-            if is_function(&w[0])
-                || is_function(&w[n - 1])
-                || w.iter().any(|t| t.chars().all(|c| c.is_ascii_digit()))
-            {
+            if is_function(&w[0]) || is_function(&w[n - 1]) || w.iter().any(|t| t.chars().all(|c| c.is_ascii_digit())) {
                 continue;
             }
             out.insert(w.join(" "));
@@ -174,10 +164,7 @@ fn content_ngrams(words: &[String], max: usize) -> BTreeSet<String> {
 pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
     let befores: Vec<Vec<String>> = rewrites.iter().map(|r| tokens(r.before)).collect();
     let afters: Vec<Vec<String>> = rewrites.iter().map(|r| tokens(r.after)).collect();
-    let all_after: BTreeSet<String> = afters
-        .iter()
-        .flat_map(|a| content_ngrams(a, opts.max_words))
-        .collect();
+    let all_after: BTreeSet<String> = afters.iter().flat_map(|a| content_ngrams(a, opts.max_words)).collect();
     let after_words: BTreeSet<&str> = afters.iter().flatten().map(String::as_str).collect();
     let mut out = Vec::new();
 
@@ -186,11 +173,7 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
     for (b, a) in befores.iter().zip(&afters) {
         let mut seen_here = BTreeSet::new();
         for (del, ins) in diff_hunks(b, a) {
-            if del.is_empty()
-                || ins.is_empty()
-                || del.len() > opts.max_words
-                || ins.len() > opts.max_words
-            {
+            if del.is_empty() || ins.is_empty() || del.len() > opts.max_words || ins.len() > opts.max_words {
                 continue;
             }
             if del.iter().all(|w| is_function(w)) {
@@ -209,17 +192,8 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
         }
         let seen = befores.iter().filter(|b| contains_phrase(b, &from)).count();
         substituted.insert(from.clone());
-        let message =
-            format!("you replaced '{from}' with '{to}' {count} times — add a substitution?");
-        out.push(make(
-            ProposalKind::Substitution,
-            from,
-            vec![],
-            Some(to),
-            count,
-            seen,
-            message,
-        ));
+        let message = format!("you replaced '{from}' with '{to}' {count} times — add a substitution?");
+        out.push(make(ProposalKind::Substitution, from, vec![], Some(to), count, seen, message));
     }
 
     // 2. Removals: present before, absent after, never written in any edited version.
@@ -238,56 +212,39 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
     // Kept at least once, or written in an edited version: not a habit of cutting it.
     let phrases: Vec<(String, usize, usize)> = removed
         .iter()
-        .filter(|(g, (r, s))| {
-            r == s && g.contains(' ') && !all_after.contains(*g) && !substituted.contains(*g)
-        })
+        .filter(|(g, (r, s))| r == s && g.contains(' ') && !all_after.contains(*g) && !substituted.contains(*g))
         .map(|(g, (r, s))| (g.clone(), *r, *s))
         .collect();
-    let known = |g: &str| {
-        g.split(' ')
-            .all(|w| opts.known_words.contains(w) || is_function(w))
-    };
+    let known = |g: &str| g.split(' ').all(|w| opts.known_words.contains(w) || is_function(w));
     // Phrases first: the most specific phrase for a given set of edits wins.
     let phrase_ok: Vec<&(String, usize, usize)> = phrases
         .iter()
         .filter(|(g, r, _)| {
             *r >= opts.min_count
                 && !known(g)
-                && !phrases.iter().any(|(h, r2, _)| {
-                    h.len() > g.len() && r2 == r && format!(" {h} ").contains(&format!(" {g} "))
-                })
+                && !phrases
+                    .iter()
+                    .any(|(h, r2, _)| h.len() > g.len() && r2 == r && format!(" {h} ").contains(&format!(" {g} ")))
         })
         .collect();
     // Group single words by stem ("utilize", "utilized" → one proposal); a word that only ever
     // went with a proposed phrase ("fast-paced" in "today's fast-paced world") is left to it.
     let mut by_stem: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (g, (r, s)) in &removed {
-        if *r != *s
-            || all_after.contains(g)
-            || substituted.contains(g)
-            || g.contains(' ')
-            || known(g)
-        {
+        if *r != *s || all_after.contains(g) || substituted.contains(g) || g.contains(' ') || known(g) {
             continue;
         }
         if after_words.iter().any(|w| stem(w) == stem(g)) {
             continue;
         }
-        if phrase_ok
-            .iter()
-            .any(|(h, r2, _)| r2 == r && h.split(' ').any(|w| w == g))
-        {
+        if phrase_ok.iter().any(|(h, r2, _)| r2 == r && h.split(' ').any(|w| w == g)) {
             continue;
         }
         by_stem.entry(stem(g)).or_default().push(g.clone());
     }
     for (st, forms) in by_stem {
         // The same edit can remove two forms; count edits, not forms.
-        let edits = befores
-            .iter()
-            .zip(&afters)
-            .filter(|(b, _)| b.iter().any(|w| stem(w) == st))
-            .count();
+        let edits = befores.iter().zip(&afters).filter(|(b, _)| b.iter().any(|w| stem(w) == st)).count();
         if edits < opts.min_count {
             continue;
         }
@@ -295,23 +252,10 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
         forms.sort_by_key(|f| (f.len(), f.clone()));
         let from = forms[0].clone();
         let others: Vec<String> = forms[1..].to_vec();
-        let also = if others.is_empty() {
-            String::new()
-        } else {
-            format!(" (and '{}')", others.join("', '"))
-        };
-        let message = format!(
-            "you removed '{from}'{also} in every edit where it appeared ({edits} of {edits}) — flag it?"
-        );
-        out.push(make(
-            ProposalKind::Removal,
-            from,
-            others,
-            None,
-            edits,
-            edits,
-            message,
-        ));
+        let also = if others.is_empty() { String::new() } else { format!(" (and '{}')", others.join("', '")) };
+        let message =
+            format!("you removed '{from}'{also} in every edit where it appeared ({edits} of {edits}) — flag it?");
+        out.push(make(ProposalKind::Removal, from, others, None, edits, edits, message));
     }
     // Phrases whose words are not already proposed on their own.
     let single: BTreeSet<String> = out
@@ -323,24 +267,14 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
         if g.split(' ').any(|w| single.contains(w)) {
             continue;
         }
-        let message =
-            format!("you removed '{g}' in every edit where it appeared ({r} of {s}) — flag it?");
-        out.push(make(
-            ProposalKind::Removal,
-            g.clone(),
-            vec![],
-            None,
-            *r,
-            *s,
-            message,
-        ));
+        let message = format!("you removed '{g}' in every edit where it appeared ({r} of {s}) — flag it?");
+        out.push(make(ProposalKind::Removal, g.clone(), vec![], None, *r, *s, message));
     }
 
     // 3. Cut sentences, grouped by their first two words.
     let mut openers: BTreeMap<String, (usize, usize, String)> = BTreeMap::new(); // key -> (cut, seen, example)
     for r in rewrites {
-        let after_sents: Vec<BTreeSet<String>> =
-            sentences(r.after).iter().map(|s| content_set(s)).collect();
+        let after_sents: Vec<BTreeSet<String>> = sentences(r.after).iter().map(|s| content_set(s)).collect();
         for s in sentences(r.before) {
             let words: Vec<String> = words_lower(&s);
             if words.len() < 3 {
@@ -362,64 +296,31 @@ pub fn propose(rewrites: &[Rewrite<'_>], opts: &LearnOptions) -> Vec<Proposal> {
     let after_openers: BTreeSet<String> = rewrites
         .iter()
         .flat_map(|r| sentences(r.after))
-        .map(|s| {
-            words_lower(&s)
-                .into_iter()
-                .take(2)
-                .collect::<Vec<_>>()
-                .join(" ")
-        })
+        .map(|s| words_lower(&s).into_iter().take(2).collect::<Vec<_>>().join(" "))
         .collect();
     for (key, (cut, seen, example)) in openers {
-        if cut < opts.min_count
-            || cut != seen
-            || after_openers.contains(&key)
-            || key.split(' ').all(is_function)
-        {
+        if cut < opts.min_count || cut != seen || after_openers.contains(&key) || key.split(' ').all(is_function) {
             continue;
         }
-        let message = format!(
-            "you cut every sentence that starts with '{example}' ({cut} of {seen}) — flag them?"
-        );
-        out.push(make(
-            ProposalKind::CutSentence,
-            example,
-            vec![],
-            None,
-            cut,
-            seen,
-            message,
-        ));
+        let message = format!("you cut every sentence that starts with '{example}' ({cut} of {seen}) — flag them?");
+        out.push(make(ProposalKind::CutSentence, example, vec![], None, cut, seen, message));
     }
-    out.sort_by(|a, b| {
-        b.count
-            .cmp(&a.count)
-            .then(a.kind.cmp(&b.kind))
-            .then(a.from.cmp(&b.from))
-    });
+    out.sort_by(|a, b| b.count.cmp(&a.count).then(a.kind.cmp(&b.kind)).then(a.from.cmp(&b.from)));
     out
 }
 
 fn contains_phrase(words: &[String], phrase: &str) -> bool {
     let p: Vec<&str> = phrase.split(' ').collect();
-    words
-        .windows(p.len())
-        .any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
+    words.windows(p.len()).any(|w| w.iter().zip(&p).all(|(a, b)| a == b))
 }
 
 fn sentences(text: &str) -> Vec<String> {
     let doc = Document::new(text);
-    doc.sentences()
-        .into_iter()
-        .map(|r| doc.masked()[r].to_string())
-        .collect()
+    doc.sentences().into_iter().map(|r| doc.masked()[r].to_string()).collect()
 }
 
 fn content_set(s: &str) -> BTreeSet<String> {
-    words_lower(s)
-        .into_iter()
-        .filter(|w| !is_function(w))
-        .collect()
+    words_lower(s).into_iter().filter(|w| !is_function(w)).collect()
 }
 
 fn overlap(a: &BTreeSet<String>, b: &BTreeSet<String>) -> f64 {
@@ -435,9 +336,7 @@ fn camel(s: &str) -> String {
         .filter(|w| !w.is_empty())
         .map(|w| {
             let mut c = w.chars();
-            c.next()
-                .map(|f| f.to_uppercase().chain(c).collect::<String>())
-                .unwrap_or_default()
+            c.next().map(|f| f.to_uppercase().chain(c).collect::<String>()).unwrap_or_default()
         })
         .collect()
 }
@@ -465,10 +364,7 @@ fn make(
         ProposalKind::Removal => "r",
         ProposalKind::CutSentence => "c",
     };
-    let id = format!(
-        "{tag}{:06x}",
-        fnv(&format!("{tag}|{from}|{}", to.as_deref().unwrap_or(""))) & 0xff_ffff
-    );
+    let id = format!("{tag}{:06x}", fnv(&format!("{tag}|{from}|{}", to.as_deref().unwrap_or(""))) & 0xff_ffff);
     let name = match kind {
         ProposalKind::Substitution => {
             format!("{}To{}", camel(&from), camel(to.as_deref().unwrap_or("")))
@@ -478,40 +374,20 @@ fn make(
     };
     let rule = format!("Learned.{name}");
     let yaml = rule_yaml(kind, &id, &from, &forms, to.as_deref(), count);
-    Proposal {
-        id,
-        kind,
-        from,
-        forms,
-        to,
-        count,
-        seen,
-        message,
-        rule,
-        yaml,
-    }
+    Proposal { id, kind, from, forms, to, count, seen, message, rule, yaml }
 }
 
 fn q(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-fn rule_yaml(
-    kind: ProposalKind,
-    id: &str,
-    from: &str,
-    forms: &[String],
-    to: Option<&str>,
-    count: usize,
-) -> String {
+fn rule_yaml(kind: ProposalKind, id: &str, from: &str, forms: &[String], to: Option<&str>, count: usize) -> String {
     let mut y = String::new();
     let docs = |what: &str, instead: &str| {
         format!(
             "docs:\n  what: {}\n  why: {}\n  example: {}\n  instead: {}\n",
             q(what),
-            q(&format!(
-                "Learned from {count} of your own edits by `quill voice learn`."
-            )),
+            q(&format!("Learned from {count} of your own edits by `quill voice learn`.")),
             q(from),
             q(instead)
         )
@@ -523,51 +399,31 @@ fn rule_yaml(
             y.push_str(&format!("code: {}\n", id.to_uppercase()));
             y.push_str(&format!(
                 "message: {}\n",
-                q(&format!(
-                    "You usually write '%s' instead of '%s' ({count} edits)."
-                ))
+                q(&format!("You usually write '%s' instead of '%s' ({count} edits)."))
             ));
             y.push_str("level: warning\nignorecase: true\nnonword: true\nswap:\n");
             y.push_str(&format!("  {}: {}\n", q(&phrase_pattern(from)), q(to)));
-            y.push_str(&docs(
-                &format!("Flags '{from}', which you replaced with '{to}' in your edits."),
-                to,
-            ));
+            y.push_str(&docs(&format!("Flags '{from}', which you replaced with '{to}' in your edits."), to));
         }
         ProposalKind::Removal => {
             y.push_str("extends: existence\n");
             y.push_str(&format!("code: {}\n", id.to_uppercase()));
-            y.push_str(&format!(
-                "message: {}\n",
-                q(&format!(
-                    "You removed '%s' in your edits ({count} of {count})."
-                ))
-            ));
+            y.push_str(&format!("message: {}\n", q(&format!("You removed '%s' in your edits ({count} of {count})."))));
             y.push_str("level: warning\nignorecase: true\nnonword: true\ntokens:\n");
             for f in std::iter::once(from).chain(forms.iter().map(String::as_str)) {
                 y.push_str(&format!("  - {}\n", q(&phrase_pattern(f))));
             }
-            y.push_str(&docs(
-                &format!("Flags '{from}', which you always cut from drafts."),
-                "Cut it, as you do.",
-            ));
+            y.push_str(&docs(&format!("Flags '{from}', which you always cut from drafts."), "Cut it, as you do."));
         }
         ProposalKind::CutSentence => {
             y.push_str("extends: existence\n");
             y.push_str(&format!("code: {}\n", id.to_uppercase()));
             y.push_str(&format!(
                 "message: {}\n",
-                q(&format!(
-                    "You cut every sentence starting '%s' in your edits ({count})."
-                ))
+                q(&format!("You cut every sentence starting '%s' in your edits ({count})."))
             ));
-            y.push_str(
-                "level: warning\nscope: sentence\nignorecase: true\nnonword: true\ntokens:\n",
-            );
-            y.push_str(&format!(
-                "  - {}\n",
-                q(&format!("^\\s*{}", phrase_pattern(from)))
-            ));
+            y.push_str("level: warning\nscope: sentence\nignorecase: true\nnonword: true\ntokens:\n");
+            y.push_str(&format!("  - {}\n", q(&format!("^\\s*{}", phrase_pattern(from)))));
             y.push_str(&docs(
                 &format!("Flags sentences that open with '{from}', which you always cut."),
                 "Start with the point.",
@@ -604,8 +460,7 @@ pub fn accepted_ids(dir: &Path) -> Result<BTreeSet<String>> {
     for entry in rd.flatten() {
         let path = entry.path();
         if path.extension().is_some_and(|e| e == "yml") {
-            let text =
-                std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
             if let Some(code) = text.lines().find_map(|l| l.strip_prefix("code: ")) {
                 ids.insert(code.trim().to_lowercase());
             }
@@ -636,74 +491,35 @@ mod tests {
     fn aligned_substitutions_are_counted() {
         let pairs = [
             ("We utilize the calendar.", "We use the calendar."),
-            (
-                "Teams utilize checklists daily.",
-                "Teams use checklists daily.",
-            ),
+            ("Teams utilize checklists daily.", "Teams use checklists daily."),
             ("They utilize nothing.", "They use nothing."),
         ];
-        let rw: Vec<Rewrite<'_>> = pairs
-            .iter()
-            .map(|(b, a)| Rewrite {
-                before: b,
-                after: a,
-            })
-            .collect();
+        let rw: Vec<Rewrite<'_>> = pairs.iter().map(|(b, a)| Rewrite { before: b, after: a }).collect();
         let p = propose(&rw, &LearnOptions::default());
-        let sub = p
-            .iter()
-            .find(|p| p.kind == ProposalKind::Substitution)
-            .expect("a substitution");
-        assert_eq!(
-            (sub.from.as_str(), sub.to.as_deref(), sub.count),
-            ("utilize", Some("use"), 3)
-        );
-        assert_eq!(
-            sub.message,
-            "you replaced 'utilize' with 'use' 3 times — add a substitution?"
-        );
-        assert!(
-            !p.iter()
-                .any(|p| p.kind == ProposalKind::Removal && p.from == "utilize")
-        );
+        let sub = p.iter().find(|p| p.kind == ProposalKind::Substitution).expect("a substitution");
+        assert_eq!((sub.from.as_str(), sub.to.as_deref(), sub.count), ("utilize", Some("use"), 3));
+        assert_eq!(sub.message, "you replaced 'utilize' with 'use' 3 times — add a substitution?");
+        assert!(!p.iter().any(|p| p.kind == ProposalKind::Removal && p.from == "utilize"));
         crate::lint::parse_rule(&sub.rule, "x", &sub.yaml).expect("yaml compiles");
     }
 
     #[test]
     fn removals_and_cut_sentences() {
         let pairs = [
-            (
-                "In today's fast-paced world, synergy wins. Ship it.",
-                "Ship it.",
-            ),
+            ("In today's fast-paced world, synergy wins. Ship it.", "Ship it."),
             ("In today's market, nobody waits. Call them.", "Call them."),
-            (
-                "Synergy matters. In today's world we rush.",
-                "We rush less now.",
-            ),
+            ("Synergy matters. In today's world we rush.", "We rush less now."),
         ];
-        let rw: Vec<Rewrite<'_>> = pairs
-            .iter()
-            .map(|(b, a)| Rewrite {
-                before: b,
-                after: a,
-            })
-            .collect();
+        let rw: Vec<Rewrite<'_>> = pairs.iter().map(|(b, a)| Rewrite { before: b, after: a }).collect();
         let p = propose(&rw, &LearnOptions::default());
         let msgs: Vec<&str> = p.iter().map(|p| p.message.as_str()).collect();
         assert!(
-            msgs.contains(
-                &"you cut every sentence that starts with 'In today's' (3 of 3) — flag them?"
-            ),
+            msgs.contains(&"you cut every sentence that starts with 'In today's' (3 of 3) — flag them?"),
             "{msgs:#?}"
         );
-        assert!(
-            msgs.iter().any(|m| m.starts_with("you removed 'synergy'")),
-            "{msgs:#?}"
-        );
+        assert!(msgs.iter().any(|m| m.starts_with("you removed 'synergy'")), "{msgs:#?}");
         for prop in &p {
-            crate::lint::parse_rule(&prop.rule, "x", &prop.yaml)
-                .unwrap_or_else(|e| panic!("{e}\n{}", prop.yaml));
+            crate::lint::parse_rule(&prop.rule, "x", &prop.yaml).unwrap_or_else(|e| panic!("{e}\n{}", prop.yaml));
         }
         // Ids are stable.
         assert_eq!(p, propose(&rw, &LearnOptions::default()));

@@ -36,12 +36,8 @@ pub struct ProfileText<'a> {
 /// 0.5×, unrated 1×; a performance score in [0, 1] (the entry's percentile among the creator's
 /// posts on that platform) scales it by 0.75–1.25.
 pub fn weight_for(rating: Option<u8>, performance: Option<f64>) -> f64 {
-    let r = rating
-        .map(|r| 1.0 + 0.25 * (r.clamp(1, 5) as f64 - 3.0))
-        .unwrap_or(1.0);
-    let p = performance
-        .map(|p| 0.75 + 0.5 * p.clamp(0.0, 1.0))
-        .unwrap_or(1.0);
+    let r = rating.map(|r| 1.0 + 0.25 * (r.clamp(1, 5) as f64 - 3.0)).unwrap_or(1.0);
+    let p = performance.map(|p| 0.75 + 0.5 * p.clamp(0.0, 1.0)).unwrap_or(1.0);
     r * p
 }
 
@@ -188,17 +184,8 @@ impl<'f> Sums<'f> {
             embs,
         };
         let all_emb = s.embs.iter().all(Option::is_some) && !s.embs.is_empty();
-        let dim = s
-            .embs
-            .first()
-            .and_then(|e| e.as_ref().map(Vec::len))
-            .unwrap_or(0);
-        if all_emb
-            && dim > 0
-            && s.embs
-                .iter()
-                .all(|e| e.as_ref().is_some_and(|v| v.len() == dim))
-        {
+        let dim = s.embs.first().and_then(|e| e.as_ref().map(Vec::len)).unwrap_or(0);
+        if all_emb && dim > 0 && s.embs.iter().all(|e| e.as_ref().is_some_and(|v| v.len() == dim)) {
             s.emb = Some(vec![0.0; dim]);
         }
         for (i, f) in feats.iter().enumerate() {
@@ -256,28 +243,19 @@ impl<'f> Sums<'f> {
             }
         }
         let total: f64 = c.iter().map(|x| x.max(0.0)).sum::<f64>() + FW_ALPHA * c.len() as f64;
-        c.iter()
-            .map(|x| ((x.max(0.0) + FW_ALPHA) / total).ln())
-            .collect()
+        c.iter().map(|x| ((x.max(0.0) + FW_ALPHA) / total).ln()).collect()
     }
 
     fn char_sim(&self, i: usize) -> f64 {
         // cos(v, S - w v) without rebuilding the centroid.
         let f = &self.feats[i];
         let wi = self.weights[i];
-        let dot_s: f64 = f
-            .char_ngrams
-            .iter()
-            .map(|&(h, v)| v as f64 * self.centroid.get(&h).copied().unwrap_or(0.0))
-            .sum();
+        let dot_s: f64 =
+            f.char_ngrams.iter().map(|&(h, v)| v as f64 * self.centroid.get(&h).copied().unwrap_or(0.0)).sum();
         let vv: f64 = f.char_ngrams.iter().map(|p| (p.1 as f64).powi(2)).sum();
         let num = dot_s - wi * vv;
         let den_sq = self.centroid_sq - 2.0 * wi * dot_s + wi * wi * vv;
-        if den_sq <= 1e-12 || vv <= 0.0 {
-            0.0
-        } else {
-            num / (den_sq.sqrt() * vv.sqrt())
-        }
+        if den_sq <= 1e-12 || vv <= 0.0 { 0.0 } else { num / (den_sq.sqrt() * vv.sqrt()) }
     }
 
     fn key_logp(map: &HashMap<String, f64>, total: f64, key: &str, skip_w: f64) -> f64 {
@@ -297,11 +275,7 @@ impl<'f> Sums<'f> {
         let acc = self.emb.as_ref()?;
         let e = self.embs.get(i)?.as_ref()?;
         let wi = self.weights[i];
-        let rest: Vec<f64> = acc
-            .iter()
-            .zip(e.iter())
-            .map(|(a, &x)| a - wi * x as f64)
-            .collect();
+        let rest: Vec<f64> = acc.iter().zip(e.iter()).map(|(a, &x)| a - wi * x as f64).collect();
         Some(cosine64(e, &rest))
     }
 }
@@ -312,9 +286,7 @@ impl<'f> Sums<'f> {
 /// must be positive; use [`weight_for`] to derive them from ratings and performance.
 pub fn build_profile(texts: &[ProfileText<'_>]) -> Result<Profile> {
     let feats: Vec<TextFeatures> = texts.iter().map(|t| analyze(t.text)).collect();
-    let keep: Vec<usize> = (0..texts.len())
-        .filter(|&i| feats[i].words > 0 && texts[i].weight > 0.0)
-        .collect();
+    let keep: Vec<usize> = (0..texts.len()).filter(|&i| feats[i].words > 0 && texts[i].weight > 0.0).collect();
     if keep.len() < 3 {
         return Err(Error::NotEnoughData(format!(
             "a voice profile needs at least 3 of your texts with words in them; found {}\n  hint: import posts with `quill library import`",
@@ -323,10 +295,7 @@ pub fn build_profile(texts: &[ProfileText<'_>]) -> Result<Profile> {
     }
     let feats: Vec<TextFeatures> = keep.iter().map(|&i| feats[i].clone()).collect();
     let weights: Vec<f64> = keep.iter().map(|&i| texts[i].weight).collect();
-    let embs: Vec<Option<Vec<f32>>> = keep
-        .iter()
-        .map(|&i| texts[i].embedding.map(<[f32]>::to_vec))
-        .collect();
+    let embs: Vec<Option<Vec<f32>>> = keep.iter().map(|&i| texts[i].embedding.map(<[f32]>::to_vec)).collect();
     let raw: Vec<&str> = keep.iter().map(|&i| texts[i].text).collect();
     Ok(build_from_features(&feats, weights, embs, &raw))
 }
@@ -355,11 +324,7 @@ pub(crate) fn build_from_features(
     }
     let w = &sums.weights;
     let yard = |get: &dyn Fn(&Sims) -> Option<f64>| -> Option<Yardstick> {
-        let pts: Vec<(f64, f64)> = loo
-            .iter()
-            .zip(w)
-            .filter_map(|(s, &w)| get(s).map(|x| (x, w)))
-            .collect();
+        let pts: Vec<(f64, f64)> = loo.iter().zip(w).filter_map(|(s, &w)| get(s).map(|x| (x, w))).collect();
         if pts.len() < 2 {
             return None;
         }
@@ -370,15 +335,8 @@ pub(crate) fn build_from_features(
     // look infinitely far; its spread is floored at half its shared scale.
     let floor = |y: Option<Yardstick>, name: &str| {
         y.map(|y| {
-            let scale = COMPONENTS
-                .iter()
-                .find(|c| c.0 == name)
-                .map(|c| c.2)
-                .unwrap_or(1.0);
-            Yardstick {
-                mean: y.mean,
-                sd: y.sd.max(0.5 * scale),
-            }
+            let scale = COMPONENTS.iter().find(|c| c.0 == name).map(|c| c.2).unwrap_or(1.0);
+            Yardstick { mean: y.mean, sd: y.sd.max(0.5 * scale) }
         })
     };
     let mut calibration = Calibration {
@@ -386,18 +344,10 @@ pub(crate) fn build_from_features(
         function_words: floor(yard(&|s| s.function_words), "function_words").unwrap_or(fw_fallback),
         style: floor(yard(&|s| Some(s.style)), "style").unwrap_or(fw_fallback),
         signature: floor(yard(&|s| Some(s.signature)), "signature").unwrap_or(fw_fallback),
-        embedding: if sums.emb.is_some() {
-            floor(yard(&|s| s.embedding), "embedding")
-        } else {
-            None
-        },
+        embedding: if sums.emb.is_some() { floor(yard(&|s| s.embedding), "embedding") } else { None },
         combined: Yardstick { mean: 0.0, sd: 1.0 },
     };
-    let combined: Vec<(f64, f64)> = loo
-        .iter()
-        .zip(w)
-        .map(|(s, &w)| (combined_similarity(s), w))
-        .collect();
+    let combined: Vec<(f64, f64)> = loo.iter().zip(w).map(|(s, &w)| (combined_similarity(s), w)).collect();
     calibration.combined = weighted_yardstick(&combined);
     calibration.combined.sd = calibration.combined.sd.max(0.25);
 
@@ -405,18 +355,10 @@ pub(crate) fn build_from_features(
     let scalars = SCALARS
         .iter()
         .zip(mean.iter().zip(&sd))
-        .map(|(d, (&m, &s))| ScalarStat {
-            key: d.key.to_string(),
-            mean: m,
-            sd: s,
-        })
+        .map(|(d, (&m, &s))| ScalarStat { key: d.key.to_string(), mean: m, sd: s })
         .collect();
     let total_w = sums.total_w;
-    let mut centroid: Vec<(u32, f32)> = sums
-        .centroid
-        .iter()
-        .map(|(&h, &v)| (h, (v / total_w) as f32))
-        .collect();
+    let mut centroid: Vec<(u32, f32)> = sums.centroid.iter().map(|(&h, &v)| (h, (v / total_w) as f32)).collect();
     centroid.sort_unstable_by_key(|p| p.0);
     let mut vocabulary = BTreeMap::new();
     for (f, &wt) in feats.iter().zip(&sums.weights) {
@@ -428,8 +370,7 @@ pub(crate) fn build_from_features(
         let mut m = HashMap::new();
         for (f, t) in feats.iter().zip(raw) {
             let line = if first {
-                t.lines()
-                    .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                t.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
             } else {
                 t.lines().rev().find(|l| !l.trim().is_empty())
             };
@@ -442,10 +383,7 @@ pub(crate) fn build_from_features(
                     .filter(|w| w.chars().any(char::is_alphanumeric) || w.starts_with('<'))
                     .count()
                     .max(1);
-                line.split_whitespace()
-                    .take(n)
-                    .collect::<Vec<_>>()
-                    .join(" ")
+                line.split_whitespace().take(n).collect::<Vec<_>>().join(" ")
             } else {
                 line.to_string()
             };
@@ -476,10 +414,7 @@ pub(crate) fn build_from_features(
         openers: shares(&sums.openers, examples(true)),
         closers: shares(&sums.closers, examples(false)),
         vocabulary,
-        embedding: sums
-            .emb
-            .as_ref()
-            .map(|acc| acc.iter().map(|a| (a / total_w) as f32).collect()),
+        embedding: sums.emb.as_ref().map(|acc| acc.iter().map(|a| (a / total_w) as f32).collect()),
         calibration,
     }
 }
@@ -504,24 +439,12 @@ pub(crate) fn fw_sim(counts: &[u32], logp: &[f64]) -> Option<f64> {
     if n == 0 {
         return None;
     }
-    Some(
-        counts
-            .iter()
-            .zip(logp)
-            .map(|(&c, &l)| c as f64 * l)
-            .sum::<f64>()
-            / n as f64,
-    )
+    Some(counts.iter().zip(logp).map(|(&c, &l)| c as f64 * l).sum::<f64>() / n as f64)
 }
 
 pub(crate) fn style_sim(x: &[f64], mean: &[f64], sd: &[f64]) -> f64 {
     let k = x.len().max(1) as f64;
-    -x.iter()
-        .zip(mean)
-        .zip(sd)
-        .map(|((x, m), s)| ((x - m) / s).abs().min(Z_CAP))
-        .sum::<f64>()
-        / k
+    -x.iter().zip(mean).zip(sd).map(|((x, m), s)| ((x - m) / s).abs().min(Z_CAP)).sum::<f64>() / k
 }
 
 /// The combined similarity: the weighted mean of each available component divided by its
@@ -570,53 +493,32 @@ fn weighted_yardstick(pts: &[(f64, f64)]) -> Yardstick {
     let var = pts.iter().map(|p| p.1 * (p.0 - mean).powi(2)).sum::<f64>() / w;
     let n = pts.len() as f64;
     let sd = (var * n / (n - 1.0).max(1.0)).sqrt();
-    Yardstick {
-        mean,
-        sd: sd.max(1e-6),
-    }
+    Yardstick { mean, sd: sd.max(1e-6) }
 }
 
 fn cosine64(a: &[f32], b: &[f64]) -> f64 {
     let dot: f64 = a.iter().zip(b).map(|(&x, &y)| x as f64 * y).sum();
     let na: f64 = a.iter().map(|&x| (x as f64).powi(2)).sum::<f64>().sqrt();
     let nb: f64 = b.iter().map(|y| y * y).sum::<f64>().sqrt();
-    if na == 0.0 || nb == 0.0 {
-        0.0
-    } else {
-        dot / (na * nb)
-    }
+    if na == 0.0 || nb == 0.0 { 0.0 } else { dot / (na * nb) }
 }
 
 impl Profile {
     /// Raw similarities of a measured text to this profile.
     pub fn similarities(&self, f: &TextFeatures, embedding: Option<&[f32]>) -> Sims {
-        let cn: f64 = self
-            .char_centroid
-            .iter()
-            .map(|p| (p.1 as f64).powi(2))
-            .sum::<f64>()
-            .sqrt();
-        let char_ngrams = if cn > 0.0 {
-            sparse_dot(&f.char_ngrams, &self.char_centroid) / cn
-        } else {
-            0.0
-        };
+        let cn: f64 = self.char_centroid.iter().map(|p| (p.1 as f64).powi(2)).sum::<f64>().sqrt();
+        let char_ngrams = if cn > 0.0 { sparse_dot(&f.char_ngrams, &self.char_centroid) / cn } else { 0.0 };
         let mean: Vec<f64> = self.scalars.iter().map(|s| s.mean).collect();
         let sd: Vec<f64> = self.scalars.iter().map(|s| s.sd).collect();
         let key_logp = |list: &[KeyShare], key: &str| {
-            let share = list
-                .iter()
-                .find(|k| k.key == key)
-                .map(|k| k.share)
-                .unwrap_or(0.0);
+            let share = list.iter().find(|k| k.key == key).map(|k| k.share).unwrap_or(0.0);
             let kinds = list.len() as f64 + 1.0;
             ((share * self.total_weight + KEY_ALPHA / kinds) / (self.total_weight + KEY_ALPHA)).ln()
         };
         let embedding = match (&self.embedding, embedding) {
-            (Some(c), Some(e)) if c.len() == e.len() => Some(cosine64(
-                e,
-                &c.iter().map(|&x| x as f64).collect::<Vec<_>>(),
-            )),
+            (Some(c), Some(e)) if c.len() == e.len() => {
+                Some(cosine64(e, &c.iter().map(|&x| x as f64).collect::<Vec<_>>()))
+            }
             _ => None,
         };
         Sims {
@@ -641,12 +543,8 @@ impl Profile {
                 self.version
             )));
         }
-        if self.scalars.len() != SCALARS.len()
-            || self.function_word_logp.len() != FUNCTION_WORDS.len()
-        {
-            return Err(Error::Profile(
-                "its feature list does not match this Quill".into(),
-            ));
+        if self.scalars.len() != SCALARS.len() || self.function_word_logp.len() != FUNCTION_WORDS.len() {
+            return Err(Error::Profile("its feature list does not match this Quill".into()));
         }
         Ok(())
     }
@@ -665,12 +563,7 @@ mod tests {
 
     #[test]
     fn too_few_texts_is_a_clear_error() {
-        let e = build_profile(&[ProfileText {
-            text: "One post.",
-            weight: 1.0,
-            embedding: None,
-        }])
-        .unwrap_err();
+        let e = build_profile(&[ProfileText { text: "One post.", weight: 1.0, embedding: None }]).unwrap_err();
         assert!(e.to_string().contains("at least 3"), "{e}");
     }
 
@@ -690,11 +583,7 @@ mod tests {
                 *c.entry(h).or_default() += w * v as f64;
             }
         }
-        let dot: f64 = feats[0]
-            .char_ngrams
-            .iter()
-            .map(|&(h, v)| v as f64 * c.get(&h).copied().unwrap_or(0.0))
-            .sum();
+        let dot: f64 = feats[0].char_ngrams.iter().map(|&(h, v)| v as f64 * c.get(&h).copied().unwrap_or(0.0)).sum();
         let norm = c.values().map(|v| v * v).sum::<f64>().sqrt();
         assert!((sums.char_sim(0) - dot / norm).abs() < 1e-6);
     }

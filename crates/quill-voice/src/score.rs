@@ -122,11 +122,7 @@ pub fn score(profile: &Profile, text: &str, embedding: Option<&[f32]>) -> VoiceS
 }
 
 /// [`score`] for a text already measured (the habit detector and the evaluation reuse features).
-pub fn score_features(
-    profile: &Profile,
-    f: &TextFeatures,
-    embedding: Option<&[f32]>,
-) -> VoiceScore {
+pub fn score_features(profile: &Profile, f: &TextFeatures, embedding: Option<&[f32]>) -> VoiceScore {
     let sims = profile.similarities(f, embedding);
     let similarity = combined_similarity(&sims);
     let z = profile.calibration.combined.z(similarity);
@@ -135,14 +131,7 @@ pub fn score_features(
         .into_iter()
         .map(|(name, weight, z)| Component { name, weight, z })
         .collect();
-    VoiceScore {
-        score,
-        z,
-        similarity,
-        components,
-        similarities: sims,
-        reasons: reasons(profile, f),
-    }
+    VoiceScore { score, z, similarity, components, similarities: sims, reasons: reasons(profile, f) }
 }
 
 /// The plain-word reasons: the scalar features furthest from the creator's habits, words the
@@ -162,9 +151,7 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
             continue;
         }
         // Skip a derived feature when its primary already speaks (sd follows the mean).
-        if def.key == "sentence_words_sd"
-            && out.iter().any(|r| r.message.contains("sentences average"))
-        {
+        if def.key == "sentence_words_sd" && out.iter().any(|r| r.message.contains("sentences average")) {
             continue;
         }
         out.push(Reason {
@@ -176,38 +163,22 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
     let mut never: Vec<&str> = MARKED_WORDS
         .iter()
         .copied()
-        .filter(|w| {
-            f.vocabulary.contains_key(*w)
-                && profile.vocabulary.get(*w).copied().unwrap_or(0.0) == 0.0
-        })
+        .filter(|w| f.vocabulary.contains_key(*w) && profile.vocabulary.get(*w).copied().unwrap_or(0.0) == 0.0)
         .collect();
     never.sort_unstable();
     if !never.is_empty() {
-        let list = never
-            .iter()
-            .take(3)
-            .map(|w| format!("'{w}'"))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list = never.iter().take(3).map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ");
         out.push(Reason {
             kind: "vocabulary",
             message: format!("uses {list}, which you never use"),
             strength: 6.0 + 0.5 * never.len() as f64,
         });
     }
-    let signature_openers: Vec<_> = profile
-        .openers
-        .iter()
-        .filter(|k| k.share >= 0.08)
-        .take(3)
-        .collect();
+    let signature_openers: Vec<_> = profile.openers.iter().filter(|k| k.share >= 0.08).take(3).collect();
     let covered: f64 = signature_openers.iter().map(|k| k.share).sum();
     if covered >= 0.4 && !signature_openers.iter().any(|k| k.key == f.opener) {
-        let list = signature_openers
-            .iter()
-            .map(|k| format!("'{}'", short(&k.example, 24)))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let list =
+            signature_openers.iter().map(|k| format!("'{}'", short(&k.example, 24))).collect::<Vec<_>>().join(", ");
         out.push(Reason {
             kind: "opener",
             message: format!("opens differently from your usual openers ({list})"),
@@ -234,11 +205,7 @@ pub fn reasons(profile: &Profile, f: &TextFeatures) -> Vec<Reason> {
 }
 
 fn short(s: &str, n: usize) -> String {
-    if s.chars().count() <= n {
-        s.to_string()
-    } else {
-        format!("{}…", s.chars().take(n).collect::<String>())
-    }
+    if s.chars().count() <= n { s.to_string() } else { format!("{}…", s.chars().take(n).collect::<String>()) }
 }
 
 /// One scalar difference in words: "your sentences average 7 words; this draft 21".
@@ -256,53 +223,26 @@ fn say(key: &str, label: &str, unit: Unit, you: f64, draft: f64, words: usize) -
     };
     let count = (draft * words as f64 / 100.0).round() as usize;
     match key {
-        "sentence_words" => format!(
-            "your sentences average {} words; this draft {}",
-            fmt(you),
-            fmt(draft)
-        ),
-        "paragraph_words" => format!(
-            "your paragraphs average {} words; this draft {}",
-            fmt(you),
-            fmt(draft)
-        ),
-        "grade" => format!(
-            "you write at reading grade {}; this draft is grade {}",
-            fmt(you),
-            fmt(draft)
-        ),
-        "word_length" => format!(
-            "your words average {} letters; this draft {}",
-            fmt(you),
-            fmt(draft)
-        ),
+        "sentence_words" => format!("your sentences average {} words; this draft {}", fmt(you), fmt(draft)),
+        "paragraph_words" => format!("your paragraphs average {} words; this draft {}", fmt(you), fmt(draft)),
+        "grade" => format!("you write at reading grade {}; this draft is grade {}", fmt(you), fmt(draft)),
+        "word_length" => format!("your words average {} letters; this draft {}", fmt(you), fmt(draft)),
         _ if unit == Unit::Per100 && you < 0.05 && draft > you => {
             format!("has {count} {label}; you almost never use them")
         }
         _ if unit == Unit::Per100 && draft < 0.05 && you > draft => {
-            format!(
-                "has no {label}; you use about {} per 100 words",
-                fmt_plain(you)
-            )
+            format!("has no {label}; you use about {} per 100 words", fmt_plain(you))
         }
         _ if unit == Unit::Per100 => {
             format!("{label}: you use {}; this draft {}", fmt(you), fmt(draft))
         }
-        _ if unit == Unit::Percent => format!(
-            "{label}: {} of yours; {} of this draft",
-            fmt(you),
-            fmt(draft)
-        ),
+        _ if unit == Unit::Percent => format!("{label}: {} of yours; {} of this draft", fmt(you), fmt(draft)),
         _ => format!("{label}: you {}; this draft {}", fmt(you), fmt(draft)),
     }
 }
 
 fn fmt_plain(v: f64) -> String {
-    if v >= 10.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.1}")
-    }
+    if v >= 10.0 { format!("{v:.0}") } else { format!("{v:.1}") }
 }
 
 /// Standard normal CDF (Abramowitz–Stegun 7.1.26 via erf; error < 1.5e-7).
@@ -315,8 +255,7 @@ fn erf(x: f64) -> f64 {
     let x = x.abs();
     let t = 1.0 / (1.0 + 0.327_591_1 * x);
     let y = 1.0
-        - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t
-            + 0.254_829_592)
+        - (((((1.061_405_429 * t - 1.453_152_027) * t) + 1.421_413_741) * t - 0.284_496_736) * t + 0.254_829_592)
             * t
             * (-x * x).exp();
     sign * y
@@ -324,10 +263,7 @@ fn erf(x: f64) -> f64 {
 
 /// The index of a scalar, re-exported for callers that read [`TextFeatures::scalars`].
 pub fn scalar_position(key: &str) -> Option<usize> {
-    SCALARS
-        .iter()
-        .any(|s| s.key == key)
-        .then(|| scalar_index(key))
+    SCALARS.iter().any(|s| s.key == key).then(|| scalar_index(key))
 }
 
 #[cfg(test)]
@@ -347,9 +283,6 @@ mod tests {
             say("sentence_words", "", Unit::Number, 9.04, 21.3, 100),
             "your sentences average 9.0 words; this draft 21"
         );
-        assert_eq!(
-            say("emoji", "emoji", Unit::Per100, 0.0, 3.0, 100),
-            "has 3 emoji; you almost never use them"
-        );
+        assert_eq!(say("emoji", "emoji", Unit::Per100, 0.0, 3.0, 100), "has 3 emoji; you almost never use them");
     }
 }

@@ -86,10 +86,7 @@ impl<'a> Document<'a> {
                 mask_range(&mut mask, start..end);
                 let t = trimmed.trim_end();
                 if t.len() >= count && t.bytes().all(|b| b == ch) {
-                    blocks.push(Block {
-                        kind: BlockKind::Code,
-                        range: bstart..end,
-                    });
+                    blocks.push(Block { kind: BlockKind::Code, range: bstart..end });
                     fence = None;
                 }
                 continue;
@@ -139,10 +136,7 @@ impl<'a> Document<'a> {
                 flush(&mut para, &mut blocks);
                 let m = indent + marker;
                 mask_range(&mut mask, start..start + m);
-                blocks.push(Block {
-                    kind: BlockKind::ListItem,
-                    range: start + m..end,
-                });
+                blocks.push(Block { kind: BlockKind::ListItem, range: start + m..end });
                 continue;
             }
             match &mut para {
@@ -155,10 +149,7 @@ impl<'a> Document<'a> {
         }
         flush(&mut para, &mut blocks);
         if let Some((_, _, bstart)) = fence {
-            blocks.push(Block {
-                kind: BlockKind::Code,
-                range: bstart..text.len(),
-            });
+            blocks.push(Block { kind: BlockKind::Code, range: bstart..text.len() });
         }
         mask_inline(text, &mut mask);
         let mut bytes = text.as_bytes().to_vec();
@@ -169,14 +160,8 @@ impl<'a> Document<'a> {
         }
         // Masking only ever replaces whole characters (every masked range starts and ends on a
         // character boundary), so the bytes stay valid UTF-8; the fallback never runs.
-        let masked = String::from_utf8(bytes)
-            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
-        Self {
-            text,
-            masked,
-            line_starts,
-            blocks,
-        }
+        let masked = String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        Self { text, masked, line_starts, blocks }
     }
 
     /// The original text.
@@ -202,11 +187,7 @@ impl<'a> Document<'a> {
             Err(i) => i - 1,
         };
         let start = self.line_starts[line];
-        let col = self
-            .text
-            .get(start..offset)
-            .map(|s| s.chars().count())
-            .unwrap_or(offset - start);
+        let col = self.text.get(start..offset).map(|s| s.chars().count()).unwrap_or(offset - start);
         (line + 1, col + 1)
     }
 
@@ -214,10 +195,7 @@ impl<'a> Document<'a> {
     pub fn sentences(&self) -> Vec<Range<usize>> {
         let mut out = Vec::new();
         for b in &self.blocks {
-            if matches!(
-                b.kind,
-                BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote
-            ) {
+            if matches!(b.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote) {
                 sentence_ranges(&self.masked, b.range.clone(), &mut out);
             }
         }
@@ -229,10 +207,7 @@ impl<'a> Document<'a> {
 /// front matter's text (without fences) and the body. Files without front matter return
 /// `(None, text)`.
 pub fn split_front_matter(text: &str) -> (Option<&str>, &str) {
-    let rest = match text
-        .strip_prefix("---\n")
-        .or_else(|| text.strip_prefix("---\r\n"))
-    {
+    let rest = match text.strip_prefix("---\n").or_else(|| text.strip_prefix("---\r\n")) {
         Some(r) => r,
         None => return (None, text),
     };
@@ -337,10 +312,7 @@ fn mask_inline(text: &str, mask: &mut [bool]) {
             continue;
         }
         if text[i..].starts_with("<!--") {
-            let end = text[i..]
-                .find("-->")
-                .map(|j| i + j + 3)
-                .unwrap_or(text.len());
+            let end = text[i..].find("-->").map(|j| i + j + 3).unwrap_or(text.len());
             mask_range(mask, i..end);
             i = end;
             continue;
@@ -357,9 +329,7 @@ fn mask_inline(text: &str, mask: &mut [bool]) {
         }
         let word_start = i == 0 || !(bytes[i - 1].is_ascii_alphanumeric());
         if word_start
-            && (text[i..].starts_with("http://")
-                || text[i..].starts_with("https://")
-                || text[i..].starts_with("www."))
+            && (text[i..].starts_with("http://") || text[i..].starts_with("https://") || text[i..].starts_with("www."))
         {
             let mut end = i;
             for (k, c) in text[i..].char_indices() {
@@ -369,12 +339,7 @@ fn mask_inline(text: &str, mask: &mut [bool]) {
                 end = i + k + c.len_utf8();
             }
             // trailing punctuation belongs to the sentence
-            while end > i
-                && matches!(
-                    bytes[end - 1],
-                    b'.' | b',' | b')' | b';' | b':' | b'!' | b'?'
-                )
-            {
+            while end > i && matches!(bytes[end - 1], b'.' | b',' | b')' | b';' | b':' | b'!' | b'?') {
                 end -= 1;
             }
             mask_range(mask, i..end);
@@ -402,8 +367,8 @@ fn find_run(bytes: &[u8], from: usize, run: usize) -> Option<usize> {
 }
 
 const ABBREVIATIONS: &[&str] = &[
-    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie",
-    "inc", "ltd", "co", "no", "approx", "fig", "al", "u.s", "a.m", "p.m",
+    "mr", "mrs", "ms", "dr", "prof", "sr", "jr", "st", "vs", "etc", "e.g", "i.e", "eg", "ie", "inc", "ltd", "co", "no",
+    "approx", "fig", "al", "u.s", "a.m", "p.m",
 ];
 
 /// Splits `text[range]` into sentences and appends their trimmed byte ranges to `out`.
@@ -441,10 +406,7 @@ pub fn sentence_ranges(text: &str, range: Range<usize>, out: &mut Vec<Range<usiz
             // absorb runs of terminal punctuation and closing quotes/brackets
             let mut end = i + c.len_utf8();
             while let Some(&(j, d)) = iter.peek() {
-                if matches!(
-                    d,
-                    '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']' | '*' | '_'
-                ) {
+                if matches!(d, '.' | '!' | '?' | '…' | '"' | '\'' | '”' | '’' | ')' | ']' | '*' | '_') {
                     end = j + d.len_utf8();
                     iter.next();
                 } else {
@@ -532,10 +494,7 @@ pub fn word_ranges(text: &str) -> Vec<Range<usize>> {
 
 /// Lower-cased words with typographic apostrophes folded to `'`.
 pub fn words_lower(text: &str) -> Vec<String> {
-    word_ranges(text)
-        .into_iter()
-        .map(|r| normalize_word(&text[r]))
-        .collect()
+    word_ranges(text).into_iter().map(|r| normalize_word(&text[r])).collect()
 }
 
 /// Lower-cases a word and folds `’` to `'`, so "Don’t" and "don't" count as one word.
@@ -549,11 +508,7 @@ pub fn normalize_word(w: &str) -> String {
 
 /// Estimated syllables in an English word (vowel groups, silent final e), at least one.
 pub fn syllables(word: &str) -> usize {
-    let w: Vec<char> = word
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_alphabetic())
-        .collect();
+    let w: Vec<char> = word.to_lowercase().chars().filter(|c| c.is_alphabetic()).collect();
     if w.is_empty() {
         return 0;
     }
@@ -607,10 +562,7 @@ impl TextCounts {
         let mut c = TextCounts::default();
         let masked = doc.masked();
         for b in doc.blocks() {
-            if !matches!(
-                b.kind,
-                BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote
-            ) {
+            if !matches!(b.kind, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote) {
                 continue;
             }
             c.paragraphs += 1.0;
@@ -633,11 +585,7 @@ impl TextCounts {
             if syl >= 3 {
                 self.polysyllabic_words += 1.0;
                 let lw = w.to_lowercase();
-                if !(lw.ends_with("es")
-                    || lw.ends_with("ed")
-                    || lw.ends_with("ing")
-                    || w.contains('-'))
-                {
+                if !(lw.ends_with("es") || lw.ends_with("ed") || lw.ends_with("ing") || w.contains('-')) {
                     self.complex_words += 1.0;
                 }
             }
@@ -725,30 +673,18 @@ mod tests {
 
     #[test]
     fn sentences_split_on_lines_and_stops() {
-        assert_eq!(
-            sents("One two. Three four!\nFive six"),
-            vec!["One two.", "Three four!", "Five six"]
-        );
-        assert_eq!(
-            sents("Ask Dr. Smith. Then e.g. this works."),
-            vec!["Ask Dr. Smith.", "Then e.g. this works."]
-        );
+        assert_eq!(sents("One two. Three four!\nFive six"), vec!["One two.", "Three four!", "Five six"]);
+        assert_eq!(sents("Ask Dr. Smith. Then e.g. this works."), vec!["Ask Dr. Smith.", "Then e.g. this works."]);
         assert_eq!(
             sents("The budget was spent\nby an agency. Fine."),
             vec!["The budget was spent\nby an agency.", "Fine."]
         );
-        assert_eq!(
-            sents("It was 3.5 times bigger. Yes."),
-            vec!["It was 3.5 times bigger.", "Yes."]
-        );
+        assert_eq!(sents("It was 3.5 times bigger. Yes."), vec!["It was 3.5 times bigger.", "Yes."]);
     }
 
     #[test]
     fn words_and_syllables() {
-        assert_eq!(
-            words_lower("Don’t re-use it, OK?"),
-            vec!["don't", "re-use", "it", "ok"]
-        );
+        assert_eq!(words_lower("Don’t re-use it, OK?"), vec!["don't", "re-use", "it", "ok"]);
         assert_eq!(syllables("the"), 1);
         assert_eq!(syllables("table"), 2);
         assert_eq!(syllables("beautiful"), 3);
@@ -756,10 +692,7 @@ mod tests {
 
     #[test]
     fn front_matter_splits() {
-        assert_eq!(
-            split_front_matter("---\nkind: post\n---\n\nHello"),
-            (Some("kind: post\n"), "Hello")
-        );
+        assert_eq!(split_front_matter("---\nkind: post\n---\n\nHello"), (Some("kind: post\n"), "Hello"));
         assert_eq!(split_front_matter("Hello\n---\n"), (None, "Hello\n---\n"));
     }
 

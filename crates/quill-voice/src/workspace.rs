@@ -38,19 +38,10 @@ pub fn workspace_linter(ws: &Workspace, db: &Db) -> Result<Linter> {
     let banned: Vec<BannedPhrase> = phrases
         .banned
         .iter()
-        .map(|p| BannedPhrase {
-            phrase: p.text.clone(),
-            replacement: p.replacement.clone(),
-        })
+        .map(|p| BannedPhrase { phrase: p.text.clone(), replacement: p.replacement.clone() })
         .collect();
     linter.add_banned_phrases(&banned)?;
-    linter.set_approved_phrases(
-        &phrases
-            .approved
-            .iter()
-            .map(|p| p.text.clone())
-            .collect::<Vec<_>>(),
-    );
+    linter.set_approved_phrases(&phrases.approved.iter().map(|p| p.text.clone()).collect::<Vec<_>>());
     let dir = styles_dir(ws);
     if dir.is_dir() {
         linter.add_styles(&dir)?;
@@ -81,45 +72,26 @@ pub const MIN_PROFILE_WORDS: usize = 40;
 /// [`MIN_PROFILE_WORDS`] words, minus retweets and anything assigned to the held-out `test`
 /// split, weighted by rating and performance.
 pub fn profile_entries(db: &Db) -> Result<Vec<ProfileEntry>> {
-    let entries = quill_library::list(
-        db,
-        &Filter {
-            kinds: PROFILE_KINDS.to_vec(),
-            ..Default::default()
-        },
-    )
-    .map_err(lib_err)?;
+    let entries =
+        quill_library::list(db, &Filter { kinds: PROFILE_KINDS.to_vec(), ..Default::default() }).map_err(lib_err)?;
     let held_out = held_out_ids(db)?;
     let entries: Vec<Entry> = entries
         .into_iter()
         .filter(|e| !held_out.contains(&e.id))
-        .filter(|e| {
-            !e.extra
-                .get("is_retweet")
-                .and_then(|v| v.as_bool())
-                .unwrap_or(false)
-        })
+        .filter(|e| !e.extra.get("is_retweet").and_then(|v| v.as_bool()).unwrap_or(false))
         .filter(|e| crate::text::word_ranges(&e.text).len() >= MIN_PROFILE_WORDS)
         .collect();
     let perf = quill_library::performance_scores(&entries);
     Ok(entries
         .into_iter()
         .zip(perf)
-        .map(|(e, p)| ProfileEntry {
-            id: e.id,
-            weight: weight_for(e.rating, p.map(|s| s / (1.0 + s))),
-            text: e.text,
-        })
+        .map(|(e, p)| ProfileEntry { id: e.id, weight: weight_for(e.rating, p.map(|s| s / (1.0 + s))), text: e.text })
         .collect())
 }
 
 fn held_out_ids(db: &Db) -> Result<std::collections::BTreeSet<i64>> {
-    let mut stmt = db
-        .conn()
-        .prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
-    let ids = stmt
-        .query_map([], |r| r.get::<_, i64>(0))?
-        .collect::<std::result::Result<_, _>>()?;
+    let mut stmt = db.conn().prepare("SELECT entry_id FROM entry_splits WHERE split = 'test'")?;
+    let ids = stmt.query_map([], |r| r.get::<_, i64>(0))?.collect::<std::result::Result<_, _>>()?;
     Ok(ids)
 }
 
@@ -141,10 +113,7 @@ pub type EmbedFn<'a> = &'a dyn Fn(&[&str]) -> Result<Vec<Vec<f32>>>;
 
 /// Builds the workspace's profile. `embed` computes embeddings for the texts when an embedder
 /// is available (pass `None` to build the stylometric profile alone); its id is stored.
-pub fn build_workspace_profile(
-    db: &Db,
-    embed: Option<(&str, EmbedFn<'_>)>,
-) -> Result<(Profile, Vec<ProfileEntry>)> {
+pub fn build_workspace_profile(db: &Db, embed: Option<(&str, EmbedFn<'_>)>) -> Result<(Profile, Vec<ProfileEntry>)> {
     let entries = profile_entries(db)?;
     let texts: Vec<&str> = entries.iter().map(|e| e.text.as_str()).collect();
     let vectors = match embed {
@@ -181,38 +150,17 @@ pub fn save_profile(db: &mut Db, profile: &Profile, embedder: Option<&str>) -> R
 pub fn load_profile(db: &Db) -> Result<Option<StoredProfile>> {
     let row = db
         .conn()
-        .query_row(
-            "SELECT id, created_at, embedder, profile FROM voice_profiles ORDER BY id DESC LIMIT 1",
-            [],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, Option<String>>(2)?,
-                    r.get::<_, String>(3)?,
-                ))
-            },
-        )
+        .query_row("SELECT id, created_at, embedder, profile FROM voice_profiles ORDER BY id DESC LIMIT 1", [], |r| {
+            Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get::<_, String>(3)?))
+        })
         .map(Some)
-        .or_else(|e| {
-            if matches!(e, rusqlite::Error::QueryReturnedNoRows) {
-                Ok(None)
-            } else {
-                Err(e)
-            }
-        })?;
+        .or_else(|e| if matches!(e, rusqlite::Error::QueryReturnedNoRows) { Ok(None) } else { Err(e) })?;
     let Some((id, created_at, embedder, json)) = row else {
         return Ok(None);
     };
-    let profile: Profile =
-        serde_json::from_str(&json).map_err(|e| Error::Profile(e.to_string()))?;
+    let profile: Profile = serde_json::from_str(&json).map_err(|e| Error::Profile(e.to_string()))?;
     profile.validate()?;
-    Ok(Some(StoredProfile {
-        id,
-        created_at,
-        embedder,
-        profile,
-    }))
+    Ok(Some(StoredProfile { id, created_at, embedder, profile }))
 }
 
 /// The creator's texts as plain strings (for the habit detector's reference).
@@ -222,9 +170,5 @@ pub fn creator_texts(db: &Db) -> Result<Vec<String>> {
 
 /// The library's rewrites as (before, after) pairs.
 pub fn rewrites(db: &Db) -> Result<Vec<(String, String)>> {
-    Ok(quill_library::rewrites(db)
-        .map_err(lib_err)?
-        .into_iter()
-        .map(|r| (r.before, r.after))
-        .collect())
+    Ok(quill_library::rewrites(db).map_err(lib_err)?.into_iter().map(|r| (r.before, r.after)).collect())
 }

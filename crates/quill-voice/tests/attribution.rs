@@ -18,11 +18,7 @@ use quill_voice::score::{VoiceScore, score};
 fn profile_of(posts: &[&Post]) -> Profile {
     let texts: Vec<ProfileText<'_>> = posts
         .iter()
-        .map(|p| ProfileText {
-            text: &p.body,
-            weight: weight_for(p.rating, None),
-            embedding: None,
-        })
+        .map(|p| ProfileText { text: &p.body, weight: weight_for(p.rating, None), embedding: None })
         .collect();
     build_profile(&texts).expect("profile builds")
 }
@@ -39,9 +35,7 @@ impl Tally {
     fn add(&mut self, truth: usize, scores: &[VoiceScore], label: &str, names: &[String]) {
         self.n += 1;
         let argmax = |f: &dyn Fn(&VoiceScore) -> f64| {
-            (0..scores.len())
-                .max_by(|&a, &b| f(&scores[a]).total_cmp(&f(&scores[b])))
-                .unwrap_or(0)
+            (0..scores.len()).max_by(|&a, &b| f(&scores[a]).total_cmp(&f(&scores[b]))).unwrap_or(0)
         };
         let best = argmax(&|s| s.similarity);
         if best == truth {
@@ -68,13 +62,7 @@ impl Tally {
 
     fn print(&self, title: &str) {
         println!("{title}: {} texts", self.n);
-        for what in [
-            "combined",
-            "char_ngrams",
-            "function_words",
-            "style",
-            "signature",
-        ] {
+        for what in ["combined", "char_ngrams", "function_words", "style", "signature"] {
             println!("  {what:>15}: {:.3}", self.accuracy(what));
         }
         for m in &self.misses {
@@ -104,18 +92,9 @@ fn attribution_time_split() {
     let mut tally = Tally::default();
     let mut short = Tally::default();
     for (truth, post) in &tests {
-        let scores: Vec<VoiceScore> = profiles
-            .iter()
-            .map(|p| score(p, &post.body, None))
-            .collect();
-        let label = format!(
-            "{}/{}",
-            names[*truth],
-            post.path
-                .file_name()
-                .map(|f| f.to_string_lossy())
-                .unwrap_or_default()
-        );
+        let scores: Vec<VoiceScore> = profiles.iter().map(|p| score(p, &post.body, None)).collect();
+        let label =
+            format!("{}/{}", names[*truth], post.path.file_name().map(|f| f.to_string_lossy()).unwrap_or_default());
         tally.add(*truth, &scores, &label, &names);
         // The same texts cut to their first half (about 60-90 words): harder, reported too.
         let lines: Vec<&str> = post.body.lines().collect();
@@ -123,16 +102,9 @@ fn attribution_time_split() {
         let scores: Vec<VoiceScore> = profiles.iter().map(|p| score(p, &half, None)).collect();
         short.add(*truth, &scores, &label, &names);
     }
-    tally.print(&format!(
-        "time split ({} authors, first {TRAIN} posts train)",
-        names.len()
-    ));
+    tally.print(&format!("time split ({} authors, first {TRAIN} posts train)", names.len()));
     short.print("time split, first half of each held-out text");
-    assert!(
-        tally.accuracy("combined") >= 0.85,
-        "top-1 attribution {:.3} < 0.85",
-        tally.accuracy("combined")
-    );
+    assert!(tally.accuracy("combined") >= 0.85, "top-1 attribution {:.3} < 0.85", tally.accuracy("combined"));
 }
 
 #[test]
@@ -140,31 +112,17 @@ fn attribution_topic_confounded() {
     // Every author writes the same 12 topics in the same order, so post k of one author shares
     // its topic with post k of every other author.
     let authors = authors();
-    let full: Vec<Profile> = authors
-        .iter()
-        .map(|(_, posts)| profile_of(&posts.iter().collect::<Vec<_>>()))
-        .collect();
+    let full: Vec<Profile> = authors.iter().map(|(_, posts)| profile_of(&posts.iter().collect::<Vec<_>>())).collect();
     let names: Vec<String> = authors.iter().map(|(n, _)| n.clone()).collect();
     let mut tally = Tally::default();
     for (a, (name, posts)) in authors.iter().enumerate() {
         for k in 0..posts.len() {
-            let rest: Vec<&Post> = posts
-                .iter()
-                .enumerate()
-                .filter(|(j, _)| *j != k)
-                .map(|(_, p)| p)
-                .collect();
+            let rest: Vec<&Post> = posts.iter().enumerate().filter(|(j, _)| *j != k).map(|(_, p)| p).collect();
             let own = profile_of(&rest);
             let scores: Vec<VoiceScore> = full
                 .iter()
                 .enumerate()
-                .map(|(b, p)| {
-                    if b == a {
-                        score(&own, &posts[k].body, None)
-                    } else {
-                        score(p, &posts[k].body, None)
-                    }
-                })
+                .map(|(b, p)| if b == a { score(&own, &posts[k].body, None) } else { score(p, &posts[k].body, None) })
                 .collect();
             tally.add(a, &scores, &format!("{name}#{k}"), &names);
         }
@@ -181,14 +139,9 @@ fn attribution_topic_confounded() {
 fn generic_text_scores_below_the_creators_heldout_posts() {
     let library = creator_library();
     let profile = profile_of(&library.iter().collect::<Vec<_>>());
-    let own: Vec<f64> = creator_heldout()
-        .iter()
-        .map(|p| score(&profile, &p.body, None).score)
-        .collect();
-    let generic: Vec<(String, VoiceScore)> = creator_generic()
-        .iter()
-        .map(|p| (p.path.display().to_string(), score(&profile, &p.body, None)))
-        .collect();
+    let own: Vec<f64> = creator_heldout().iter().map(|p| score(&profile, &p.body, None).score).collect();
+    let generic: Vec<(String, VoiceScore)> =
+        creator_generic().iter().map(|p| (p.path.display().to_string(), score(&profile, &p.body, None))).collect();
     println!("held-out scores: {own:.1?}");
     for (path, s) in &generic {
         println!(
@@ -198,31 +151,15 @@ fn generic_text_scores_below_the_creators_heldout_posts() {
         );
     }
     let min_own = own.iter().copied().fold(f64::INFINITY, f64::min);
-    let max_generic = generic
-        .iter()
-        .map(|g| g.1.score)
-        .fold(f64::NEG_INFINITY, f64::max);
+    let max_generic = generic.iter().map(|g| g.1.score).fold(f64::NEG_INFINITY, f64::max);
     assert!(
         max_generic < min_own,
         "a generic post scored {max_generic:.1}, above the lowest held-out post {min_own:.1}"
     );
     let mean_own = own.iter().sum::<f64>() / own.len() as f64;
-    assert!(
-        mean_own >= 50.0,
-        "the creator's own held-out posts average {mean_own:.1}; they should read as hers"
-    );
+    assert!(mean_own >= 50.0, "the creator's own held-out posts average {mean_own:.1}; they should read as hers");
     // The reasons name what is wrong in plain words.
-    let all: Vec<&str> = generic
-        .iter()
-        .flat_map(|g| g.1.reasons.iter().map(|r| r.message.as_str()))
-        .collect();
-    assert!(
-        all.iter().any(|r| r.contains("which you never use")),
-        "{all:#?}"
-    );
-    assert!(
-        all.iter()
-            .any(|r| r.contains("sentences average") || r.contains("reading grade")),
-        "{all:#?}"
-    );
+    let all: Vec<&str> = generic.iter().flat_map(|g| g.1.reasons.iter().map(|r| r.message.as_str())).collect();
+    assert!(all.iter().any(|r| r.contains("which you never use")), "{all:#?}");
+    assert!(all.iter().any(|r| r.contains("sentences average") || r.contains("reading grade")), "{all:#?}");
 }

@@ -22,11 +22,7 @@ fn own_heldout_posts_are_near_one_and_unflagged() {
         "held-out amplification {:.3} over {} signature items; {} tested",
         r.amplification, r.signature_items, r.tested
     );
-    assert!(
-        (0.75..=1.25).contains(&r.amplification),
-        "amplification {:.3} for her own posts",
-        r.amplification
-    );
+    assert!((0.75..=1.25).contains(&r.amplification), "amplification {:.3} for her own posts", r.amplification);
     assert!(r.habits.is_empty(), "{:#?}", r.habits);
 }
 
@@ -45,35 +41,18 @@ fn a_repeated_signature_phrase_is_flagged() {
         })
         .collect();
     let batch: Vec<&str> = amplified.iter().map(String::as_str).collect();
-    let base = detect_habits(
-        &cre,
-        &held.iter().map(String::as_str).collect::<Vec<_>>(),
-        &HabitOptions::default(),
-    );
+    let base = detect_habits(&cre, &held.iter().map(String::as_str).collect::<Vec<_>>(), &HabitOptions::default());
     let r = detect_habits(&cre, &batch, &HabitOptions::default());
     for h in &r.habits {
-        println!(
-            "{:?} {} (p={:.2e}, q={:.2e})",
-            h.kind, h.message, h.p_value, h.q_value
-        );
+        println!("{:?} {} (p={:.2e}, q={:.2e})", h.kind, h.message, h.p_value, h.q_value);
     }
-    println!(
-        "amplification {:.3} (her own held-out: {:.3})",
-        r.amplification, base.amplification
-    );
+    println!("amplification {:.3} (her own held-out: {:.3})", r.amplification, base.amplification);
     assert!(
-        r.habits
-            .iter()
-            .any(|h| h.kind == HabitKind::Opener && h.item == "here's the thing ."),
+        r.habits.iter().any(|h| h.kind == HabitKind::Opener && h.item == "here's the thing ."),
         "the repeated opener must be flagged: {:#?}",
         r.habits
     );
-    assert!(
-        r.amplification > base.amplification + 0.05,
-        "{:.3} vs {:.3}",
-        r.amplification,
-        base.amplification
-    );
+    assert!(r.amplification > base.amplification + 0.05, "{:.3} vs {:.3}", r.amplification, base.amplification);
 }
 
 #[test]
@@ -81,19 +60,8 @@ fn generic_posts_are_flagged_for_what_they_add() {
     let lib = library();
     let cre: Vec<&str> = lib.iter().map(String::as_str).collect();
     let generic: Vec<String> = creator_generic().into_iter().map(|p| p.body).collect();
-    let r = detect_habits(
-        &cre,
-        &generic.iter().map(String::as_str).collect::<Vec<_>>(),
-        &HabitOptions::default(),
-    );
+    let r = detect_habits(&cre, &generic.iter().map(String::as_str).collect::<Vec<_>>(), &HabitOptions::default());
     let items: Vec<&str> = r.habits.iter().map(|h| h.item.as_str()).collect();
-    assert!(
-        items.contains(&"hashtags") && items.contains(&"game-changer"),
-        "{items:#?}"
-    );
-    assert!(
-        r.amplification < 0.8,
-        "generic text should not amplify her habits: {:.3}",
-        r.amplification
-    );
+    assert!(items.contains(&"hashtags") && items.contains(&"game-changer"), "{items:#?}");
+    assert!(r.amplification < 0.8, "generic text should not amplify her habits: {:.3}", r.amplification);
 }

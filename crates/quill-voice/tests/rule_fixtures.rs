@@ -8,9 +8,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use quill_voice::lint::{
-    Diagnostic, LintOptions, Linter, Parsed, builtin_rule_files, parse_rule, rule_name_from_path,
-};
+use quill_voice::lint::{Diagnostic, LintOptions, Linter, Parsed, builtin_rule_files, parse_rule, rule_name_from_path};
 
 fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
@@ -25,13 +23,9 @@ struct Fixture {
 }
 
 fn parse_fixture(path: &Path) -> Fixture {
-    let text =
-        std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
     let platform = text.lines().find_map(|l| {
-        l.trim()
-            .strip_prefix("<!-- platform:")
-            .and_then(|r| r.strip_suffix("-->"))
-            .map(|p| p.trim().to_string())
+        l.trim().strip_prefix("<!-- platform:").and_then(|r| r.strip_suffix("-->")).map(|p| p.trim().to_string())
     });
     let mut blocks: Vec<String> = Vec::new();
     let mut cur: Option<String> = None;
@@ -44,26 +38,10 @@ fn parse_fixture(path: &Path) -> Fixture {
             Some(b) => b.push_str(line),
         }
     }
-    assert!(
-        blocks.len() == 2,
-        "{}: needs an input block and an expected block fenced with ````",
-        path.display()
-    );
-    let input = blocks[0]
-        .strip_suffix('\n')
-        .unwrap_or(&blocks[0])
-        .to_string();
-    let expected = blocks[1]
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(str::to_string)
-        .collect();
-    Fixture {
-        input,
-        platform,
-        expected,
-        text,
-    }
+    assert!(blocks.len() == 2, "{}: needs an input block and an expected block fenced with ````", path.display());
+    let input = blocks[0].strip_suffix('\n').unwrap_or(&blocks[0]).to_string();
+    let expected = blocks[1].lines().filter(|l| !l.trim().is_empty()).map(str::to_string).collect();
+    Fixture { input, platform, expected, text }
 }
 
 fn render(d: &Diagnostic) -> String {
@@ -104,9 +82,7 @@ fn every_builtin_rule_has_code_docs_and_fixture() {
         let rule = match parse_rule(&name, path, yaml) {
             Ok(Parsed::Rule(r)) => r,
             Ok(Parsed::Unsupported { extends, .. }) => {
-                problems.push(format!(
-                    "{path}: built-in rule uses unsupported extends {extends}"
-                ));
+                problems.push(format!("{path}: built-in rule uses unsupported extends {extends}"));
                 continue;
             }
             Err(e) => {
@@ -124,9 +100,7 @@ fn every_builtin_rule_has_code_docs_and_fixture() {
         }
         match &rule.meta.docs {
             Some(d) if d.is_complete() => {}
-            _ => problems.push(format!(
-                "{path}: `docs` needs what, why, example and instead"
-            )),
+            _ => problems.push(format!("{path}: `docs` needs what, why, example and instead")),
         }
         let fixture = fixtures_dir().join(format!("{name}.md"));
         if !fixture.is_file() {
@@ -137,20 +111,13 @@ fn every_builtin_rule_has_code_docs_and_fixture() {
     for entry in std::fs::read_dir(fixtures_dir()).expect("fixtures dir") {
         let p = entry.expect("entry").path();
         if p.extension().is_some_and(|e| e == "md") {
-            let stem = p
-                .file_stem()
-                .map(|s| s.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            let stem = p.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
             if !names.contains(&stem) && !stem.starts_with("Library.") {
                 problems.push(format!("{}: fixture for unknown rule {stem}", p.display()));
             }
         }
     }
-    assert!(
-        problems.is_empty(),
-        "rule docs/fixture problems:\n{}",
-        problems.join("\n")
-    );
+    assert!(problems.is_empty(), "rule docs/fixture problems:\n{}", problems.join("\n"));
 }
 
 #[test]
@@ -165,18 +132,11 @@ fn builtin_rule_fixtures_match() {
         }
         let fx = parse_fixture(&fpath);
         let mut linter = Linter::empty();
-        linter
-            .add_yaml(&name, path, yaml)
-            .unwrap_or_else(|e| panic!("{e}"));
-        let opts = LintOptions {
-            platform: fx.platform.clone(),
-            ..Default::default()
-        };
+        linter.add_yaml(&name, path, yaml).unwrap_or_else(|e| panic!("{e}"));
+        let opts = LintOptions { platform: fx.platform.clone(), ..Default::default() };
         let got: Vec<String> = linter.lint(&fx.input, &opts).iter().map(render).collect();
         if got.is_empty() {
-            failures.push(format!(
-                "{name}: the fixture triggers nothing; it must show at least one diagnostic"
-            ));
+            failures.push(format!("{name}: the fixture triggers nothing; it must show at least one diagnostic"));
         }
         if bless_mode {
             bless(&fpath, &fx, &got);
@@ -196,40 +156,19 @@ fn library_rule_fixtures_match() {
     use quill_voice::lint::BannedPhrase;
     let bless_mode = std::env::var_os("QUILL_BLESS").is_some();
     let phrases = vec![
-        BannedPhrase {
-            phrase: "hop on a call".into(),
-            replacement: None,
-        },
-        BannedPhrase {
-            phrase: "thought leader".into(),
-            replacement: None,
-        },
-        BannedPhrase {
-            phrase: "let's be honest".into(),
-            replacement: None,
-        },
-        BannedPhrase {
-            phrase: "reach out".into(),
-            replacement: Some("email".into()),
-        },
-        BannedPhrase {
-            phrase: "solopreneur".into(),
-            replacement: Some("founder|freelancer".into()),
-        },
+        BannedPhrase { phrase: "hop on a call".into(), replacement: None },
+        BannedPhrase { phrase: "thought leader".into(), replacement: None },
+        BannedPhrase { phrase: "let's be honest".into(), replacement: None },
+        BannedPhrase { phrase: "reach out".into(), replacement: Some("email".into()) },
+        BannedPhrase { phrase: "solopreneur".into(), replacement: Some("founder|freelancer".into()) },
     ];
     for name in ["Library.Banned", "Library.Replace"] {
         let fpath = fixtures_dir().join(format!("{name}.md"));
         let fx = parse_fixture(&fpath);
         let mut linter = Linter::empty();
-        linter
-            .add_banned_phrases(&phrases)
-            .expect("banned phrases compile");
-        let got: Vec<String> = linter
-            .lint(&fx.input, &LintOptions::default())
-            .iter()
-            .filter(|d| d.rule == name)
-            .map(render)
-            .collect();
+        linter.add_banned_phrases(&phrases).expect("banned phrases compile");
+        let got: Vec<String> =
+            linter.lint(&fx.input, &LintOptions::default()).iter().filter(|d| d.rule == name).map(render).collect();
         assert!(!got.is_empty(), "{name}: fixture triggers nothing");
         if bless_mode {
             bless(&fpath, &fx, &got);

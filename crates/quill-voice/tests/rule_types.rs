@@ -10,8 +10,7 @@ fn lint_with(yaml: &str, text: &str) -> Vec<Diagnostic> {
 
 fn lint_opts(yaml: &str, text: &str, opts: &LintOptions) -> Vec<Diagnostic> {
     let mut l = Linter::empty();
-    l.add_yaml("Test.Rule", "Test/Rule.yml", yaml)
-        .unwrap_or_else(|e| panic!("{e}"));
+    l.add_yaml("Test.Rule", "Test/Rule.yml", yaml).unwrap_or_else(|e| panic!("{e}"));
     l.lint(text, opts)
 }
 
@@ -22,19 +21,13 @@ fn matches(d: &[Diagnostic]) -> Vec<&str> {
 #[test]
 fn existence_tokens_words_case_and_exceptions() {
     let y = "extends: existence\nmessage: \"Avoid '%s'.\"\nlevel: error\nignorecase: true\ntokens: [obviously, of course]\nexceptions: [of course not]\n";
-    let d = lint_with(
-        y,
-        "Obviously it works. Of course. Of course not! Unobviously.",
-    );
+    let d = lint_with(y, "Obviously it works. Of course. Of course not! Unobviously.");
     assert_eq!(matches(&d), vec!["Obviously", "Of course"]);
     assert_eq!(d[0].message, "Avoid 'Obviously'.");
     assert_eq!(d[0].level, Level::Error);
     assert_eq!((d[1].line, d[1].column), (1, 21));
     // Without ignorecase the match is case-sensitive.
-    let d = lint_with(
-        "extends: existence\nmessage: x\ntokens: [obviously]\n",
-        "Obviously obviously",
-    );
+    let d = lint_with("extends: existence\nmessage: x\ntokens: [obviously]\n", "Obviously obviously");
     assert_eq!(matches(&d), vec!["obviously"]);
 }
 
@@ -44,10 +37,7 @@ fn existence_raw_nonword_and_code_is_masked() {
     let d = lint_with(y, "We made $10k. `not $5k` and https://x.com/$3k too.");
     assert_eq!(matches(&d), vec!["$10k"]);
     let y = "extends: existence\nmessage: \"'%s'\"\nraw: ['\\b(?:TODO|FIXME)', ':']\n";
-    assert_eq!(
-        matches(&lint_with(y, "TODO: fix. FIXME later")),
-        vec!["TODO:"]
-    );
+    assert_eq!(matches(&lint_with(y, "TODO: fix. FIXME later")), vec!["TODO:"]);
 }
 
 #[test]
@@ -57,17 +47,10 @@ fn substitution_swaps_and_alternatives() {
     assert_eq!(matches(&d), vec!["Utilize", "e-mail"]);
     assert_eq!(d[0].message, "Use 'use' instead of 'Utilize'.");
     assert_eq!(d[0].suggestion.as_deref(), Some("Use"));
-    assert_eq!(
-        d[1].message,
-        "Use 'newsletter' or 'note' instead of 'e-mail'."
-    );
+    assert_eq!(d[1].message, "Use 'newsletter' or 'note' instead of 'e-mail'.");
     // A capture group in a key is refused with the fix spelled out.
     let err = Linter::empty()
-        .add_yaml(
-            "T.R",
-            "T/R.yml",
-            "extends: substitution\nmessage: x\nswap:\n  '(a|b)': c\n",
-        )
+        .add_yaml("T.R", "T/R.yml", "extends: substitution\nmessage: x\nswap:\n  '(a|b)': c\n")
         .unwrap_err();
     assert!(err.to_string().contains("(?:"), "{err}");
 }
@@ -84,10 +67,7 @@ fn occurrence_max_and_min_per_scope() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].line, 3);
     let y = "extends: occurrence\nmessage: long\nscope: sentence\nmax: 3\ntoken: '\\w+'\n";
-    assert_eq!(
-        lint_with(y, "One two three. One two three four five.").len(),
-        1
-    );
+    assert_eq!(lint_with(y, "One two three. One two three four five.").len(), 1);
 }
 
 #[test]
@@ -102,18 +82,10 @@ fn repetition_flags_doubles_within_a_sentence() {
 fn capitalization_styles() {
     let title = "extends: capitalization\nmessage: \"'%s' needs title case\"\nscope: heading\nmatch: $title\n";
     assert!(lint_with(title, "# The Best Way to Write a Hook\n").is_empty());
-    assert_eq!(
-        lint_with(title, "# the best way to write a hook\n").len(),
-        1
-    );
-    let chicago =
-        "extends: capitalization\nmessage: x\nscope: heading\nmatch: $title\nstyle: Chicago\n";
+    assert_eq!(lint_with(title, "# the best way to write a hook\n").len(), 1);
+    let chicago = "extends: capitalization\nmessage: x\nscope: heading\nmatch: $title\nstyle: Chicago\n";
     assert!(lint_with(chicago, "# Notes from the Studio\n").is_empty());
-    assert_eq!(
-        lint_with(title, "# Notes from the Studio\n").len(),
-        1,
-        "AP capitalises four-letter prepositions"
-    );
+    assert_eq!(lint_with(title, "# Notes from the Studio\n").len(), 1, "AP capitalises four-letter prepositions");
     let sentence = "extends: capitalization\nmessage: x\nscope: heading\nmatch: $sentence\nexceptions: [LinkedIn]\n";
     assert!(lint_with(sentence, "## Why we post on LinkedIn\n").is_empty());
     assert_eq!(lint_with(sentence, "## Why We Post On LinkedIn\n").len(), 1);
@@ -128,10 +100,7 @@ fn capitalization_styles() {
 #[test]
 fn conditional_definitions_must_come_first() {
     let y = "extends: conditional\nmessage: \"'%s' has no definition\"\nfirst: '\\b([A-Z]{3,5})\\b'\nsecond: '(?:\\b[A-Z][a-z]+ )+\\(([A-Z]{3,5})\\)'\nexceptions: [CEO]\n";
-    let d = lint_with(
-        y,
-        "The World Health Organization (WHO) says WHO data matters.\n\nThe CEO and the CDC disagree.",
-    );
+    let d = lint_with(y, "The World Health Organization (WHO) says WHO data matters.\n\nThe CEO and the CDC disagree.");
     assert_eq!(matches(&d), vec!["CDC"]);
     // Plain presence check when `second` has no group.
     let y = "extends: conditional\nmessage: needs a link\nfirst: 'free trial'\nsecond: 'https?://'\nscope: raw\n";
@@ -149,12 +118,8 @@ fn consistency_keeps_the_first_spelling() {
 
 #[test]
 fn metric_formula_and_readability() {
-    let y =
-        "extends: metric\nmessage: 'avg %s words'\nformula: words / sentences\ncondition: '> 5'\n";
-    let d = lint_with(
-        y,
-        "One two three four five six seven. Eight nine ten eleven twelve thirteen fourteen.",
-    );
+    let y = "extends: metric\nmessage: 'avg %s words'\nformula: words / sentences\ncondition: '> 5'\n";
+    let d = lint_with(y, "One two three four five six seven. Eight nine ten eleven twelve thirteen fourteen.");
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].message, "avg 7.00 words");
     assert!(lint_with(y, "Short one. Short two.").is_empty());
@@ -162,13 +127,16 @@ fn metric_formula_and_readability() {
     assert_eq!(lint_with(y, "## A\n\n- x\n\nText here.").len(), 1);
     let y = "extends: readability\nmessage: 'grade %s'\nmetrics: [Flesch-Kincaid, Gunning Fog]\ngrade: 8\n";
     assert!(lint_with(y, "The cat sat. The dog ran.").is_empty());
-    assert_eq!(lint_with(y, "Organizational transformation necessitates comprehensive multidimensional stakeholder alignment.").len(), 1);
-    let err = Linter::empty()
-        .add_yaml(
-            "T.R",
-            "T/R.yml",
-            "extends: readability\nmessage: x\nmetrics: [Fleschy]\ngrade: 3\n",
+    assert_eq!(
+        lint_with(
+            y,
+            "Organizational transformation necessitates comprehensive multidimensional stakeholder alignment."
         )
+        .len(),
+        1
+    );
+    let err = Linter::empty()
+        .add_yaml("T.R", "T/R.yml", "extends: readability\nmessage: x\nmetrics: [Fleschy]\ngrade: 3\n")
         .unwrap_err();
     assert!(err.to_string().contains("Flesch-Kincaid"), "{err}");
 }
@@ -188,28 +156,15 @@ fn scopes_levels_limits_and_platforms() {
     let y = "extends: existence\nmessage: x\nscope: [heading, list]\ntokens: [foo]\nlimit: 2\n";
     let d = lint_with(y, "# foo\n\nfoo in text\n\n- foo\n- foo");
     assert_eq!(d.len(), 2, "limit caps the count");
-    assert!(
-        d.iter().all(|d| d.line != 3),
-        "paragraph text is out of scope"
-    );
+    assert!(d.iter().all(|d| d.line != 3), "paragraph text is out of scope");
     let y = "extends: existence\nmessage: x\nlevel: suggestion\ntokens: [foo]\n";
-    let opts = LintOptions {
-        min_level: Level::Warning,
-        ..Default::default()
-    };
+    let opts = LintOptions { min_level: Level::Warning, ..Default::default() };
     assert!(lint_opts(y, "foo", &opts).is_empty());
     let y = "extends: existence\nmessage: x\nplatforms: [linkedin]\ntokens: [foo]\n";
     assert!(lint_with(y, "foo").is_empty());
-    let opts = LintOptions {
-        platform: Some("LinkedIn".into()),
-        ..Default::default()
-    };
+    let opts = LintOptions { platform: Some("LinkedIn".into()), ..Default::default() };
     assert_eq!(lint_opts(y, "foo", &opts).len(), 1);
-    let opts = LintOptions {
-        ignore: vec!["Test".into()],
-        platform: Some("linkedin".into()),
-        ..Default::default()
-    };
+    let opts = LintOptions { ignore: vec!["Test".into()], platform: Some("linkedin".into()), ..Default::default() };
     assert!(lint_opts(y, "foo", &opts).is_empty());
 }
 
@@ -218,29 +173,14 @@ fn bad_rules_name_file_and_fix() {
     for (yaml, needle) in [
         ("message: x\n", "extends"),
         ("extends: existence\n", "message"),
-        (
-            "extends: existence\nmessage: x\nlevel: fatal\n",
-            "suggestion, warning or error",
-        ),
+        ("extends: existence\nmessage: x\nlevel: fatal\n", "suggestion, warning or error"),
         ("extends: existence\nmessage: x\n", "tokens"),
-        (
-            "extends: existence\nmessage: x\ntokens: ['(unclosed']\n",
-            "invalid regular expression",
-        ),
+        ("extends: existence\nmessage: x\ntokens: ['(unclosed']\n", "invalid regular expression"),
         ("extends: occurrence\nmessage: x\ntoken: a\n", "max"),
-        (
-            "extends: existence\nmessage: x\nscope: sentance\ntokens: [a]\n",
-            "unknown scope",
-        ),
+        ("extends: existence\nmessage: x\nscope: sentance\ntokens: [a]\n", "unknown scope"),
     ] {
-        let err = Linter::empty()
-            .add_yaml("T.R", "styles/T/R.yml", yaml)
-            .unwrap_err()
-            .to_string();
-        assert!(
-            err.contains("styles/T/R.yml") && err.contains(needle),
-            "{yaml:?} → {err}"
-        );
+        let err = Linter::empty().add_yaml("T.R", "styles/T/R.yml", yaml).unwrap_err().to_string();
+        assert!(err.contains("styles/T/R.yml") && err.contains(needle), "{yaml:?} → {err}");
     }
 }
 

@@ -11,17 +11,11 @@ use quill_voice::lint::{LintOptions, Linter};
 fn vale_style_package_runs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/vale");
     let mut linter = Linter::empty();
-    let n = linter
-        .add_styles(&root.join("styles"))
-        .expect("styles load");
+    let n = linter.add_styles(&root.join("styles")).expect("styles load");
     assert_eq!(n, 21, "rule files read");
     let report = linter.report();
     assert!(report.errors.is_empty(), "{:#?}", report.errors);
-    let unsupported: BTreeSet<_> = report
-        .unsupported
-        .iter()
-        .map(|u| (u.rule.as_str(), u.extends.as_str()))
-        .collect();
+    let unsupported: BTreeSet<_> = report.unsupported.iter().map(|u| (u.rule.as_str(), u.extends.as_str())).collect();
     assert_eq!(
         unsupported,
         BTreeSet::from([
@@ -37,10 +31,7 @@ fn vale_style_package_runs() {
     let got: Vec<String> = found
         .iter()
         .map(|d| {
-            let mut s = format!(
-                "{}:{}:{} {} {} {}",
-                "sample.md", d.line, d.column, d.level, d.rule, d.message
-            );
+            let mut s = format!("{}:{}:{} {} {} {}", "sample.md", d.line, d.column, d.level, d.rule, d.message);
             if let Some(sug) = &d.suggestion {
                 s.push_str(&format!(" => {sug}"));
             }
@@ -51,8 +42,7 @@ fn vale_style_package_runs() {
     if std::env::var_os("QUILL_BLESS").is_some() {
         std::fs::write(&expected_path, got.join("\n") + "\n").expect("bless");
     }
-    let expected = std::fs::read_to_string(&expected_path)
-        .expect("expected.txt (run with QUILL_BLESS=1 once)");
+    let expected = std::fs::read_to_string(&expected_path).expect("expected.txt (run with QUILL_BLESS=1 once)");
     assert_eq!(got.join("\n") + "\n", expected);
 
     // Every supported extension point in the package fired at least once.

@@ -40,17 +40,10 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     if interactive && !g.json {
         eprintln!(
             "{}",
-            dim.apply_to(format!(
-                "chatting with {} — /reset clears, /exit quits",
-                engine.path().display()
-            ))
+            dim.apply_to(format!("chatting with {} — /reset clears, /exit quits", engine.path().display()))
         );
     }
-    let base: Vec<ChatMessage> = args
-        .system
-        .iter()
-        .map(|s| ChatMessage::system(s.clone()))
-        .collect();
+    let base: Vec<ChatMessage> = args.system.iter().map(|s| ChatMessage::system(s.clone())).collect();
     let mut history = base.clone();
     let stdin = std::io::stdin();
     let mut lines = stdin.lock().lines();
@@ -80,13 +73,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         let mut out = std::io::stdout().lock();
         let stream = !g.json;
         let done = engine.chat(&history, &params, |ev| {
-            if stream
-                && !ev.text.is_empty()
-                && out
-                    .write_all(ev.text.as_bytes())
-                    .and_then(|_| out.flush())
-                    .is_err()
-            {
+            if stream && !ev.text.is_empty() && out.write_all(ev.text.as_bytes()).and_then(|_| out.flush()).is_err() {
                 return Control::Stop;
             }
             Control::Continue
@@ -120,10 +107,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
             if interactive {
                 eprintln!(
                     "{}",
-                    dim.apply_to(format!(
-                        "[{} tokens, {:.1} tok/s]",
-                        done.completion_tokens, done.timings.gen_tok_s
-                    ))
+                    dim.apply_to(format!("[{} tokens, {:.1} tok/s]", done.completion_tokens, done.timings.gen_tok_s))
                 );
             }
         }

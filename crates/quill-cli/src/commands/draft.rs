@@ -67,15 +67,21 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let cfg = ws.config().generation.clone();
     let backend = args.backend.clone().unwrap_or_else(|| cfg.backend.clone());
     let local = backend == quill_backends::LOCAL;
-    let opts = LocalOptions { adapter: args.adapter.as_deref().map(|a| adapter_path(&ws, a)), ..LocalOptions::default() };
+    let opts =
+        LocalOptions { adapter: args.adapter.as_deref().map(|a| adapter_path(&ws, a)), ..LocalOptions::default() };
     let spinner = g.spinner("loading the model");
-    let generator = open_generator(Some(&ws), Some(&backend), args.brief.model.as_deref(), &opts).context("opening the backend")?;
+    let generator =
+        open_generator(Some(&ws), Some(&backend), args.brief.model.as_deref(), &opts).context("opening the backend")?;
     spinner.finish_and_clear();
 
-    let counter = Counter::new(if local { args.brief.model.as_deref() } else { None }, args.brief.context.or(generator.context_length().map(|c| c as usize)));
+    let counter = Counter::new(
+        if local { args.brief.model.as_deref() } else { None },
+        args.brief.context.or(generator.context_length().map(|c| c as usize)),
+    );
     let max_tokens = args.max_tokens.unwrap_or(cfg.max_tokens);
     let reserve = (max_tokens as usize).min(counter.context / 2);
-    let composed = compose(&ws, &brief, counter.context, reserve, &|s| counter.count(s)).context("composing the prompt")?;
+    let composed =
+        compose(&ws, &brief, counter.context, reserve, &|s| counter.count(s)).context("composing the prompt")?;
     if args.show_prompt && !g.json {
         print_prompt(&composed, true);
     }
@@ -144,13 +150,18 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
             .map(|(d, id)| serde_json::json!({ "log_id": id, "variant": d.variant, "text": d.text, "checks": d.checks, "repairs": d.repairs,
                 "usage": d.completion.usage, "duration_ms": d.duration_ms, "first_token_ms": d.first_token_ms }))
             .collect();
-        g.print_json(&serde_json::json!({ "backend": backend, "model": generator.model_id(), "brief_lint": lint_brief(&brief),
-            "prompt_tokens": composed.prompt.tokens, "trimmed": composed.prompt.trimmed, "drafts": items }))?;
+        g.print_json(
+            &serde_json::json!({ "backend": backend, "model": generator.model_id(), "brief_lint": lint_brief(&brief),
+            "prompt_tokens": composed.prompt.tokens, "trimmed": composed.prompt.trimmed, "drafts": items }),
+        )?;
         return Ok(ExitCode::SUCCESS);
     }
     let mut any_fail = false;
     for (d, id) in drafts.iter().zip(&logged) {
-        println!("\n{}", console::Style::new().bold().apply_to(format!("── draft {} (final, log #{id}) ──", d.variant)));
+        println!(
+            "\n{}",
+            console::Style::new().bold().apply_to(format!("── draft {} (final, log #{id}) ──", d.variant))
+        );
         if !d.repairs.is_empty() {
             println!("{}", d.text);
             for r in &d.repairs {

@@ -67,13 +67,8 @@ impl ModelArgs {
     pub fn load(&self, g: &Globals) -> Result<Engine> {
         let path = model_path(self.model.clone())?;
         let spin = g.spinner(format!("loading {}", path.display()));
-        let opts = ModelOptions {
-            n_ctx: self.ctx,
-            threads: self.threads,
-            ..Default::default()
-        };
-        let engine =
-            Engine::load(&path, &opts).with_context(|| format!("loading model {}", path.display()));
+        let opts = ModelOptions { n_ctx: self.ctx, threads: self.threads, ..Default::default() };
+        let engine = Engine::load(&path, &opts).with_context(|| format!("loading model {}", path.display()));
         spin.finish_and_clear();
         engine
     }
@@ -93,11 +88,7 @@ impl ModelArgs {
                 ..Default::default()
             },
             max_tokens: self.max_tokens,
-            stop: self
-                .stop
-                .iter()
-                .map(|s| s.replace("\\n", "\n").replace("\\t", "\t"))
-                .collect(),
+            stop: self.stop.iter().map(|s| s.replace("\\n", "\n").replace("\\t", "\t")).collect(),
             ignore_eos: false,
         }
     }
@@ -127,11 +118,7 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let prompt = text_arg(&args.prompt)?;
-    if let Some(name) = args
-        .backend
-        .as_deref()
-        .filter(|b| *b != quill_backends::LOCAL)
-    {
+    if let Some(name) = args.backend.as_deref().filter(|b| *b != quill_backends::LOCAL) {
         return run_backend(name, &args, prompt, g);
     }
     let mut engine = args.model.load(g)?;
@@ -141,11 +128,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let on_token = |ev: quill_llm::TokenEvent<'_>| {
         if stream && !ev.text.is_empty() {
             // A closed pipe (e.g. `| head`) ends generation quietly.
-            if out
-                .write_all(ev.text.as_bytes())
-                .and_then(|_| out.flush())
-                .is_err()
-            {
+            if out.write_all(ev.text.as_bytes()).and_then(|_| out.flush()).is_err() {
                 return Control::Stop;
             }
         }
@@ -193,24 +176,10 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
 /// `--backend NAME`: the same prompt, parameters and output through a [`quill_backends::Generator`].
 fn run_backend(name: &str, args: &Args, prompt: String, g: &Globals) -> Result<ExitCode> {
     use quill_backends::{ChatMessage as Msg, Flow, GenParams};
-    anyhow::ensure!(
-        !args.raw,
-        "--raw works with the local model only (servers apply their own chat template)"
-    );
-    let ws = g
-        .workspace()
-        .context("--backend NAME reads [backends.NAME] from the workspace's quill.toml")?;
-    let model = args
-        .model
-        .model
-        .as_ref()
-        .map(|m| m.to_string_lossy().into_owned());
-    let backend = quill_backends::open_generator(
-        Some(&ws),
-        Some(name),
-        model.as_deref(),
-        &Default::default(),
-    )?;
+    anyhow::ensure!(!args.raw, "--raw works with the local model only (servers apply their own chat template)");
+    let ws = g.workspace().context("--backend NAME reads [backends.NAME] from the workspace's quill.toml")?;
+    let model = args.model.model.as_ref().map(|m| m.to_string_lossy().into_owned());
+    let backend = quill_backends::open_generator(Some(&ws), Some(name), model.as_deref(), &Default::default())?;
     let m = &args.model;
     let params = GenParams {
         max_tokens: Some(u32::try_from(m.max_tokens).unwrap_or(u32::MAX)),
@@ -234,12 +203,7 @@ fn run_backend(name: &str, args: &Args, prompt: String, g: &Globals) -> Result<E
     let mut out = std::io::stdout().lock();
     let stream = !g.json;
     let done = backend.generate(&msgs, &params, &mut |piece| {
-        if stream
-            && out
-                .write_all(piece.as_bytes())
-                .and_then(|_| out.flush())
-                .is_err()
-        {
+        if stream && out.write_all(piece.as_bytes()).and_then(|_| out.flush()).is_err() {
             return Flow::Stop;
         }
         Flow::Continue

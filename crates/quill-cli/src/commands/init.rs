@@ -11,7 +11,9 @@ use crate::Globals;
 /// Create a workspace: `quill.toml` (settings) and `.quill/quill.db` (the library, the knowledge
 /// base, logs and runs). Use one workspace per brand or client.
 #[derive(Debug, clap::Args)]
-#[command(after_long_help = "Examples:\n  quill init                 # here\n  quill init clients/acme --name \"Acme Co\"")]
+#[command(
+    after_long_help = "Examples:\n  quill init                 # here\n  quill init clients/acme --name \"Acme Co\""
+)]
 pub struct Args {
     /// Folder to create the workspace in (default: the current folder).
     pub dir: Option<PathBuf>,
@@ -26,7 +28,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         Some(d) => d,
         None => std::env::current_dir().context("reading the current folder")?,
     };
-    let ws = Workspace::init(&dir, args.name.as_deref()).with_context(|| format!("creating a workspace in {}", dir.display()))?;
+    let ws = Workspace::init(&dir, args.name.as_deref())
+        .with_context(|| format!("creating a workspace in {}", dir.display()))?;
     if g.json {
         g.print_json(&serde_json::json!({
             "root": ws.root(),

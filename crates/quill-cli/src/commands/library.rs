@@ -9,9 +9,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use console::style;
-use quill_library::{
-    Entry, ExportFormat, Filter, Format, ImportOptions, Kind, NewEntry, Platform, Polarity, Sort,
-};
+use quill_library::{Entry, ExportFormat, Filter, Format, ImportOptions, Kind, NewEntry, Platform, Polarity, Sort};
 use quill_store::Db;
 
 use crate::Globals;
@@ -60,9 +58,7 @@ pub enum Cmd {
     )]
     List(ListArgs),
     /// Show one entry in full, with its performance score and history.
-    #[command(
-        after_long_help = "Examples:\n  quill library show 12\n  quill library show 12 --json"
-    )]
+    #[command(after_long_help = "Examples:\n  quill library show 12\n  quill library show 12 --json")]
     Show(IdArgs),
     /// Change an entry's fields (history keeps the old version).
     #[command(
@@ -70,9 +66,7 @@ pub enum Cmd {
     )]
     Edit(EditArgs),
     /// Rate an entry 1-5 (5 = best work); 0 clears the rating.
-    #[command(
-        after_long_help = "Examples:\n  quill library rate 12 5\n  quill library rate 12 0   # clear"
-    )]
+    #[command(after_long_help = "Examples:\n  quill library rate 12 5\n  quill library rate 12 0   # clear")]
     Rate(RateArgs),
     /// Add (+tag or tag) and remove (-tag) tags.
     #[command(after_long_help = "Examples:\n  quill library tag 12 +onboarding +clients -draft")]
@@ -89,9 +83,7 @@ pub enum Cmd {
     )]
     Export(ExportArgs),
     /// Counts by kind and platform, ratings, and top performers per platform.
-    #[command(
-        after_long_help = "Examples:\n  quill library stats\n  quill library stats --top 5 --json"
-    )]
+    #[command(after_long_help = "Examples:\n  quill library stats\n  quill library stats --top 5 --json")]
     Stats(StatsArgs),
 }
 
@@ -117,14 +109,8 @@ fn parse_rating(s: &str) -> std::result::Result<u8, String> {
     }
 }
 fn parse_metric(s: &str) -> std::result::Result<(String, f64), String> {
-    let (k, v) = s
-        .split_once('=')
-        .ok_or_else(|| format!("`{s}` should look like name=value, e.g. likes=120"))?;
-    let v: f64 = v
-        .trim()
-        .replace(',', "")
-        .parse()
-        .map_err(|_| format!("metric {k}: `{v}` is not a number"))?;
+    let (k, v) = s.split_once('=').ok_or_else(|| format!("`{s}` should look like name=value, e.g. likes=120"))?;
+    let v: f64 = v.trim().replace(',', "").parse().map_err(|_| format!("metric {k}: `{v}` is not a number"))?;
     Ok((k.trim().to_string(), v))
 }
 
@@ -251,10 +237,7 @@ pub struct FilterArgs {
 impl FilterArgs {
     fn filter(&self) -> Result<Filter> {
         let date = |d: &Option<String>| -> Result<Option<String>> {
-            d.as_deref()
-                .map(quill_library::normalize_date)
-                .transpose()
-                .map_err(Into::into)
+            d.as_deref().map(quill_library::normalize_date).transpose().map_err(Into::into)
         };
         Ok(Filter {
             kinds: self.kind.clone(),
@@ -380,9 +363,7 @@ pub struct StatsArgs {
 /// Runs the command.
 pub fn run(cmd: Cmd, g: &Globals) -> Result<ExitCode> {
     let ws = g.workspace()?;
-    let mut db = ws
-        .open_db()
-        .with_context(|| format!("opening {}", ws.db_path().display()))?;
+    let mut db = ws.open_db().with_context(|| format!("opening {}", ws.db_path().display()))?;
     match cmd {
         Cmd::Add(a) => add(a, &mut db, g),
         Cmd::Import(a) => import(a, &mut db, g),
@@ -408,15 +389,7 @@ pub fn run(cmd: Cmd, g: &Globals) -> Result<ExitCode> {
             let e = quill_library::tag(&mut db, a.id, &add, &remove)?;
             done(
                 &e,
-                &format!(
-                    "Tags of #{}: {}",
-                    e.id,
-                    if e.tags.is_empty() {
-                        "(none)".into()
-                    } else {
-                        e.tags.join(", ")
-                    }
-                ),
+                &format!("Tags of #{}: {}", e.id, if e.tags.is_empty() { "(none)".into() } else { e.tags.join(", ") }),
                 g,
             )
         }
@@ -427,13 +400,7 @@ pub fn run(cmd: Cmd, g: &Globals) -> Result<ExitCode> {
             "Deleted",
             "restore with `quill library restore ID`",
         ),
-        Cmd::Restore(a) => each(
-            &a.ids,
-            g,
-            |id| quill_library::restore(&mut db, id),
-            "Restored",
-            "",
-        ),
+        Cmd::Restore(a) => each(&a.ids, g, |id| quill_library::restore(&mut db, id), "Restored", ""),
         Cmd::Export(a) => export(a, &db, g),
         Cmd::Stats(a) => stats(a.top, &db, g),
     }
@@ -441,9 +408,7 @@ pub fn run(cmd: Cmd, g: &Globals) -> Result<ExitCode> {
 
 fn read_text(text: Option<String>, file: Option<&PathBuf>) -> Result<Option<String>> {
     if let Some(f) = file {
-        return Ok(Some(
-            std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?,
-        ));
+        return Ok(Some(std::fs::read_to_string(f).with_context(|| format!("reading {}", f.display()))?));
     }
     match text.as_deref() {
         Some("-") => {}
@@ -452,9 +417,7 @@ fn read_text(text: Option<String>, file: Option<&PathBuf>) -> Result<Option<Stri
         None => {}
     }
     let mut s = String::new();
-    std::io::stdin()
-        .read_to_string(&mut s)
-        .context("reading stdin")?;
+    std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
     Ok(Some(s))
 }
 
@@ -483,27 +446,12 @@ fn apply_fields(e: &mut NewEntry, f: FieldArgs) {
 
 fn add(a: AddArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
     let Some(text) = read_text(a.text, a.file.as_ref())? else {
-        bail!(
-            "no text given\n  hint: pass the text as an argument, --file PATH, or pipe it on stdin"
-        );
+        bail!("no text given\n  hint: pass the text as an argument, --file PATH, or pipe it on stdin");
     };
-    let mut new = NewEntry {
-        tags: a.tags,
-        ..NewEntry::new(a.kind, a.platform, text)
-    };
+    let mut new = NewEntry { tags: a.tags, ..NewEntry::new(a.kind, a.platform, text) };
     apply_fields(&mut new, a.fields);
     let e = quill_library::add(db, new)?;
-    done(
-        &e,
-        &format!(
-            "Added #{} ({} {}): {}",
-            e.id,
-            e.platform,
-            e.kind,
-            e.preview(60)
-        ),
-        g,
-    )
+    done(&e, &format!("Added #{} ({} {}): {}", e.id, e.platform, e.kind, e.preview(60)), g)
 }
 
 fn done(e: &Entry, msg: &str, g: &Globals) -> Result<ExitCode> {
@@ -541,12 +489,7 @@ fn each(
 fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
     let opts = ImportOptions {
         format: a.format,
-        map: a
-            .map
-            .as_deref()
-            .map(ImportOptions::parse_map)
-            .transpose()?
-            .unwrap_or_default(),
+        map: a.map.as_deref().map(ImportOptions::parse_map).transpose()?.unwrap_or_default(),
         kind: a.kind,
         platform: a.platform,
         skip_bad: a.skip_bad,
@@ -557,8 +500,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
     let mut bar: Option<indicatif::ProgressBar> = None;
     let result = quill_library::import(db, &a.paths, &opts, &mut |done, total| {
         if total > 3 {
-            bar.get_or_insert_with(|| g.progress(total as u64, "Reading"))
-                .set_position(done as u64);
+            bar.get_or_insert_with(|| g.progress(total as u64, "Reading")).set_position(done as u64);
         }
     });
     if let Some(b) = bar {
@@ -568,10 +510,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         Ok(r) => r,
         Err(quill_library::Error::BadInput(problems)) if g.json => {
             g.print_json(&serde_json::json!({ "imported": false, "bad": problems }))?;
-            bail!(
-                "{} problem(s) in the input; nothing was imported",
-                problems.len()
-            );
+            bail!("{} problem(s) in the input; nothing was imported", problems.len());
         }
         Err(e) => return Err(e.into()),
     };
@@ -579,11 +518,7 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         g.print_json(&report)?;
         return Ok(ExitCode::SUCCESS);
     }
-    let verb = if report.dry_run {
-        "Would import"
-    } else {
-        "Imported"
-    };
+    let verb = if report.dry_run { "Would import" } else { "Imported" };
     let files = report.files.len();
     out!(
         "{} {} entr{} from {files} file{}{}",
@@ -591,29 +526,15 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
         style(report.added).bold().green(),
         if report.added == 1 { "y" } else { "ies" },
         if files == 1 { "" } else { "s" },
-        report
-            .import_id
-            .map(|i| format!(" (import #{i})"))
-            .unwrap_or_default()
+        report.import_id.map(|i| format!(" (import #{i})")).unwrap_or_default()
     );
     // Many files (a folder of posts): one line per folder and format instead of per file.
     let mut rows: Vec<(String, String, usize, usize)> = Vec::new();
     for f in &report.files {
-        let (dir, name) = f
-            .path
-            .rsplit_once('/')
-            .map(|(d, n)| (format!("{d}/"), n.to_string()))
-            .unwrap_or_default();
-        let key = if report.files.len() > 12 {
-            dir
-        } else {
-            format!("{dir}{name}")
-        };
+        let (dir, name) = f.path.rsplit_once('/').map(|(d, n)| (format!("{d}/"), n.to_string())).unwrap_or_default();
+        let key = if report.files.len() > 12 { dir } else { format!("{dir}{name}") };
         let key = if key.is_empty() { f.path.clone() } else { key };
-        match rows
-            .iter_mut()
-            .find(|r| r.0 == key && r.1 == f.format.as_str())
-        {
+        match rows.iter_mut().find(|r| r.0 == key && r.1 == f.format.as_str()) {
             Some(r) => {
                 r.2 += 1;
                 r.3 += f.records;
@@ -623,61 +544,33 @@ fn import(a: ImportArgs, db: &mut Db, g: &Globals) -> Result<ExitCode> {
     }
     let w = rows.iter().map(|r| r.0.chars().count()).max().unwrap_or(0);
     for (path, format, n, records) in &rows {
-        let files = if *n > 1 {
-            format!("{n} files")
-        } else {
-            String::new()
-        };
+        let files = if *n > 1 { format!("{n} files") } else { String::new() };
         out!("  {path:<w$}  {format:<8}  {files:>9}  {records:>5} records");
     }
     if !report.duplicates.is_empty() {
-        let what = if opts.allow_duplicates {
-            "imported anyway"
-        } else {
-            "not imported; --allow-duplicates to force"
-        };
-        out!(
-            "{} ({}, {what}):",
-            style("Duplicates").yellow().bold(),
-            report.duplicates.len()
-        );
+        let what = if opts.allow_duplicates { "imported anyway" } else { "not imported; --allow-duplicates to force" };
+        out!("{} ({}, {what}):", style("Duplicates").yellow().bold(), report.duplicates.len());
         for d in report.duplicates.iter().take(LIST_MAX) {
-            let how = if d.exact {
-                "same text".to_string()
-            } else {
-                format!("{:.0}% similar", d.similarity * 100.0)
-            };
+            let how = if d.exact { "same text".to_string() } else { format!("{:.0}% similar", d.similarity * 100.0) };
             out!("  {}  {:?}  = {} ({how})", d.source, d.preview, d.of);
         }
         more(report.duplicates.len());
     }
     if !report.notes.is_empty() {
-        out!(
-            "{} ({}):",
-            style("Not imported").yellow(),
-            report.notes.len()
-        );
+        out!("{} ({}):", style("Not imported").yellow(), report.notes.len());
         for n in report.notes.iter().take(LIST_MAX) {
             out!("  {n}");
         }
         more(report.notes.len());
     }
     if !report.bad.is_empty() {
-        out!(
-            "{} ({}, skipped):",
-            style("Bad rows").red().bold(),
-            report.bad.len()
-        );
+        out!("{} ({}, skipped):", style("Bad rows").red().bold(), report.bad.len());
         for b in &report.bad {
             out!("  {b}");
         }
     }
     if !report.skipped.is_empty() {
-        out!(
-            "{} ({}):",
-            style("Skipped files").dim(),
-            report.skipped.len()
-        );
+        out!("{} ({}):", style("Skipped files").dim(), report.skipped.len());
         for s in report.skipped.iter().take(LIST_MAX) {
             out!("  {}: {}", s.path, style(&s.reason).dim());
         }
@@ -703,20 +596,12 @@ fn stars(r: Option<u8>) -> String {
 }
 
 fn fmt_num(v: f64) -> String {
-    if v.fract() == 0.0 && v.abs() < 1e15 {
-        format!("{}", v as i64)
-    } else {
-        format!("{v:.2}")
-    }
+    if v.fract() == 0.0 && v.abs() < 1e15 { format!("{}", v as i64) } else { format!("{v:.2}") }
 }
 
 fn term_width() -> usize {
     if std::io::stdout().is_terminal() {
-        console::Term::stdout()
-            .size_checked()
-            .map(|(_, w)| w as usize)
-            .unwrap_or(100)
-            .max(60)
+        console::Term::stdout().size_checked().map(|(_, w)| w as usize).unwrap_or(100).max(60)
     } else {
         120
     }
@@ -744,10 +629,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
     }
     let scores: BTreeMap<i64, f64> = if by.as_deref() == Some("score") {
         let all = quill_library::list(db, &Filter::default())?;
-        all.iter()
-            .zip(quill_library::performance_scores(&all))
-            .filter_map(|(e, s)| Some((e.id, s?)))
-            .collect()
+        all.iter().zip(quill_library::performance_scores(&all)).filter_map(|(e, s)| Some((e.id, s?))).collect()
     } else {
         BTreeMap::new()
     };
@@ -756,10 +638,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             .iter()
             .map(|e| {
                 if b == "score" {
-                    scores
-                        .get(&e.id)
-                        .map(|s| format!("{s:.2}×"))
-                        .unwrap_or_default()
+                    scores.get(&e.id).map(|s| format!("{s:.2}×")).unwrap_or_default()
                 } else {
                     let key = b.to_lowercase();
                     e.metrics.get(&key).map(|v| fmt_num(*v)).unwrap_or_default()
@@ -768,24 +647,10 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             .collect();
         (b.to_string(), vals)
     });
-    let idw = entries
-        .iter()
-        .map(|e| e.id.to_string().len())
-        .max()
-        .unwrap_or(2)
-        .max(2);
-    let tagw = entries
-        .iter()
-        .map(|e| e.tags.join(",").chars().count())
-        .max()
-        .unwrap_or(0)
-        .clamp(4, 24);
-    let vw = value_col
-        .as_ref()
-        .map(|(h, v)| v.iter().map(String::len).max().unwrap_or(0).max(h.len()))
-        .unwrap_or(0);
-    let fixed =
-        idw + 2 + 8 + 2 + 10 + 2 + 10 + 2 + 5 + 2 + tagw + 2 + if vw > 0 { vw + 2 } else { 0 };
+    let idw = entries.iter().map(|e| e.id.to_string().len()).max().unwrap_or(2).max(2);
+    let tagw = entries.iter().map(|e| e.tags.join(",").chars().count()).max().unwrap_or(0).clamp(4, 24);
+    let vw = value_col.as_ref().map(|(h, v)| v.iter().map(String::len).max().unwrap_or(0).max(h.len())).unwrap_or(0);
+    let fixed = idw + 2 + 8 + 2 + 10 + 2 + 10 + 2 + 5 + 2 + tagw + 2 + if vw > 0 { vw + 2 } else { 0 };
     let textw = term_width().saturating_sub(fixed).max(20);
     let header = format!(
         "{:>idw$}  {:<8}  {:<10}  {:<10}  {:<5}  {:<tagw$}  {}{}",
@@ -795,10 +660,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
         "DATE",
         "RATE",
         "TAGS",
-        value_col
-            .as_ref()
-            .map(|(h, _)| format!("{:>vw$}  ", h.to_uppercase()))
-            .unwrap_or_default(),
+        value_col.as_ref().map(|(h, _)| format!("{:>vw$}  ", h.to_uppercase())).unwrap_or_default(),
         "TEXT"
     );
     out!("{}", style(header).bold());
@@ -807,16 +669,9 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
         if tags.chars().count() > tagw {
             tags = tags.chars().take(tagw - 1).collect::<String>() + "…";
         }
-        let date = e
-            .date
-            .as_deref()
-            .map(|d| &d[..d.len().min(10)])
-            .unwrap_or("");
+        let date = e.date.as_deref().map(|d| &d[..d.len().min(10)]).unwrap_or("");
         let rate = e.rating.map(|r| format!("{r}/5")).unwrap_or_default();
-        let val = value_col
-            .as_ref()
-            .map(|(_, v)| format!("{:>vw$}  ", v[i]))
-            .unwrap_or_default();
+        let val = value_col.as_ref().map(|(_, v)| format!("{:>vw$}  ", v[i])).unwrap_or_default();
         let mut text = e.preview(textw);
         if e.is_deleted() {
             text = format!("{} {text}", style("[deleted]").red());
@@ -831,11 +686,7 @@ fn list(a: ListArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             tags
         );
     }
-    eprintln!(
-        "{} entr{}",
-        entries.len(),
-        if entries.len() == 1 { "y" } else { "ies" }
-    );
+    eprintln!("{} entr{}", entries.len(), if entries.len() == 1 { "y" } else { "ies" });
     Ok(ExitCode::SUCCESS)
 }
 
@@ -843,10 +694,7 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
     let e = quill_library::get(db, id)?;
     let history = quill_library::history(db, id)?;
     let pool = quill_library::list(db, &Filter::default())?;
-    let score = pool
-        .iter()
-        .position(|p| p.id == id)
-        .and_then(|i| quill_library::performance_scores(&pool)[i]);
+    let score = pool.iter().position(|p| p.id == id).and_then(|i| quill_library::performance_scores(&pool)[i]);
     if g.json {
         g.print_json(&serde_json::json!({ "entry": e, "score": score, "history": history }))?;
         return Ok(ExitCode::SUCCESS);
@@ -855,20 +703,12 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
     out!(
         "{} {}",
         style(format!("#{}", e.id)).cyan().bold(),
-        if e.is_deleted() {
-            style("[deleted]").red().to_string()
-        } else {
-            String::new()
-        }
+        if e.is_deleted() { style("[deleted]").red().to_string() } else { String::new() }
     );
     out!("{} {} on {}", label("kind"), e.kind, e.platform);
     let opt = |name: &str, v: &Option<String>| {
         if let Some(v) = v {
-            out!(
-                "{} {}",
-                label(name),
-                v.replace('\n', &format!("\n{:>13}", ""))
-            );
+            out!("{} {}", label(name), v.replace('\n', &format!("\n{:>13}", "")));
         }
     };
     opt("title", &e.title);
@@ -880,11 +720,7 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
         out!("{} {}", label("tags"), e.tags.join(", "));
     }
     if !e.metrics.is_empty() {
-        let m: Vec<String> = e
-            .metrics
-            .iter()
-            .map(|(k, v)| format!("{k} {}", fmt_num(*v)))
-            .collect();
+        let m: Vec<String> = e.metrics.iter().map(|(k, v)| format!("{k} {}", fmt_num(*v))).collect();
         out!("{} {}", label("metrics"), m.join(" · "));
     }
     if let Some(s) = score {
@@ -898,11 +734,7 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
     opt("external id", &e.external_id);
     opt("notes", &e.notes);
     if !e.extra.is_empty() {
-        out!(
-            "{} {}",
-            label("extra"),
-            serde_json::Value::Object(e.extra.clone())
-        );
+        out!("{} {}", label("extra"), serde_json::Value::Object(e.extra.clone()));
     }
     opt("before", &e.before);
     if let Some(w) = &e.why {
@@ -917,20 +749,11 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
         let what = match prev {
             Some(p) => {
                 let f = quill_library::changed_fields(p, &h.snapshot);
-                if f.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ({})", f.join(", "))
-                }
+                if f.is_empty() { String::new() } else { format!(" ({})", f.join(", ")) }
             }
             None => String::new(),
         };
-        out!(
-            "  v{:<3} {:<8} {}{what}",
-            h.version,
-            h.action,
-            style(&h.changed_at).dim()
-        );
+        out!("  v{:<3} {:<8} {}{what}", h.version, h.action, style(&h.changed_at).dim());
         prev = Some(&h.snapshot);
     }
     Ok(ExitCode::SUCCESS)
@@ -939,13 +762,9 @@ fn show(id: i64, db: &Db, g: &Globals) -> Result<ExitCode> {
 fn edit(a: EditArgs, db: &mut Db, ws: &quill_store::Workspace, g: &Globals) -> Result<ExitCode> {
     if a.editor {
         let e = quill_library::get(db, a.id)?;
-        let path = ws
-            .data_dir()
-            .join(format!("edit-{}-{}.md", a.id, std::process::id()));
+        let path = ws.data_dir().join(format!("edit-{}-{}.md", a.id, std::process::id()));
         quill_store::atomic_write(&path, quill_library::entry_to_markdown(&e)?.as_bytes())?;
-        let editor = std::env::var("VISUAL")
-            .or_else(|_| std::env::var("EDITOR"))
-            .unwrap_or_else(|_| "vi".into());
+        let editor = std::env::var("VISUAL").or_else(|_| std::env::var("EDITOR")).unwrap_or_else(|_| "vi".into());
         // Through the shell so EDITOR="code --wait" works.
         let status = std::process::Command::new("sh")
             .arg("-c")
@@ -989,10 +808,7 @@ fn edit(a: EditArgs, db: &mut Db, ws: &quill_store::Workspace, g: &Globals) -> R
             "metrics",
         ];
         if !FIELDS.contains(&c.as_str()) {
-            bail!(
-                "--clear {c}: not a field that can be cleared; one of {}",
-                FIELDS.join(", ")
-            );
+            bail!("--clear {c}: not a field that can be cleared; one of {}", FIELDS.join(", "));
         }
         clear.push(c);
     }
@@ -1049,8 +865,7 @@ fn export(a: ExportArgs, db: &Db, g: &Globals) -> Result<ExitCode> {
             let stdout = std::io::stdout();
             let mut lock = stdout.lock();
             match quill_library::export(&entries, a.format, &mut lock) {
-                Err(quill_library::Error::Io { source, .. })
-                    if source.kind() == std::io::ErrorKind::BrokenPipe => {}
+                Err(quill_library::Error::Io { source, .. }) if source.kind() == std::io::ErrorKind::BrokenPipe => {}
                 other => other?,
             }
         }
@@ -1068,18 +883,10 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
         "{} {} entries{}",
         style("Library:").bold(),
         s.total,
-        if s.deleted > 0 {
-            format!(" ({} deleted)", s.deleted)
-        } else {
-            String::new()
-        }
+        if s.deleted > 0 { format!(" ({} deleted)", s.deleted) } else { String::new() }
     );
     if let Some((a, b)) = &s.date_range {
-        out!(
-            "  dated {} to {}",
-            &a[..a.len().min(10)],
-            &b[..b.len().min(10)]
-        );
+        out!("  dated {} to {}", &a[..a.len().min(10)], &b[..b.len().min(10)]);
     }
     let table = |title: &str, rows: Vec<(String, usize)>| {
         let rows: Vec<_> = rows.into_iter().filter(|(_, n)| *n > 0).collect();
@@ -1093,17 +900,8 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
             out!("  {k:<11} {n:>5}  {}", style(bar).cyan());
         }
     };
-    table(
-        "By kind",
-        s.by_kind.iter().map(|(k, n)| (k.to_string(), *n)).collect(),
-    );
-    table(
-        "By platform",
-        s.by_platform
-            .iter()
-            .map(|(k, n)| (k.to_string(), *n))
-            .collect(),
-    );
+    table("By kind", s.by_kind.iter().map(|(k, n)| (k.to_string(), *n)).collect());
+    table("By platform", s.by_platform.iter().map(|(k, n)| (k.to_string(), *n)).collect());
     table(
         "Ratings",
         ["5", "4", "3", "2", "1", "unrated"]
@@ -1112,18 +910,10 @@ fn stats(top: usize, db: &Db, g: &Globals) -> Result<ExitCode> {
             .collect(),
     );
     if s.phrases.values().any(|n| *n > 0) {
-        out!(
-            "\n{} {} approved, {} banned",
-            style("Phrases:").bold(),
-            s.phrases["approved"],
-            s.phrases["banned"]
-        );
+        out!("\n{} {} approved, {} banned", style("Phrases:").bold(), s.phrases["approved"], s.phrases["banned"]);
     }
     if !s.performance.is_empty() {
-        out!(
-            "\n{} (score = engagement ÷ that platform's median)",
-            style("Top performers").bold()
-        );
+        out!("\n{} (score = engagement ÷ that platform's median)", style("Top performers").bold());
         for p in &s.performance {
             out!(
                 "  {} — median {} {} over {} entr{}",

@@ -90,10 +90,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     }
     if !g.json {
         for u in &report.unsupported {
-            eprintln!(
-                "note: {} uses `extends: {}`, which Quill does not run ({})",
-                u.rule, u.extends, u.source
-            );
+            eprintln!("note: {} uses `extends: {}`, which Quill does not run ({})", u.rule, u.extends, u.source);
         }
     }
     if let Some(rule) = &args.explain {
@@ -107,20 +104,10 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let started = Instant::now();
     let pb = g.progress(inputs.len() as u64, "linting");
     let mut files = Vec::with_capacity(inputs.len());
-    let mut summary = Summary {
-        files: inputs.len(),
-        ..Default::default()
-    };
+    let mut summary = Summary { files: inputs.len(), ..Default::default() };
     for (path, text) in &inputs {
-        let platform = args
-            .platform
-            .clone()
-            .or_else(|| front_matter_platform(text));
-        let opts = LintOptions {
-            platform,
-            min_level: min_level(args.min_level),
-            ignore: args.ignore.clone(),
-        };
+        let platform = args.platform.clone().or_else(|| front_matter_platform(text));
+        let opts = LintOptions { platform, min_level: min_level(args.min_level), ignore: args.ignore.clone() };
         let diagnostics = linter.lint(text, &opts);
         for d in &diagnostics {
             match d.level {
@@ -129,10 +116,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
                 Level::Suggestion => summary.suggestions += 1,
             }
         }
-        files.push(FileReport {
-            path: path.clone(),
-            diagnostics,
-        });
+        files.push(FileReport { path: path.clone(), diagnostics });
         pb.inc(1);
     }
     pb.finish_and_clear();
@@ -153,11 +137,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         }
         let total = summary.errors + summary.warnings + summary.suggestions;
         if total == 0 {
-            eprintln!(
-                "{} {} file(s) clean",
-                style("✓").green().for_stderr(),
-                summary.files
-            );
+            eprintln!("{} {} file(s) clean", style("✓").green().for_stderr(), summary.files);
         } else {
             eprintln!(
                 "{} error(s), {} warning(s), {} suggestion(s) in {} file(s)",
@@ -165,11 +145,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
             );
         }
     }
-    Ok(if summary.errors > 0 {
-        ExitCode::from(1)
-    } else {
-        ExitCode::SUCCESS
-    })
+    Ok(if summary.errors > 0 { ExitCode::from(1) } else { ExitCode::SUCCESS })
 }
 
 fn min_level(m: MinLevel) -> Level {
@@ -201,9 +177,7 @@ fn build_linter(args: &Args, g: &Globals) -> Result<Linter> {
                 dir.display()
             );
         }
-        linter
-            .add_styles(dir)
-            .with_context(|| format!("loading styles from {}", dir.display()))?;
+        linter.add_styles(dir).with_context(|| format!("loading styles from {}", dir.display()))?;
     }
     Ok(linter)
 }
@@ -214,9 +188,7 @@ fn collect_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
     for f in files {
         if f == "-" {
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("reading stdin")?;
+            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
             out.push(("<stdin>".to_string(), s));
             continue;
         }
@@ -225,13 +197,11 @@ fn collect_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
             let mut paths: Vec<PathBuf> = walk(&p)?;
             paths.sort();
             for q in paths {
-                let text = std::fs::read_to_string(&q)
-                    .with_context(|| format!("reading {}", q.display()))?;
+                let text = std::fs::read_to_string(&q).with_context(|| format!("reading {}", q.display()))?;
                 out.push((q.display().to_string(), text));
             }
         } else {
-            let text =
-                std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
+            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
             out.push((f.clone(), text));
         }
     }
@@ -244,10 +214,7 @@ fn walk(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
         let p = entry?.path();
         if p.is_dir() {
             out.extend(walk(&p)?);
-        } else if p
-            .extension()
-            .is_some_and(|e| e == "md" || e == "txt" || e == "markdown")
-        {
+        } else if p.extension().is_some_and(|e| e == "md" || e == "txt" || e == "markdown") {
             out.push(p);
         }
     }
@@ -256,10 +223,7 @@ fn walk(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
 
 fn front_matter_platform(text: &str) -> Option<String> {
     let (fm, _) = split_front_matter(text);
-    fm?.lines().find_map(|l| {
-        l.strip_prefix("platform:")
-            .map(|v| v.trim().trim_matches('"').to_lowercase())
-    })
+    fm?.lines().find_map(|l| l.strip_prefix("platform:").map(|v| v.trim().trim_matches('"').to_lowercase()))
 }
 
 fn print_diagnostic(path: &str, d: &Diagnostic) {
@@ -268,19 +232,8 @@ fn print_diagnostic(path: &str, d: &Diagnostic) {
         Level::Warning => style("warning").yellow().bold(),
         Level::Suggestion => style("suggestion").cyan(),
     };
-    let code = d
-        .code
-        .as_deref()
-        .map(|c| format!("{c} "))
-        .unwrap_or_default();
-    println!(
-        "{path}:{}:{}: {level} {}{} {}",
-        d.line,
-        d.column,
-        style(code).bold(),
-        style(&d.rule).dim(),
-        d.message
-    );
+    let code = d.code.as_deref().map(|c| format!("{c} ")).unwrap_or_default();
+    println!("{path}:{}:{}: {level} {}{} {}", d.line, d.column, style(code).bold(), style(&d.rule).dim(), d.message);
     if let Some(s) = &d.suggestion {
         println!("    {} {s}", style("→ use:").green());
     }
@@ -288,11 +241,7 @@ fn print_diagnostic(path: &str, d: &Diagnostic) {
 
 fn find_rule<'a>(linter: &'a Linter, key: &str) -> Option<&'a quill_voice::lint::Rule> {
     linter.rules().iter().find(|r| {
-        r.meta.name.eq_ignore_ascii_case(key)
-            || r.meta
-                .code
-                .as_deref()
-                .is_some_and(|c| c.eq_ignore_ascii_case(key))
+        r.meta.name.eq_ignore_ascii_case(key) || r.meta.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(key))
     })
 }
 
@@ -305,13 +254,7 @@ fn explain(linter: &Linter, key: &str, g: &Globals) -> Result<ExitCode> {
         g.print_json(m)?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{} {} ({}, {})",
-        style(m.code.as_deref().unwrap_or("-")).bold(),
-        m.name,
-        m.extends,
-        m.level
-    );
+    println!("{} {} ({}, {})", style(m.code.as_deref().unwrap_or("-")).bold(), m.name, m.extends, m.level);
     if !m.platforms.is_empty() {
         println!("platforms: {}", m.platforms.join(", "));
     }
@@ -322,12 +265,7 @@ fn explain(linter: &Linter, key: &str, g: &Globals) -> Result<ExitCode> {
                 d.what, d.why, d.example, d.instead
             );
         }
-        None => println!(
-            "\n{}",
-            m.description
-                .as_deref()
-                .unwrap_or("(this rule has no documentation)")
-        ),
+        None => println!("\n{}", m.description.as_deref().unwrap_or("(this rule has no documentation)")),
     }
     println!("\nsource: {}", m.source);
     Ok(ExitCode::SUCCESS)

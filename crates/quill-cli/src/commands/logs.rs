@@ -50,7 +50,15 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         if g.json {
             g.print_json(&r)?;
         } else {
-            println!("#{} {} {} via {} ({}){}", r.id, r.created_at, r.command, r.backend, r.model, r.status.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default());
+            println!(
+                "#{} {} {} via {} ({}){}",
+                r.id,
+                r.created_at,
+                r.command,
+                r.backend,
+                r.model,
+                r.status.as_deref().map(|s| format!(" [{s}]")).unwrap_or_default()
+            );
             println!("params: {}", r.params);
             if let Some(s) = &r.system {
                 println!("\n── system ──\n{s}");

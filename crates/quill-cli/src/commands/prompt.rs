@@ -5,21 +5,24 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use quill_prompt::Brief;
 use quill_prompt::compose::{Composed, compose};
 use quill_prompt::lint::{LintReport, lint_brief, lint_prompt};
-use quill_prompt::Brief;
 
 use crate::Globals;
 
 /// Assemble the prompt for a brief — examples chosen from your library, cited passages from your
 /// knowledge base, your voice rules — ready to paste into any chatbot. Works with no model at all.
 #[derive(Debug, clap::Args)]
-#[command(args_conflicts_with_subcommands = true, after_long_help = "Examples:
+#[command(
+    args_conflicts_with_subcommands = true,
+    after_long_help = "Examples:
   quill prompt --brief briefs/onboarding.toml
   quill prompt --brief briefs/onboarding.toml --explain
   quill prompt --platform x --audience \"agency owners\" --main-point \"raise prices before hiring\"
   quill prompt lint my-prompt.txt
-  echo \"Write a LinkedIn post in my voice\" | quill prompt lint -")]
+  echo \"Write a LinkedIn post in my voice\" | quill prompt lint -"
+)]
 pub struct Args {
     #[command(subcommand)]
     cmd: Option<Cmd>,
@@ -157,7 +160,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let brief = args.brief.resolve()?;
     let counter = Counter::new(args.brief.model.as_deref(), args.brief.context);
     let reserve = 600.min(counter.context / 4);
-    let composed = compose(&ws, &brief, counter.context, reserve, &|s| counter.count(s)).context("composing the prompt")?;
+    let composed =
+        compose(&ws, &brief, counter.context, reserve, &|s| counter.count(s)).context("composing the prompt")?;
     if g.json {
         g.print_json(&serde_json::json!({ "brief": brief, "prompt": composed.prompt, "notes": composed.notes, "lint": lint_brief(&brief) }))?;
         return Ok(ExitCode::SUCCESS);
@@ -185,7 +189,10 @@ pub fn print_prompt(c: &Composed, explain: bool) {
         if !c.prompt.passages.is_empty() {
             eprintln!("Passages:");
             for p in &c.prompt.passages {
-                eprintln!("  [{}] {} › {} — {} chars {}–{} (score {:.3})", p.number, p.title, p.heading, p.source, p.range.0, p.range.1, p.score);
+                eprintln!(
+                    "  [{}] {} › {} — {} chars {}–{} (score {:.3})",
+                    p.number, p.title, p.heading, p.source, p.range.0, p.range.1, p.score
+                );
             }
         }
         for t in &c.prompt.trimmed {

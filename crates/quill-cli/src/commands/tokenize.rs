@@ -58,9 +58,7 @@ pub(crate) fn model_path(model: Option<PathBuf>) -> Result<PathBuf> {
 pub(crate) fn text_arg(text: &str) -> Result<String> {
     if text == "-" {
         let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .context("reading standard input")?;
+        std::io::stdin().read_to_string(&mut s).context("reading standard input")?;
         return Ok(s);
     }
     Ok(text.to_string())
@@ -74,10 +72,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let tok = Tokenizer::from_gguf(&f)?;
     let ids = tok.encode(&text, args.add_special, !args.no_special);
     if g.json {
-        let tokens: Vec<serde_json::Value> = ids
-            .iter()
-            .map(|&id| serde_json::json!({ "id": id, "piece": tok.piece_display(id) }))
-            .collect();
+        let tokens: Vec<serde_json::Value> =
+            ids.iter().map(|&id| serde_json::json!({ "id": id, "piece": tok.piece_display(id) })).collect();
         let v = if args.count {
             serde_json::json!({ "model": path, "n_tokens": ids.len() })
         } else {

@@ -195,18 +195,9 @@ fn config_from(a: &TrainArgs) -> Result<TrainConfig> {
         _ => ScheduleKind::Cosine,
     };
     Ok(TrainConfig {
-        lora: LoraConfig {
-            rank: a.rank,
-            alpha: a.alpha,
-            dropout: a.dropout,
-            targets,
-            rslora: a.rslora,
-        },
+        lora: LoraConfig { rank: a.rank, alpha: a.alpha, dropout: a.dropout, targets, rslora: a.rslora },
         lr: a.lr,
-        adamw: AdamWConfig {
-            weight_decay: a.weight_decay,
-            ..AdamWConfig::default()
-        },
+        adamw: AdamWConfig { weight_decay: a.weight_decay, ..AdamWConfig::default() },
         schedule,
         warmup_ratio: a.warmup,
         min_lr_ratio: 0.0,
@@ -215,11 +206,7 @@ fn config_from(a: &TrainArgs) -> Result<TrainConfig> {
         batch: a.batch,
         grad_accum: a.grad_accum,
         max_seq: a.max_seq,
-        packing: if a.packing {
-            Packing::Pack
-        } else {
-            Packing::Pad
-        },
+        packing: if a.packing { Packing::Pack } else { Packing::Pad },
         max_grad_norm: (a.max_grad_norm > 0.0).then_some(a.max_grad_norm),
         seed: a.seed,
         eval_every: a.eval_every,
@@ -230,31 +217,12 @@ fn config_from(a: &TrainArgs) -> Result<TrainConfig> {
 }
 
 fn default_name(data: &std::path::Path) -> String {
-    let stem = if data.is_dir() {
-        data.file_name()
-    } else {
-        data.file_stem()
-    };
-    let raw = stem
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "adapter".into());
-    let clean: String = raw
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '-'
-            }
-        })
-        .take(48)
-        .collect();
+    let stem = if data.is_dir() { data.file_name() } else { data.file_stem() };
+    let raw = stem.map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "adapter".into());
+    let clean: String =
+        raw.chars().map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '_' { c } else { '-' }).take(48).collect();
     let clean = clean.trim_matches('-').to_string();
-    if clean.is_empty() {
-        "adapter".into()
-    } else {
-        clean
-    }
+    if clean.is_empty() { "adapter".into() } else { clean }
 }
 
 /// Progress bar (TTY) or periodic lines on stderr (logs), never on stdout.
@@ -270,11 +238,9 @@ impl Bar {
         let pb = if g.progress {
             let pb = ProgressBar::new(total);
             pb.set_style(
-                ProgressStyle::with_template(
-                    "{spinner} {msg} [{bar:28}] {pos}/{len} steps · ETA {eta}",
-                )
-                .unwrap_or_else(|_| ProgressStyle::default_bar())
-                .progress_chars("=> "),
+                ProgressStyle::with_template("{spinner} {msg} [{bar:28}] {pos}/{len} steps · ETA {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar())
+                    .progress_chars("=> "),
             );
             pb.enable_steady_tick(Duration::from_millis(200));
             pb.set_position(done);
@@ -282,43 +248,24 @@ impl Bar {
         } else {
             ProgressBar::hidden()
         };
-        Bar {
-            pb,
-            plain: !g.progress && !g.json,
-            quiet: g.json,
-            last_line: std::time::Instant::now(),
-        }
+        Bar { pb, plain: !g.progress && !g.json, quiet: g.json, last_line: std::time::Instant::now() }
     }
 }
 
 fn fmt_eta(s: f64) -> String {
     let s = s.max(0.0) as u64;
-    if s >= 3600 {
-        format!("{}h{:02}m", s / 3600, (s % 3600) / 60)
-    } else {
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
+    if s >= 3600 { format!("{}h{:02}m", s / 3600, (s % 3600) / 60) } else { format!("{}m{:02}s", s / 60, s % 60) }
 }
 
 impl Observer for Bar {
     fn on_step(&mut self, p: &Progress) -> Control {
-        let val = p
-            .val_loss
-            .map(|v| format!(" · val {v:.3}"))
-            .unwrap_or_default();
+        let val = p.val_loss.map(|v| format!(" · val {v:.3}")).unwrap_or_default();
         let msg = format!("loss {:.3}{val} · {:.0} tok/s", p.loss, p.tokens_per_s);
         self.pb.set_message(msg.clone());
         self.pb.set_position(p.step);
-        let due = self.last_line.elapsed() >= Duration::from_secs(10)
-            || p.step == p.total_steps
-            || p.step == 1;
+        let due = self.last_line.elapsed() >= Duration::from_secs(10) || p.step == p.total_steps || p.step == 1;
         if self.plain && !self.quiet && due {
-            eprintln!(
-                "step {}/{} · {msg} · ETA {}",
-                p.step,
-                p.total_steps,
-                fmt_eta(p.eta_s)
-            );
+            eprintln!("step {}/{} · {msg} · ETA {}", p.step, p.total_steps, fmt_eta(p.eta_s));
             self.last_line = std::time::Instant::now();
         }
         Control::Continue
@@ -326,15 +273,8 @@ impl Observer for Bar {
 
     fn on_eval(&mut self, step: u64, v: f64, best: bool) {
         if !self.quiet {
-            let line = format!(
-                "step {step}: validation loss {v:.4}{}",
-                if best { " (best)" } else { "" }
-            );
-            if self.plain {
-                eprintln!("{line}")
-            } else {
-                self.pb.println(line)
-            }
+            let line = format!("step {step}: validation loss {v:.4}{}", if best { " (best)" } else { "" });
+            if self.plain { eprintln!("{line}") } else { self.pb.println(line) }
         }
     }
 }
@@ -350,14 +290,8 @@ fn train(a: TrainArgs, g: &Globals) -> Result<ExitCode> {
             let data = a.data.clone().context("--data is required")?;
             let name = a.name.clone().unwrap_or_else(|| default_name(&data));
             let base = a.base.clone().unwrap_or_else(quill_store::default_llm_path);
-            let spec = StartSpec {
-                name,
-                base,
-                data,
-                val_fraction: a.val_split,
-                config: config_from(&a)?,
-                force: a.force,
-            };
+            let spec =
+                StartSpec { name, base, data, val_fraction: a.val_split, config: config_from(&a)?, force: a.force };
             Session::start(&ws, &mut db, spec)?
         }
     };
@@ -367,22 +301,14 @@ fn train(a: TrainArgs, g: &Globals) -> Result<ExitCode> {
     if !g.json {
         eprintln!(
             "{} {:?}: {} training examples ({} tokens, {} trained), {} validation; {} steps{}",
-            if a.resume.is_some() {
-                "Resuming"
-            } else {
-                "Training"
-            },
+            if a.resume.is_some() { "Resuming" } else { "Training" },
             session.run.name,
             rep.examples,
             rep.tokens,
             rep.trained_tokens,
             val.examples,
             tr.total_steps(),
-            if tr.state.step > 0 {
-                format!(", continuing after step {}", tr.state.step)
-            } else {
-                String::new()
-            }
+            if tr.state.step > 0 { format!(", continuing after step {}", tr.state.step) } else { String::new() }
         );
         for (what, r) in [("training", rep), ("validation", val)] {
             if r.truncated > 0 {
@@ -406,11 +332,7 @@ fn train(a: TrainArgs, g: &Globals) -> Result<ExitCode> {
     let finish = session.train(&mut db, &mut bar)?;
     bar.pb.finish_and_clear();
     let st = &session.trainer.state;
-    let tok_s = if st.elapsed_s > 0.0 {
-        st.tokens as f64 / st.elapsed_s
-    } else {
-        0.0
-    };
+    let tok_s = if st.elapsed_s > 0.0 { st.tokens as f64 / st.elapsed_s } else { 0.0 };
     let dir = session.dir.clone();
     if g.json {
         g.print_json(&serde_json::json!({
@@ -434,12 +356,7 @@ fn train(a: TrainArgs, g: &Globals) -> Result<ExitCode> {
             Finish::EarlyStopped => "stopped early (validation stopped improving)",
             Finish::Interrupted | Finish::Aborted => "interrupted",
         };
-        println!(
-            "Adapter {:?} {end} after {} steps in {}",
-            session.run.name,
-            st.step,
-            fmt_eta(st.elapsed_s)
-        );
+        println!("Adapter {:?} {end} after {} steps in {}", session.run.name, st.step, fmt_eta(st.elapsed_s));
         if let Some(p) = st.history.last() {
             println!("  last training loss  {:.4}", p.loss);
         }
@@ -447,15 +364,9 @@ fn train(a: TrainArgs, g: &Globals) -> Result<ExitCode> {
             println!("  best validation     {v:.4} (step {s}; this is the adapter kept)");
         }
         println!("  speed               {tok_s:.0} tokens/s");
-        println!(
-            "  adapter             {}",
-            dir.join("adapter.safetensors").display()
-        );
+        println!("  adapter             {}", dir.join("adapter.safetensors").display());
         println!("  loss curves         {}", dir.join("loss.svg").display());
-        println!(
-            "Next: quill tune export {} --format all -o out/ --check",
-            session.run.name
-        );
+        println!("Next: quill tune export {} --format all -o out/ --check", session.run.name);
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -472,10 +383,7 @@ fn list(g: &Globals) -> Result<ExitCode> {
         println!("No fine-tuning runs yet. Start one with: quill tune --data DIR --name NAME");
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "{:<24} {:<14} {:>11} {:>8} {:>8} {:>9}  STARTED",
-        "NAME", "STATUS", "STEPS", "LOSS", "VAL", "EXAMPLES"
-    );
+    println!("{:<24} {:<14} {:>11} {:>8} {:>8} {:>9}  STARTED", "NAME", "STATUS", "STEPS", "LOSS", "VAL", "EXAMPLES");
     for r in runs {
         let f = |v: Option<f64>| v.map(|x| format!("{x:.3}")).unwrap_or_else(|| "-".into());
         println!(
@@ -486,10 +394,7 @@ fn list(g: &Globals) -> Result<ExitCode> {
             f(r.final_loss),
             f(r.best_val_loss),
             format!("{}+{}", r.train_examples, r.val_examples),
-            r.started_at
-                .get(..16)
-                .unwrap_or(&r.started_at)
-                .replace('T', " ")
+            r.started_at.get(..16).unwrap_or(&r.started_at).replace('T', " ")
         );
     }
     Ok(ExitCode::SUCCESS)
@@ -514,18 +419,13 @@ fn check_prompts(run: &run::RunFile, n: usize) -> Vec<Vec<ChatMessage>> {
                     continue;
                 };
                 out.push(
-                    c.messages[..last]
-                        .iter()
-                        .map(|m| ChatMessage::new(m.role.clone(), m.content.clone()))
-                        .collect(),
+                    c.messages[..last].iter().map(|m| ChatMessage::new(m.role.clone(), m.content.clone())).collect(),
                 );
             }
         }
     }
     if out.is_empty() {
-        out.push(vec![ChatMessage::user(
-            "Write a short post announcing a new workshop.",
-        )]);
+        out.push(vec![ChatMessage::user("Write a short post announcing a new workshop.")]);
     }
     out
 }
@@ -547,16 +447,9 @@ fn export_cmd(a: ExportArgs, g: &Globals) -> Result<ExitCode> {
     }
     let (tok, tmpl) = run::load_chat(&run.base_model)?;
     if tmpl.source() != run.chat_template {
-        bail!(
-            "the base model's chat template differs from the one {:?} was trained with",
-            a.name
-        );
+        bail!("the base model's chat template differs from the one {:?} was trained with", a.name);
     }
-    let info = BaseInfo {
-        path: &run.base_model,
-        tokenizer: &tok,
-        template: &tmpl,
-    };
+    let info = BaseInfo { path: &run.base_model, tokenizer: &tok, template: &tmpl };
     let done = export::export(&adapter, &a.name, format, &a.out, &info)?;
     if !done.template_mismatches.is_empty() {
         eprintln!("warning: the Ollama TEMPLATE does not reproduce the training template exactly:");
@@ -596,32 +489,17 @@ fn export_cmd(a: ExportArgs, g: &Globals) -> Result<ExitCode> {
     } else {
         println!("Exported {:?}:", a.name);
         if let Some(p) = &done.peft {
-            println!(
-                "  PEFT      {}   (PeftModel.from_pretrained(base, this folder))",
-                p.display()
-            );
+            println!("  PEFT      {}   (PeftModel.from_pretrained(base, this folder))", p.display());
         }
         if let Some(p) = &done.gguf {
-            println!(
-                "  llama.cpp {}   (llama-cli -m {} --lora this file)",
-                p.display(),
-                run.base_model.display()
-            );
+            println!("  llama.cpp {}   (llama-cli -m {} --lora this file)", p.display(), run.base_model.display());
         }
         if let Some(p) = &done.modelfile {
-            println!(
-                "  Ollama    {}   (ollama create {} -f this file)",
-                p.display(),
-                a.name
-            );
+            println!("  Ollama    {}   (ollama create {} -f this file)", p.display(), a.name);
             println!("            stop words: {}", done.stop_words.join(", "));
         }
         if let Some(r) = &report {
-            println!(
-                "Check ({} prompts, {} greedy tokens):",
-                r.cases.len(),
-                a.max_tokens
-            );
+            println!("Check ({} prompts, {} greedy tokens):", r.cases.len(), a.max_tokens);
             for (i, c) in r.cases.iter().enumerate() {
                 println!("  prompt {}:", i + 1);
                 println!("    base model     {:?}", c.quill_base);
@@ -634,10 +512,7 @@ fn export_cmd(a: ExportArgs, g: &Globals) -> Result<ExitCode> {
                 }
             }
             let n = r.cases.len();
-            println!(
-                "  adapter changed the output on {}/{n} prompts",
-                r.adapter_changes_output
-            );
+            println!("  adapter changed the output on {}/{n} prompts", r.adapter_changes_output);
             if let Some(k) = r.llama_cpp_agree {
                 println!("  llama.cpp agrees with Quill on {k}/{n}");
             }
@@ -649,17 +524,9 @@ fn export_cmd(a: ExportArgs, g: &Globals) -> Result<ExitCode> {
             }
             println!(
                 "  verdict: {}",
-                if passed {
-                    "agree"
-                } else {
-                    "DISAGREE (template, stop words or adapter layout mismatch)"
-                }
+                if passed { "agree" } else { "DISAGREE (template, stop words or adapter layout mismatch)" }
             );
         }
     }
-    Ok(if passed {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if passed { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }

@@ -123,24 +123,16 @@ fn embedder(g: &Globals) -> Option<quill_knowledge::Embedder> {
         Ok(e) => Some(e),
         Err(err) => {
             if !g.json {
-                eprintln!(
-                    "note: no embedding centroid ({err}); run scripts/fetch-models.sh to add one"
-                );
+                eprintln!("note: no embedding centroid ({err}); run scripts/fetch-models.sh to add one");
             }
             None
         }
     }
 }
 
-fn embed_all(
-    e: &quill_knowledge::Embedder,
-    texts: &[&str],
-    g: &Globals,
-) -> quill_voice::Result<Vec<Vec<f32>>> {
+fn embed_all(e: &quill_knowledge::Embedder, texts: &[&str], g: &Globals) -> quill_voice::Result<Vec<Vec<f32>>> {
     let pb = g.progress(texts.len() as u64, "embedding");
-    let out = e
-        .embed(texts, 16, &mut |n| pb.inc(n as u64))
-        .map_err(|err| quill_voice::Error::Invalid(err.to_string()));
+    let out = e.embed(texts, 16, &mut |n| pb.inc(n as u64)).map_err(|err| quill_voice::Error::Invalid(err.to_string()));
     pb.finish_and_clear();
     out
 }
@@ -163,12 +155,7 @@ fn profile(args: ProfileArgs, g: &Globals) -> Result<ExitCode> {
     spinner.finish_and_clear();
     let (profile, entries) = built?;
     let row = vws::save_profile(&mut db, &profile, id.as_deref())?;
-    let stored = StoredProfile {
-        id: row,
-        created_at: quill_store::now_rfc3339(),
-        embedder: id,
-        profile,
-    };
+    let stored = StoredProfile { id: row, created_at: quill_store::now_rfc3339(), embedder: id, profile };
     if g.json {
         g.print_json(&summary_json(&stored, entries.len()))?;
         return Ok(ExitCode::SUCCESS);
@@ -207,10 +194,7 @@ fn print_profile(s: &StoredProfile) {
         style("Voice profile").bold(),
         p.texts,
         p.words,
-        s.embedder
-            .as_deref()
-            .map(|e| format!(", embedding centroid: {e}"))
-            .unwrap_or_default()
+        s.embedder.as_deref().map(|e| format!(", embedding centroid: {e}")).unwrap_or_default()
     );
     println!(
         "  sentences      {:.1} words on average (±{:.1})",
@@ -223,21 +207,14 @@ fn print_profile(s: &StoredProfile) {
         get("lines_per_paragraph"),
         100.0 * get("one_line_paragraphs")
     );
-    println!(
-        "  lists          {:.0}% of lines; arrows {:.1} per 100 words",
-        100.0 * get("list_lines"),
-        get("arrows")
-    );
+    println!("  lists          {:.0}% of lines; arrows {:.1} per 100 words", 100.0 * get("list_lines"), get("arrows"));
     println!(
         "  person         I {:.1} · we {:.1} · you {:.1} per 100 words",
         get("i_rate"),
         get("we_rate"),
         get("you_rate")
     );
-    println!(
-        "  questions      {:.0}% of sentences",
-        100.0 * get("questions")
-    );
+    println!("  questions      {:.0}% of sentences", 100.0 * get("questions"));
     println!(
         "  punctuation    commas {:.1} · dashes {:.1} · colons {:.1} · exclamations {:.1} per 100 words",
         get("commas"),
@@ -245,16 +222,8 @@ fn print_profile(s: &StoredProfile) {
         get("colons"),
         get("exclamations")
     );
-    println!(
-        "  emoji/hashtags {:.1} / {:.1} per 100 words",
-        get("emoji"),
-        get("hashtags")
-    );
-    println!(
-        "  numbers        digits {:.1} · spelled out {:.1} per 100 words",
-        get("digits"),
-        get("number_words")
-    );
+    println!("  emoji/hashtags {:.1} / {:.1} per 100 words", get("emoji"), get("hashtags"));
+    println!("  numbers        digits {:.1} · spelled out {:.1} per 100 words", get("digits"), get("number_words"));
     println!(
         "  vocabulary     {:.0}% distinct words per 50; reading grade {:.1}",
         100.0 * get("vocabulary"),
@@ -271,21 +240,13 @@ fn print_profile(s: &StoredProfile) {
         println!("  openers        {}", openers.join(" · "));
     }
     if let Some(c) = p.closers.first().filter(|c| c.share >= 0.2) {
-        println!(
-            "  sign-off       '{}' in {:.0}% of texts",
-            c.example,
-            100.0 * c.share
-        );
+        println!("  sign-off       '{}' in {:.0}% of texts", c.example, 100.0 * c.share);
     }
-    eprintln!(
-        "stored as profile #{}; `quill voice score FILE` uses it",
-        s.id
-    );
+    eprintln!("stored as profile #{}; `quill voice score FILE` uses it", s.id);
 }
 
 fn need_profile(db: &Db) -> Result<StoredProfile> {
-    vws::load_profile(db)?
-        .context("no voice profile in this workspace yet\n  hint: run `quill voice profile` first")
+    vws::load_profile(db)?.context("no voice profile in this workspace yet\n  hint: run `quill voice profile` first")
 }
 
 /// `(display path, body)` for every input; front matter is dropped (it is not the creator's
@@ -296,9 +257,7 @@ fn read_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
     for f in files {
         if f == "-" {
             let mut s = String::new();
-            std::io::stdin()
-                .read_to_string(&mut s)
-                .context("reading stdin")?;
+            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
             out.push(("<stdin>".to_string(), body(&s)));
             continue;
         }
@@ -306,8 +265,7 @@ fn read_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
         let mut paths = if p.is_dir() { walk(&p)? } else { vec![p] };
         paths.sort();
         for q in paths {
-            let text =
-                std::fs::read_to_string(&q).with_context(|| format!("reading {}", q.display()))?;
+            let text = std::fs::read_to_string(&q).with_context(|| format!("reading {}", q.display()))?;
             out.push((q.display().to_string(), body(&text)));
         }
     }
@@ -320,10 +278,7 @@ fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
         let p = entry?.path();
         if p.is_dir() {
             out.extend(walk(&p)?);
-        } else if p
-            .extension()
-            .is_some_and(|e| e == "md" || e == "txt" || e == "markdown")
-        {
+        } else if p.extension().is_some_and(|e| e == "md" || e == "txt" || e == "markdown") {
             out.push(p);
         }
     }
@@ -337,21 +292,11 @@ fn score_cmd(args: FilesArgs, g: &Globals) -> Result<ExitCode> {
     let embeddings = draft_embeddings(&stored.profile, stored.embedder.as_deref(), &inputs, g)?;
     let mut results = Vec::new();
     for (i, (path, text)) in inputs.iter().enumerate() {
-        let s = score(
-            &stored.profile,
-            text,
-            embeddings
-                .as_ref()
-                .and_then(|e| e.get(i))
-                .map(Vec::as_slice),
-        );
+        let s = score(&stored.profile, text, embeddings.as_ref().and_then(|e| e.get(i)).map(Vec::as_slice));
         results.push((path.clone(), s));
     }
     if g.json {
-        let v: Vec<_> = results
-            .iter()
-            .map(|(p, s)| json!({ "path": p, "score": s }))
-            .collect();
+        let v: Vec<_> = results.iter().map(|(p, s)| json!({ "path": p, "score": s })).collect();
         g.print_json(&json!({ "profile": stored.id, "results": v }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -409,12 +354,8 @@ fn habits(args: HabitsArgs, g: &Globals) -> Result<ExitCode> {
     if inputs.is_empty() {
         bail!("no drafts found in {}", args.files.join(", "));
     }
-    let opts = HabitOptions {
-        alpha: args.alpha,
-        min_docs: args.min_docs,
-        min_ratio: args.min_ratio,
-        ..Default::default()
-    };
+    let opts =
+        HabitOptions { alpha: args.alpha, min_docs: args.min_docs, min_ratio: args.min_ratio, ..Default::default() };
     let cre: Vec<&str> = creator.iter().map(String::as_str).collect();
     let batch: Vec<&str> = inputs.iter().map(|(_, t)| t.as_str()).collect();
     let report = detect_habits(&cre, &batch, &opts);
@@ -455,26 +396,10 @@ fn habits(args: HabitsArgs, g: &Globals) -> Result<ExitCode> {
 fn learn(args: LearnArgs, g: &Globals) -> Result<ExitCode> {
     let (ws, db) = open(g)?;
     let pairs = vws::rewrites(&db)?;
-    let rewrites: Vec<Rewrite<'_>> = pairs
-        .iter()
-        .map(|(b, a)| Rewrite {
-            before: b,
-            after: a,
-        })
-        .collect();
+    let rewrites: Vec<Rewrite<'_>> = pairs.iter().map(|(b, a)| Rewrite { before: b, after: a }).collect();
     // Words the creator uses in published writing are never proposed as "always removed".
-    let known_words = vws::creator_texts(&db)?
-        .iter()
-        .flat_map(|t| quill_voice::text::words_lower(t))
-        .collect();
-    let proposals = propose(
-        &rewrites,
-        &LearnOptions {
-            min_count: args.min_count,
-            known_words,
-            ..Default::default()
-        },
-    );
+    let known_words = vws::creator_texts(&db)?.iter().flat_map(|t| quill_voice::text::words_lower(t)).collect();
+    let proposals = propose(&rewrites, &LearnOptions { min_count: args.min_count, known_words, ..Default::default() });
     let dir = vws::learned_dir(&ws);
     let mut accepted = accepted_ids(&dir)?;
     let wanted: Vec<&quill_voice::learn::Proposal> = if args.accept_all {
@@ -482,29 +407,18 @@ fn learn(args: LearnArgs, g: &Globals) -> Result<ExitCode> {
     } else {
         for id in &args.accept {
             if !proposals.iter().any(|p| &p.id == id) {
-                bail!(
-                    "no proposal with id '{id}'\n  hint: run `quill voice learn` to list the current ids"
-                );
+                bail!("no proposal with id '{id}'\n  hint: run `quill voice learn` to list the current ids");
             }
         }
-        proposals
-            .iter()
-            .filter(|p| args.accept.contains(&p.id))
-            .collect()
+        proposals.iter().filter(|p| args.accept.contains(&p.id)).collect()
     };
-    let written = if wanted.is_empty() {
-        Vec::new()
-    } else {
-        write_rules(&dir, &wanted)?
-    };
+    let written = if wanted.is_empty() { Vec::new() } else { write_rules(&dir, &wanted)? };
     for p in &wanted {
         accepted.insert(p.id.clone());
     }
     if g.json {
-        let v: Vec<_> = proposals
-            .iter()
-            .map(|p| json!({ "proposal": p, "accepted": accepted.contains(&p.id) }))
-            .collect();
+        let v: Vec<_> =
+            proposals.iter().map(|p| json!({ "proposal": p, "accepted": accepted.contains(&p.id) })).collect();
         g.print_json(&json!({ "rewrites": rewrites.len(), "proposals": v, "written": written }))?;
         return Ok(ExitCode::SUCCESS);
     }
@@ -516,20 +430,14 @@ fn learn(args: LearnArgs, g: &Globals) -> Result<ExitCode> {
         );
     }
     for p in &proposals {
-        let mark = if accepted.contains(&p.id) {
-            style("✓ accepted").green().to_string()
-        } else {
-            String::new()
-        };
+        let mark = if accepted.contains(&p.id) { style("✓ accepted").green().to_string() } else { String::new() };
         println!("{}  {}  {}", style(&p.id).bold(), p.message, mark);
     }
     for w in &written {
         eprintln!("wrote {}", w.display());
     }
     if !proposals.is_empty() && written.is_empty() && !args.accept_all {
-        eprintln!(
-            "accept with `quill voice learn --accept ID…` or `--accept-all`; accepted rules run in `quill lint`"
-        );
+        eprintln!("accept with `quill voice learn --accept ID…` or `--accept-all`; accepted rules run in `quill lint`");
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -31,11 +31,7 @@ pub(crate) struct Row {
 
 fn delimiter(text: &str) -> u8 {
     let first = text.lines().next().unwrap_or("");
-    let (tabs, commas, semis) = (
-        first.matches('\t').count(),
-        first.matches(',').count(),
-        first.matches(';').count(),
-    );
+    let (tabs, commas, semis) = (first.matches('\t').count(), first.matches(',').count(), first.matches(';').count());
     if tabs > commas && tabs > semis {
         b'\t'
     } else if semis > commas {
@@ -66,18 +62,8 @@ fn scan_quotes(text: &str, delim: u8) -> Option<BadQuote> {
     let (mut record_line, mut record_byte) = (1usize, 0usize);
     let mut quote = (0usize, 0usize, 0usize); // (line, column, byte) of the open quote
     let bad = |quote: (usize, usize, usize), record_line, record_byte, message: String| {
-        let resume_byte = text[quote.2..]
-            .find('\n')
-            .map(|o| quote.2 + o + 1)
-            .unwrap_or(text.len());
-        Some(BadQuote {
-            record_line,
-            record_byte,
-            column: quote.1,
-            resume_byte,
-            resume_line: quote.0 + 1,
-            message,
-        })
+        let resume_byte = text[quote.2..].find('\n').map(|o| quote.2 + o + 1).unwrap_or(text.len());
+        Some(BadQuote { record_line, record_byte, column: quote.1, resume_byte, resume_line: quote.0 + 1, message })
     };
     let mut i = 0;
     while i < b.len() {
@@ -129,18 +115,16 @@ fn scan_quotes(text: &str, delim: u8) -> Option<BadQuote> {
     if !in_quotes {
         return None;
     }
-    let message = "unterminated quote (a field opens with `\"` that never closes; write a quote inside a quoted field as `\"\"`)".to_string();
+    let message =
+        "unterminated quote (a field opens with `\"` that never closes; write a quote inside a quoted field as `\"\"`)"
+            .to_string();
     bad(quote, record_line, record_byte, message)
 }
 
 /// Reads a delimited table, reporting structural problems by line instead of failing whole.
 pub(crate) fn read_table(text: &str) -> Table {
     let delim = delimiter(text);
-    let mut t = Table {
-        headers: Vec::new(),
-        rows: Vec::new(),
-        problems: Vec::new(),
-    };
+    let mut t = Table { headers: Vec::new(), rows: Vec::new(), problems: Vec::new() };
     let (mut offset, mut line_base, mut header_done) = (0usize, 0usize, false);
     loop {
         let seg = &text[offset..];
@@ -149,11 +133,8 @@ pub(crate) fn read_table(text: &str) -> Table {
             Some(u) => &seg[..u.record_byte],
             None => seg,
         };
-        let mut rdr = ::csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delim)
-            .from_reader(good.as_bytes());
+        let mut rdr =
+            ::csv::ReaderBuilder::new().has_headers(false).flexible(true).delimiter(delim).from_reader(good.as_bytes());
         for rec in rdr.records() {
             match rec {
                 Ok(r) => {
@@ -186,13 +167,8 @@ pub(crate) fn read_table(text: &str) -> Table {
             }
         }
         let Some(u) = bad else { break };
-        let column = t
-            .headers
-            .get(u.column)
-            .cloned()
-            .or_else(|| (!header_done).then(|| "header".to_string()));
-        t.problems
-            .push((line_base + u.record_line, column, u.message));
+        let column = t.headers.get(u.column).cloned().or_else(|| (!header_done).then(|| "header".to_string()));
+        t.problems.push((line_base + u.record_line, column, u.message));
         if !header_done {
             break; // without a header nothing else can be read
         }
@@ -213,14 +189,9 @@ fn column_keys(headers: &[String], rows: &[Row], opts: &ImportOptions) -> Vec<St
         .iter()
         .enumerate()
         .map(|(i, h)| {
-            let mapped = opts
-                .map
-                .iter()
-                .find(|(_, theirs)| theirs.trim().eq_ignore_ascii_case(h.trim()))
-                .map(|(ours, _)| {
-                    if fields::FIELD_SYNONYMS.iter().any(|(f, _)| f == ours)
-                        || ours.starts_with("metric:")
-                    {
+            let mapped =
+                opts.map.iter().find(|(_, theirs)| theirs.trim().eq_ignore_ascii_case(h.trim())).map(|(ours, _)| {
+                    if fields::FIELD_SYNONYMS.iter().any(|(f, _)| f == ours) || ours.starts_with("metric:") {
                         ours.clone()
                     } else {
                         format!("metric:{}", fields::metric_for(ours).unwrap_or(ours))
@@ -243,10 +214,7 @@ fn column_keys(headers: &[String], rows: &[Row], opts: &ImportOptions) -> Vec<St
                     .filter_map(|r| r.cells.get(i))
                     .filter(|c| !c.trim().is_empty())
                     .all(|c| parse_metric_value(c).is_ok());
-                let any = rows
-                    .iter()
-                    .filter_map(|r| r.cells.get(i))
-                    .any(|c| !c.trim().is_empty());
+                let any = rows.iter().filter_map(|r| r.cells.get(i)).any(|c| !c.trim().is_empty());
                 (numeric && any && !h.trim().is_empty()).then(|| format!("metric:{h}"))
             });
             match key {
@@ -262,11 +230,7 @@ pub(crate) fn has_text_column(text: &str, opts: &ImportOptions) -> Result<(), St
     let first: String = text.lines().take(1).collect();
     let t = read_table(&first);
     let keys = column_keys(&t.headers, &[], opts);
-    if keys.iter().any(|k| k == "text") {
-        Ok(())
-    } else {
-        Err(t.headers.join(", "))
-    }
+    if keys.iter().any(|k| k == "text") { Ok(()) } else { Err(t.headers.join(", ")) }
 }
 
 pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
@@ -287,13 +251,9 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     }
     let keys = column_keys(&t.headers, &t.rows, ctx.opts);
     if !keys.iter().any(|k| k == "text") {
-        out.push(ctx.bad(
-            1,
-            format!(
-                "no column holds the text (headers: {}); pass --map text=COLUMN",
-                t.headers.join(", ")
-            ),
-        ));
+        out.push(
+            ctx.bad(1, format!("no column holds the text (headers: {}); pass --map text=COLUMN", t.headers.join(", "))),
+        );
         return out;
     }
     for row in t.rows {

@@ -14,30 +14,10 @@ use crate::{Kind, NewEntry, Platform, Polarity};
 
 /// Canonical metric names with the header spellings that map to them.
 pub(crate) const METRIC_SYNONYMS: &[(&str, &[&str])] = &[
-    (
-        "likes",
-        &[
-            "likes",
-            "reactions",
-            "favorites",
-            "favourites",
-            "favoritecount",
-            "likecount",
-            "hearts",
-        ],
-    ),
+    ("likes", &["likes", "reactions", "favorites", "favourites", "favoritecount", "likecount", "hearts"]),
     ("comments", &["comments", "commentcount"]),
     ("replies", &["replies", "replycount"]),
-    (
-        "reposts",
-        &[
-            "reposts",
-            "retweets",
-            "retweetcount",
-            "reshares",
-            "repostcount",
-        ],
-    ),
+    ("reposts", &["reposts", "retweets", "retweetcount", "reshares", "repostcount"]),
     ("shares", &["shares", "sharecount"]),
     ("quotes", &["quotes", "quotecount"]),
     ("saves", &["saves", "savecount"]),
@@ -62,10 +42,7 @@ pub(crate) const METRIC_SYNONYMS: &[(&str, &[&str])] = &[
 pub(crate) const FIELD_SYNONYMS: &[(&str, &[&str])] = &[
     ("id", &["id"]),
     ("kind", &["kind", "type", "contenttype", "entrytype"]),
-    (
-        "platform",
-        &["platform", "channel", "network", "socialnetwork"],
-    ),
+    ("platform", &["platform", "channel", "network", "socialnetwork"]),
     ("title", &["title", "subject", "headline", "subjectline"]),
     (
         "text",
@@ -89,37 +66,14 @@ pub(crate) const FIELD_SYNONYMS: &[(&str, &[&str])] = &[
     ("before", &["before", "original", "draft", "beforetext"]),
     ("why", &["why", "reason", "rationale", "explanation"]),
     ("polarity", &["polarity"]),
-    (
-        "replacement",
-        &[
-            "replacement",
-            "useinstead",
-            "instead",
-            "preferred",
-            "alternative",
-            "suggestion",
-        ],
-    ),
+    ("replacement", &["replacement", "useinstead", "instead", "preferred", "alternative", "suggestion"]),
     (
         "date",
-        &[
-            "date",
-            "published",
-            "publishedat",
-            "publishdate",
-            "posted",
-            "postedat",
-            "sentat",
-            "senton",
-            "datetime",
-        ],
+        &["date", "published", "publishedat", "publishdate", "posted", "postedat", "sentat", "senton", "datetime"],
     ),
     ("rating", &["rating", "stars", "myrating"]),
     ("tags", &["tags", "tag", "labels", "topics"]),
-    (
-        "source",
-        &["source", "url", "link", "permalink", "sharelink", "posturl"],
-    ),
+    ("source", &["source", "url", "link", "permalink", "sharelink", "posturl"]),
     ("notes", &["notes", "note", "remarks"]),
     ("external_id", &["externalid", "postid", "tweetid", "urn"]),
     ("extra", &["extra"]),
@@ -131,28 +85,19 @@ pub(crate) const FIELD_SYNONYMS: &[(&str, &[&str])] = &[
 
 /// Lowercase letters and digits only: `Share Commentary`, `share_commentary` → `sharecommentary`.
 pub(crate) fn squash(s: &str) -> String {
-    s.chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_lowercase)
-        .collect()
+    s.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect()
 }
 
 /// The field a header (or front-matter key) means, if any.
 pub(crate) fn field_for(header: &str) -> Option<&'static str> {
     let s = squash(header);
-    FIELD_SYNONYMS
-        .iter()
-        .find(|(_, names)| names.contains(&s.as_str()))
-        .map(|(f, _)| *f)
+    FIELD_SYNONYMS.iter().find(|(_, names)| names.contains(&s.as_str())).map(|(f, _)| *f)
 }
 
 /// The canonical metric a header means, if it is a known metric spelling.
 pub(crate) fn metric_for(header: &str) -> Option<&'static str> {
     let s = squash(header);
-    METRIC_SYNONYMS
-        .iter()
-        .find(|(_, names)| names.contains(&s.as_str()))
-        .map(|(m, _)| *m)
+    METRIC_SYNONYMS.iter().find(|(_, names)| names.contains(&s.as_str())).map(|(m, _)| *m)
 }
 
 fn as_string(v: &Value) -> Option<String> {
@@ -167,10 +112,9 @@ fn as_string(v: &Value) -> Option<String> {
 
 fn as_metric(v: &Value) -> Result<f64, String> {
     match v {
-        Value::Number(n) => n
-            .as_f64()
-            .filter(|x| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| format!("{n} is not a number ≥ 0")),
+        Value::Number(n) => {
+            n.as_f64().filter(|x| x.is_finite() && *x >= 0.0).ok_or_else(|| format!("{n} is not a number ≥ 0"))
+        }
         Value::String(s) => parse_metric_value(s).map_err(|e| e.to_string()),
         other => Err(format!("{other} is not a number")),
     }
@@ -186,11 +130,7 @@ fn err(field: &str, msg: impl Into<String>) -> FieldError {
 /// Builds a record from key/value pairs. Keys are matched through [`field_for`]; `metric:NAME`
 /// keys and known metric spellings become metrics; anything else goes to `extra` unchanged.
 /// A `body` (Markdown) is the text unless a text key is present too.
-pub(crate) fn from_map(
-    map: Map<String, Value>,
-    body: Option<String>,
-    line: usize,
-) -> Result<Record, FieldError> {
+pub(crate) fn from_map(map: Map<String, Value>, body: Option<String>, line: usize) -> Result<Record, FieldError> {
     let mut e = NewEntry::default();
     let mut kind = None;
     let mut platform = None;
@@ -200,19 +140,14 @@ pub(crate) fn from_map(
         if value.is_null() {
             continue;
         }
-        if let Some(m) = key
-            .strip_prefix("metric:")
-            .or_else(|| key.strip_prefix("metrics."))
-        {
+        if let Some(m) = key.strip_prefix("metric:").or_else(|| key.strip_prefix("metrics.")) {
             let name = normalize_metric_name(m).map_err(|x| err(&key, x.to_string()))?;
-            e.metrics
-                .insert(name, as_metric(&value).map_err(|x| err(&key, x))?);
+            e.metrics.insert(name, as_metric(&value).map_err(|x| err(&key, x))?);
             continue;
         }
         let Some(field) = field_for(&key) else {
             if let Some(m) = metric_for(&key) {
-                e.metrics
-                    .insert(m.to_string(), as_metric(&value).map_err(|x| err(&key, x))?);
+                e.metrics.insert(m.to_string(), as_metric(&value).map_err(|x| err(&key, x))?);
             } else {
                 e.extra.insert(key, value);
             }
@@ -227,18 +162,8 @@ pub(crate) fn from_map(
                 }
             },
             "kind" => kind = Some(s.parse::<Kind>().map_err(|x| err(&key, x.to_string()))?),
-            "platform" => {
-                platform = Some(
-                    s.parse::<Platform>()
-                        .map_err(|x| err(&key, x.to_string()))?,
-                )
-            }
-            "polarity" => {
-                e.polarity = Some(
-                    s.parse::<Polarity>()
-                        .map_err(|x| err(&key, x.to_string()))?,
-                )
-            }
+            "platform" => platform = Some(s.parse::<Platform>().map_err(|x| err(&key, x.to_string()))?),
+            "polarity" => e.polarity = Some(s.parse::<Polarity>().map_err(|x| err(&key, x.to_string()))?),
             "title" => e.title = Some(s),
             "text" if text.is_none() => text = Some(s),
             "text" => {
@@ -275,8 +200,7 @@ pub(crate) fn from_map(
                         if v.is_null() {
                             continue;
                         }
-                        let name =
-                            normalize_metric_name(&k).map_err(|x| err(&key, x.to_string()))?;
+                        let name = normalize_metric_name(&k).map_err(|x| err(&key, x.to_string()))?;
                         let val = as_metric(&v).map_err(|x| err(&format!("metrics.{k}"), x))?;
                         e.metrics.insert(name, val);
                     }
@@ -298,28 +222,13 @@ pub(crate) fn from_map(
         (None, None) => String::new(),
         (Some(t), Some(b)) if t.trim() == b.trim() => t,
         (Some(_), Some(_)) => {
-            return Err(err(
-                "text",
-                "given both as `text:` and as the body; keep one",
-            ));
+            return Err(err("text", "given both as `text:` and as the body; keep one"));
         }
     };
-    for ts in [&keep.created_at, &keep.updated_at, &keep.deleted_at]
-        .into_iter()
-        .flatten()
-    {
+    for ts in [&keep.created_at, &keep.updated_at, &keep.deleted_at].into_iter().flatten() {
         if chrono::DateTime::parse_from_rfc3339(ts).is_err() {
-            return Err(err(
-                "created_at",
-                format!("timestamp `{ts}` is not RFC 3339"),
-            ));
+            return Err(err("created_at", format!("timestamp `{ts}` is not RFC 3339")));
         }
     }
-    Ok(Record {
-        line,
-        kind,
-        platform,
-        entry: e,
-        keep,
-    })
+    Ok(Record { line, kind, platform, entry: e, keep })
 }

@@ -18,33 +18,17 @@ pub(super) struct Candidate {
     pub explicit: bool,
 }
 
-pub(super) fn collect(
-    paths: &[PathBuf],
-    skipped: &mut Vec<Skipped>,
-    bad: &mut Vec<Problem>,
-) -> Vec<Candidate> {
+pub(super) fn collect(paths: &[PathBuf], skipped: &mut Vec<Skipped>, bad: &mut Vec<Problem>) -> Vec<Candidate> {
     let mut out = Vec::new();
     let mut seen = HashSet::new();
     for p in paths {
         let display = p.display().to_string();
         match std::fs::metadata(p) {
             Err(e) => bad.push(Problem::new(display, None, format!("cannot read: {e}"))),
-            Ok(m) if m.is_dir() => walk(
-                p,
-                &display,
-                &mut Vec::new(),
-                &mut out,
-                skipped,
-                &mut seen,
-                bad,
-            ),
+            Ok(m) if m.is_dir() => walk(p, &display, &mut Vec::new(), &mut out, skipped, &mut seen, bad),
             Ok(_) => {
                 if seen.insert(p.canonicalize().unwrap_or_else(|_| p.clone())) {
-                    out.push(Candidate {
-                        path: p.clone(),
-                        display,
-                        explicit: true,
-                    });
+                    out.push(Candidate { path: p.clone(), display, explicit: true });
                 }
             }
         }
@@ -60,12 +44,8 @@ type Ignores = Vec<(PathBuf, Vec<String>)>;
 /// posts, drafts or negative examples next to the library without them being imported.
 fn read_ignore(dir: &Path) -> Option<(PathBuf, Vec<String>)> {
     let text = std::fs::read_to_string(dir.join(".quillignore")).ok()?;
-    let pats: Vec<String> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with('#'))
-        .map(str::to_string)
-        .collect();
+    let pats: Vec<String> =
+        text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string).collect();
     Some((dir.to_path_buf(), pats))
 }
 
@@ -97,10 +77,7 @@ fn ignored(ignores: &Ignores, path: &Path, is_dir: bool) -> bool {
             return false;
         };
         let rel = rel.to_string_lossy().replace('\\', "/");
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         pats.iter().any(|p| {
             let (p, dir_only) = match p.strip_suffix('/') {
                 Some(p) => (p, true),
@@ -110,11 +87,7 @@ fn ignored(ignores: &Ignores, path: &Path, is_dir: bool) -> bool {
                 return false;
             }
             let p = p.trim_start_matches('/');
-            if p.contains('/') {
-                wildcard(p, &rel)
-            } else {
-                wildcard(p, &name)
-            }
+            if p.contains('/') { wildcard(p, &rel) } else { wildcard(p, &name) }
         })
     })
 }
@@ -131,11 +104,7 @@ fn walk(
     let rd = match std::fs::read_dir(dir) {
         Ok(rd) => rd,
         Err(e) => {
-            bad.push(Problem::new(
-                display,
-                None,
-                format!("cannot list folder: {e}"),
-            ));
+            bad.push(Problem::new(display, None, format!("cannot list folder: {e}")));
             return;
         }
     };
@@ -146,10 +115,8 @@ fn walk(
         }
         None => false,
     };
-    let mut children: Vec<(String, PathBuf)> = rd
-        .filter_map(|d| d.ok())
-        .map(|d| (d.file_name().to_string_lossy().into_owned(), d.path()))
-        .collect();
+    let mut children: Vec<(String, PathBuf)> =
+        rd.filter_map(|d| d.ok()).map(|d| (d.file_name().to_string_lossy().into_owned(), d.path())).collect();
     children.sort();
     for (name, path) in children {
         if name.starts_with('.') {
@@ -157,26 +124,15 @@ fn walk(
         }
         let shown = format!("{}/{name}", display.trim_end_matches('/'));
         // symlink_metadata: do not follow links to folders (a loop would never end).
-        let is_dir = std::fs::symlink_metadata(&path)
-            .map(|m| m.is_dir())
-            .unwrap_or(false);
+        let is_dir = std::fs::symlink_metadata(&path).map(|m| m.is_dir()).unwrap_or(false);
         if ignored(ignores, &path, is_dir) {
-            skipped.push(Skipped {
-                path: shown,
-                reason: "listed in .quillignore".into(),
-            });
+            skipped.push(Skipped { path: shown, reason: "listed in .quillignore".into() });
             continue;
         }
         if is_dir {
             walk(&path, &shown, ignores, out, skipped, seen, bad);
-        } else if path.is_file()
-            && seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone()))
-        {
-            out.push(Candidate {
-                path,
-                display: shown,
-                explicit: false,
-            });
+        } else if path.is_file() && seen.insert(path.canonicalize().unwrap_or_else(|_| path.clone())) {
+            out.push(Candidate { path, display: shown, explicit: false });
         }
     }
     if pushed {
@@ -185,27 +141,19 @@ fn walk(
 }
 
 pub(super) fn extension(path: &Path) -> String {
-    path.extension()
-        .map(|e| e.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default()
+    path.extension().map(|e| e.to_string_lossy().to_ascii_lowercase()).unwrap_or_default()
 }
 
 /// The format of a file from its name, extension and first bytes; `Err(reason)` if none fits.
 pub(super) fn detect(path: &Path, text: &str) -> std::result::Result<Format, String> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().to_ascii_lowercase())
-        .unwrap_or_default();
+    let name = path.file_name().map(|n| n.to_string_lossy().to_ascii_lowercase()).unwrap_or_default();
     let head = text.trim_start();
     let ext = extension(path);
     if ext == "js" {
         let stem = name.trim_end_matches(".js");
-        let tweets = stem == "tweets"
-            || stem == "tweet"
-            || stem.starts_with("tweets-part")
-            || stem.starts_with("tweet-part");
-        if tweets || head.starts_with("window.YTD.tweets.") || head.starts_with("window.YTD.tweet.")
-        {
+        let tweets =
+            stem == "tweets" || stem == "tweet" || stem.starts_with("tweets-part") || stem.starts_with("tweet-part");
+        if tweets || head.starts_with("window.YTD.tweets.") || head.starts_with("window.YTD.tweet.") {
             return Ok(Format::X);
         }
         return Err("JavaScript that is not an X archive tweets.js".into());
@@ -232,11 +180,7 @@ pub(super) fn detect(path: &Path, text: &str) -> std::result::Result<Format, Str
 /// For files found inside a folder in auto mode: is this library material, or a document?
 /// Brand documents, transcripts and notes live next to the library in real folders and belong in
 /// the knowledge base, not in few-shot examples.
-pub(super) fn library_shaped(
-    format: Format,
-    text: &str,
-    opts: &ImportOptions,
-) -> std::result::Result<(), String> {
+pub(super) fn library_shaped(format: Format, text: &str, opts: &ImportOptions) -> std::result::Result<(), String> {
     match format {
         Format::X | Format::Linkedin => Ok(()),
         Format::Md => {
@@ -246,11 +190,8 @@ pub(super) fn library_shaped(
                 Err("Markdown without `kind:` or `platform:` front matter looks like a document, not a library entry (name the file to import it anyway; brand documents belong in `quill kb`)".into())
             }
         }
-        Format::Csv => csv::has_text_column(text, opts).map_err(|h| {
-            format!(
-                "CSV without a text column (headers: {h}); pass --map text=COLUMN and name the file"
-            )
-        }),
+        Format::Csv => csv::has_text_column(text, opts)
+            .map_err(|h| format!("CSV without a text column (headers: {h}); pass --map text=COLUMN and name the file")),
         Format::Jsonl => {
             if jsonl::looks_like_entries(text) {
                 Ok(())
@@ -260,33 +201,20 @@ pub(super) fn library_shaped(
         }
         Format::Txt | Format::Html => Err(format!(
             "{} inside a folder is treated as a document, not library entries (name the file to import it)",
-            if format == Format::Txt {
-                "plain text"
-            } else {
-                "HTML"
-            }
+            if format == Format::Txt { "plain text" } else { "HTML" }
         )),
         Format::Auto => Err("unknown format".into()),
     }
 }
 
 pub(super) fn read_text(c: &Candidate) -> std::result::Result<String, Problem> {
-    let bytes = std::fs::read(&c.path)
-        .map_err(|e| Problem::new(&c.display, None, format!("cannot read: {e}")))?;
+    let bytes = std::fs::read(&c.path).map_err(|e| Problem::new(&c.display, None, format!("cannot read: {e}")))?;
     match String::from_utf8(bytes) {
-        Ok(s) => Ok(s
-            .strip_prefix('\u{feff}')
-            .map(str::to_string)
-            .unwrap_or(s)
-            .replace("\r\n", "\n")),
+        Ok(s) => Ok(s.strip_prefix('\u{feff}').map(str::to_string).unwrap_or(s).replace("\r\n", "\n")),
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let line = e.as_bytes()[..at].iter().filter(|b| **b == b'\n').count() + 1;
-            Err(Problem::new(
-                &c.display,
-                Some(line),
-                "is not UTF-8 text; save it as UTF-8 and import again",
-            ))
+            Err(Problem::new(&c.display, Some(line), "is not UTF-8 text; save it as UTF-8 and import again"))
         }
     }
 }

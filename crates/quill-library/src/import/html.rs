@@ -13,8 +13,8 @@ use super::{Ctx, Item};
 use crate::normalize_date;
 
 const SKIP: &[&str] = &[
-    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "button", "svg",
-    "iframe", "template", "head",
+    "script", "style", "noscript", "nav", "header", "footer", "aside", "form", "button", "svg", "iframe", "template",
+    "head",
 ];
 const BLOCK: &[&str] = &[
     "p",
@@ -44,9 +44,7 @@ const BLOCK: &[&str] = &[
 ];
 
 fn select<'a>(doc: &'a Html, css: &str) -> Option<ElementRef<'a>> {
-    Selector::parse(css)
-        .ok()
-        .and_then(|s| doc.select(&s).next())
+    Selector::parse(css).ok().and_then(|s| doc.select(&s).next())
 }
 
 fn collect(el: ElementRef<'_>, pre: bool, out: &mut String) {
@@ -106,9 +104,7 @@ fn tidy(raw: &str) -> String {
 /// The article text, title and date of a page.
 pub(crate) fn extract(html: &str) -> (String, Option<String>, Option<String>) {
     let doc = Html::parse_document(html);
-    let root = ["article", "main", "[role=main]", "body"]
-        .iter()
-        .find_map(|css| select(&doc, css));
+    let root = ["article", "main", "[role=main]", "body"].iter().find_map(|css| select(&doc, css));
     let mut raw = String::new();
     if let Some(root) = root {
         collect(root, false, &mut raw);
@@ -118,29 +114,18 @@ pub(crate) fn extract(html: &str) -> (String, Option<String>, Option<String>) {
     let title = h1
         .map(|h| tidy(&h.text().collect::<String>()))
         .filter(|t| !t.is_empty())
-        .or_else(|| {
-            select(&doc, "title")
-                .map(|t| tidy(&t.text().collect::<String>()))
-                .filter(|t| !t.is_empty())
-        });
+        .or_else(|| select(&doc, "title").map(|t| tidy(&t.text().collect::<String>())).filter(|t| !t.is_empty()));
     if let Some(t) = &title
         && let Some(rest) = text.strip_prefix(t.as_str())
     {
         text = rest.trim_start().to_string();
     }
     let date = root
-        .and_then(|r| {
-            Selector::parse("time[datetime]")
-                .ok()
-                .and_then(|s| r.select(&s).next())
-        })
+        .and_then(|r| Selector::parse("time[datetime]").ok().and_then(|s| r.select(&s).next()))
         .and_then(|t| t.value().attr("datetime").map(str::to_string))
         .or_else(|| {
-            select(
-                &doc,
-                "meta[property=\"article:published_time\"], meta[name=\"date\"]",
-            )
-            .and_then(|m| m.value().attr("content").map(str::to_string))
+            select(&doc, "meta[property=\"article:published_time\"], meta[name=\"date\"]")
+                .and_then(|m| m.value().attr("content").map(str::to_string))
         })
         .filter(|d| normalize_date(d).is_ok());
     (text, title, date)
@@ -180,9 +165,6 @@ mod tests {
         let (text, title, date) = extract(html);
         assert_eq!(title.as_deref(), Some("Calendars are strategy"));
         assert_eq!(date.as_deref(), Some("2024-02-01"));
-        assert_eq!(
-            text,
-            "Feb 1\n\nFirst paragraph continues here.\n\nSecond\nline two\n\n- one\n\n- two"
-        );
+        assert_eq!(text, "Feb 1\n\nFirst paragraph continues here.\n\nSecond\nline two\n\n- one\n\n- two");
     }
 }

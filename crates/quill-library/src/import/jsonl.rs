@@ -11,21 +11,12 @@ use super::{Ctx, Item};
 pub(crate) fn looks_like_entries(text: &str) -> bool {
     let t = text.trim_start();
     let first = if t.starts_with('[') {
-        serde_json::from_str::<Vec<Value>>(t)
-            .ok()
-            .and_then(|v| v.into_iter().next())
+        serde_json::from_str::<Vec<Value>>(t).ok().and_then(|v| v.into_iter().next())
     } else {
-        t.lines()
-            .next()
-            .and_then(|l| serde_json::from_str::<Value>(l).ok())
+        t.lines().next().and_then(|l| serde_json::from_str::<Value>(l).ok())
     };
     first
-        .and_then(|v| {
-            v.as_object().map(|o| {
-                o.keys()
-                    .any(|k| super::fields::field_for(k) == Some("text"))
-            })
-        })
+        .and_then(|v| v.as_object().map(|o| o.keys().any(|k| super::fields::field_for(k) == Some("text"))))
         .unwrap_or(false)
 }
 
@@ -35,13 +26,7 @@ fn record(v: Value, line: usize, ctx: &Ctx<'_>) -> Item {
             Ok(r) => Item::Record(Box::new(r)),
             Err((f, m)) => ctx.bad_field(line, &f, m),
         },
-        other => ctx.bad(
-            line,
-            format!(
-                "expected a JSON object with a `text` field, found {}",
-                kind_of(&other)
-            ),
-        ),
+        other => ctx.bad(line, format!("expected a JSON object with a `text` field, found {}", kind_of(&other))),
     }
 }
 
@@ -58,24 +43,17 @@ fn kind_of(v: &Value) -> &'static str {
 
 /// 1-based line of byte `offset` in `text`.
 pub(crate) fn line_at(text: &str, offset: usize) -> usize {
-    text.as_bytes()[..offset.min(text.len())]
-        .iter()
-        .filter(|b| **b == b'\n')
-        .count()
-        + 1
+    text.as_bytes()[..offset.min(text.len())].iter().filter(|b| **b == b'\n').count() + 1
 }
 
 /// Parses a JSON array, returning each element with the line it starts on.
 pub(crate) fn array_with_lines(text: &str) -> Result<Vec<(usize, Value)>, (usize, String)> {
-    let raws: Vec<&RawValue> =
-        serde_json::from_str(text).map_err(|e| (e.line(), format!("invalid JSON: {e}")))?;
+    let raws: Vec<&RawValue> = serde_json::from_str(text).map_err(|e| (e.line(), format!("invalid JSON: {e}")))?;
     let base = text.as_ptr() as usize;
     raws.into_iter()
         .map(|raw| {
             let line = line_at(text, (raw.get().as_ptr() as usize).saturating_sub(base));
-            serde_json::from_str(raw.get())
-                .map(|v| (line, v))
-                .map_err(|e| (line, format!("invalid JSON: {e}")))
+            serde_json::from_str(raw.get()).map(|v| (line, v)).map_err(|e| (line, format!("invalid JSON: {e}")))
         })
         .collect()
 }
@@ -94,9 +72,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         }
         match serde_json::from_str::<Value>(line) {
             Ok(v) => out.push(record(v, i + 1, ctx)),
-            Err(e) => {
-                out.push(ctx.bad(i + 1, format!("invalid JSON at column {}: {e}", e.column())))
-            }
+            Err(e) => out.push(ctx.bad(i + 1, format!("invalid JSON at column {}: {e}", e.column()))),
         }
     }
     if out.is_empty() {

@@ -14,10 +14,7 @@ use crate::{Kind, NewEntry, Platform};
 fn urn_from_link(link: &str) -> Option<String> {
     let decoded = percent_decode(link);
     let start = decoded.find("urn:li:")?;
-    let urn: String = decoded[start..]
-        .chars()
-        .take_while(|c| !matches!(c, '/' | '?' | '#' | ' '))
-        .collect();
+    let urn: String = decoded[start..].chars().take_while(|c| !matches!(c, '/' | '?' | '#' | ' ')).collect();
     Some(urn)
 }
 
@@ -27,9 +24,7 @@ fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%'
-            && let Some(v) = s
-                .get(i + 1..i + 3)
-                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            && let Some(v) = s.get(i + 1..i + 3).and_then(|h| u8::from_str_radix(h, 16).ok())
         {
             out.push(v);
             i += 3;
@@ -78,30 +73,21 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         .collect();
     let col = |name: &str| t.headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let Some(commentary) = col("ShareCommentary") else {
-        out.push(ctx.bad(1, format!(
-            "not a LinkedIn Shares.csv: no ShareCommentary column (headers: {}); use --format csv",
-            t.headers.join(", ")
-        )));
+        out.push(ctx.bad(
+            1,
+            format!(
+                "not a LinkedIn Shares.csv: no ShareCommentary column (headers: {}); use --format csv",
+                t.headers.join(", ")
+            ),
+        ));
         return out;
     };
-    let (date, link, shared, media, vis) = (
-        col("Date"),
-        col("ShareLink"),
-        col("SharedUrl"),
-        col("MediaUrl"),
-        col("Visibility"),
-    );
+    let (date, link, shared, media, vis) =
+        (col("Date"), col("ShareLink"), col("SharedUrl"), col("MediaUrl"), col("Visibility"));
     for row in &t.rows {
-        let cell = |i: Option<usize>| {
-            i.and_then(|i| row.cells.get(i))
-                .map(|s| s.trim())
-                .filter(|s| !s.is_empty())
-        };
+        let cell = |i: Option<usize>| i.and_then(|i| row.cells.get(i)).map(|s| s.trim()).filter(|s| !s.is_empty());
         let Some(body) = cell(Some(commentary)) else {
-            out.push(ctx.note(
-                row.line,
-                "share without commentary (a bare reshare) skipped",
-            ));
+            out.push(ctx.note(row.line, "share without commentary (a bare reshare) skipped"));
             continue;
         };
         let mut e = NewEntry::new(Kind::Post, Platform::Linkedin, decode_hashtags(body));
@@ -118,11 +104,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
             e.extra.insert("url".into(), json!(l));
             e.external_id = urn_from_link(l);
         }
-        for (key, i) in [
-            ("shared_url", shared),
-            ("media_url", media),
-            ("visibility", vis),
-        ] {
+        for (key, i) in [("shared_url", shared), ("media_url", media), ("visibility", vis)] {
             if let Some(v) = cell(i) {
                 e.extra.insert(key.into(), json!(v));
             }
@@ -145,15 +127,9 @@ mod tests {
     #[test]
     fn urn_and_hashtags() {
         assert_eq!(
-            urn_from_link(
-                "https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7012345678901234567/"
-            )
-            .as_deref(),
+            urn_from_link("https://www.linkedin.com/feed/update/urn%3Ali%3Ashare%3A7012345678901234567/").as_deref(),
             Some("urn:li:share:7012345678901234567")
         );
-        assert_eq!(
-            decode_hashtags("Ship it {hashtag|\\#|ops} now"),
-            "Ship it #ops now"
-        );
+        assert_eq!(decode_hashtags("Ship it {hashtag|\\#|ops} now"), "Ship it #ops now");
     }
 }

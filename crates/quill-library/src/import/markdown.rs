@@ -18,10 +18,7 @@ fn looks_like_key(line: &str) -> bool {
     let Some((k, _)) = line.split_once(':') else {
         return false;
     };
-    !k.is_empty()
-        && !k.starts_with(' ')
-        && k.chars()
-            .all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
+    !k.is_empty() && !k.starts_with(' ') && k.chars().all(|c| c.is_alphanumeric() || matches!(c, '_' | '-' | ' '))
 }
 
 /// If `lines[i]` opens a front-matter block, the index of its closing fence.
@@ -32,11 +29,8 @@ fn block_at(lines: &[&str], i: usize, strict: bool) -> Option<usize> {
     if !is_fence(lines.get(i)?) {
         return None;
     }
-    let close =
-        (i + 1..lines.len()).find(|&j| is_fence(lines[j]) || lines[j].trim_end() == "...")?;
-    let first = lines[i + 1..close]
-        .iter()
-        .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
+    let close = (i + 1..lines.len()).find(|&j| is_fence(lines[j]) || lines[j].trim_end() == "...")?;
+    let first = lines[i + 1..close].iter().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))?;
     if !looks_like_key(first) {
         return None;
     }
@@ -79,9 +73,7 @@ pub(crate) fn has_entry_front_matter(text: &str) -> bool {
         return false;
     };
     match parse_yaml(&lines[start + 1..close].join("\n")) {
-        Ok(m) => m
-            .keys()
-            .any(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "kind" | "platform")),
+        Ok(m) => m.keys().any(|k| matches!(k.trim().to_ascii_lowercase().as_str(), "kind" | "platform")),
         Err(_) => true, // broken front matter: import it so the error is reported, not skipped silently
     }
 }
@@ -99,13 +91,10 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     while i < lines.len() {
         let Some(close) = block_at(&lines, i, i != start) else {
             // Only possible for the first fence: later ones are found by `block_at` itself.
-            let unclosed = !lines[i + 1..].iter().any(|l| is_fence(l))
-                && lines.get(i + 1).is_some_and(|l| looks_like_key(l));
+            let unclosed =
+                !lines[i + 1..].iter().any(|l| is_fence(l)) && lines.get(i + 1).is_some_and(|l| looks_like_key(l));
             if unclosed {
-                out.push(ctx.bad(
-                    i + 1,
-                    "front matter opened with `---` is never closed by another `---` line",
-                ));
+                out.push(ctx.bad(i + 1, "front matter opened with `---` is never closed by another `---` line"));
             } else {
                 out.push(whole_file(&lines[i..], i + 1, ctx));
             }
@@ -118,9 +107,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         }
         let body = lines[close + 1..end].join("\n");
         match parse_yaml(&lines[i + 1..close].join("\n")) {
-            Err((l, msg)) => {
-                out.push(ctx.bad_field(l.map(|l| i + 1 + l).unwrap_or(i + 1), "front matter", msg))
-            }
+            Err((l, msg)) => out.push(ctx.bad_field(l.map(|l| i + 1 + l).unwrap_or(i + 1), "front matter", msg)),
             Ok(map) => match from_map(map, Some(body), i + 1) {
                 Ok(r) => out.push(Item::Record(Box::new(r))),
                 Err((field, msg)) => out.push(ctx.bad_field(i + 1, &field, msg)),
@@ -155,13 +142,7 @@ mod tests {
 
     fn run(text: &str) -> Vec<Item> {
         let opts = ImportOptions::default();
-        parse(
-            text,
-            &Ctx {
-                file: "t.md".into(),
-                opts: &opts,
-            },
-        )
+        parse(text, &Ctx { file: "t.md".into(), opts: &opts })
     }
 
     #[test]
@@ -176,10 +157,7 @@ mod tests {
             })
             .collect();
         assert_eq!(recs.len(), 2);
-        assert_eq!(
-            recs[0].entry.text.trim(),
-            "First hook.\n\n---\n\nStill the first body."
-        );
+        assert_eq!(recs[0].entry.text.trim(), "First hook.\n\n---\n\nStill the first body.");
         assert_eq!(recs[1].line, 10);
         assert_eq!(recs[1].entry.tags, ["a", "b"]);
     }

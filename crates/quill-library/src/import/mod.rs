@@ -134,15 +134,12 @@ impl ImportOptions {
         let mut out = Vec::new();
         for pair in s.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let Some((k, v)) = pair.split_once('=') else {
-                return Err(Error::Invalid(format!(
-                    "--map entry `{pair}` should look like field=Header"
-                )));
+                return Err(Error::Invalid(format!("--map entry `{pair}` should look like field=Header")));
             };
             let (k, v) = (k.trim(), v.trim());
             let known = fields::FIELD_SYNONYMS.iter().any(|(f, _)| *f == k)
                 || fields::metric_for(k).is_some()
-                || k.strip_prefix("metric:")
-                    .is_some_and(|m| !m.trim().is_empty());
+                || k.strip_prefix("metric:").is_some_and(|m| !m.trim().is_empty());
             if !known || v.is_empty() {
                 let names: Vec<&str> = fields::FIELD_SYNONYMS.iter().map(|(f, _)| *f).collect();
                 return Err(Error::Invalid(format!(
@@ -252,12 +249,7 @@ impl Ctx<'_> {
     pub fn bad(&self, line: impl Into<Option<usize>>, msg: impl Into<String>) -> Item {
         Item::Bad(Problem::new(&self.file, line.into(), msg))
     }
-    pub fn bad_field(
-        &self,
-        line: impl Into<Option<usize>>,
-        field: &str,
-        msg: impl Into<String>,
-    ) -> Item {
+    pub fn bad_field(&self, line: impl Into<Option<usize>>, field: &str, msg: impl Into<String>) -> Item {
         Item::Bad(Problem::new(&self.file, line.into(), msg).field(field))
     }
     pub fn note(&self, line: impl Into<Option<usize>>, msg: impl Into<String>) -> Item {
@@ -304,10 +296,7 @@ pub fn import(
     opts: &ImportOptions,
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<ImportReport> {
-    let mut report = ImportReport {
-        dry_run: opts.dry_run,
-        ..ImportReport::default()
-    };
+    let mut report = ImportReport { dry_run: opts.dry_run, ..ImportReport::default() };
     let mut bad = Vec::new();
     let candidates = collect(paths, &mut report.skipped, &mut bad);
     let mut ready: Vec<Ready> = Vec::new();
@@ -325,18 +314,11 @@ pub fn import(
             (Format::Auto, _) => match detect(&c.path, &text) {
                 Ok(f) => f,
                 Err(reason) if c.explicit => {
-                    bad.push(Problem::new(
-                        &c.display,
-                        None,
-                        format!("{reason}; pass --format"),
-                    ));
+                    bad.push(Problem::new(&c.display, None, format!("{reason}; pass --format")));
                     continue;
                 }
                 Err(reason) => {
-                    report.skipped.push(Skipped {
-                        path: c.display.clone(),
-                        reason,
-                    });
+                    report.skipped.push(Skipped { path: c.display.clone(), reason });
                     continue;
                 }
             },
@@ -356,16 +338,10 @@ pub fn import(
             && opts.format == Format::Auto
             && let Err(reason) = library_shaped(format, &text, opts)
         {
-            report.skipped.push(Skipped {
-                path: c.display.clone(),
-                reason,
-            });
+            report.skipped.push(Skipped { path: c.display.clone(), reason });
             continue;
         }
-        let ctx = Ctx {
-            file: c.display.clone(),
-            opts,
-        };
+        let ctx = Ctx { file: c.display.clone(), opts };
         let items = parse(format, &text, &ctx);
         let mut records = 0;
         for item in items {
@@ -378,29 +354,18 @@ pub fn import(
                     let origin = format!("{}:{}", c.display, r.line);
                     let mut entry = r.entry;
                     entry.kind = r.kind.or(opts.kind).unwrap_or(Kind::Post);
-                    entry.platform = r
-                        .platform
-                        .or(opts.platform)
-                        .unwrap_or_else(|| default_platform(format));
+                    entry.platform = r.platform.or(opts.platform).unwrap_or_else(|| default_platform(format));
                     if entry.source.is_none() {
                         entry.source = Some(origin.clone());
                     }
                     match entry.normalize() {
-                        Ok(entry) => ready.push(Ready {
-                            entry,
-                            keep: r.keep,
-                            origin,
-                        }),
+                        Ok(entry) => ready.push(Ready { entry, keep: r.keep, origin }),
                         Err(e) => bad.push(Problem::new(&c.display, Some(r.line), e.to_string())),
                     }
                 }
             }
         }
-        report.files.push(FileSummary {
-            path: c.display.clone(),
-            format,
-            records,
-        });
+        report.files.push(FileSummary { path: c.display.clone(), format, records });
     }
     progress(total, total);
     if !bad.is_empty() && !opts.skip_bad {
@@ -416,11 +381,7 @@ pub fn import(
     db.write(|tx| {
         tx.execute(
             "INSERT INTO imports (started_at, paths, format) VALUES (?1, ?2, ?3)",
-            rusqlite::params![
-                started,
-                serde_json::to_string(&path_list)?,
-                opts.format.as_str()
-            ],
+            rusqlite::params![started, serde_json::to_string(&path_list)?, opts.format.as_str()],
         )?;
         let import_id = tx.last_insert_rowid();
         report.import_id = Some(import_id);
@@ -430,12 +391,7 @@ pub fn import(
         })?;
         tx.execute(
             "UPDATE imports SET added = ?2, duplicates = ?3, bad = ?4 WHERE id = ?1",
-            rusqlite::params![
-                import_id,
-                report.added as i64,
-                report.duplicates.len() as i64,
-                report.bad.len() as i64
-            ],
+            rusqlite::params![import_id, report.added as i64, report.duplicates.len() as i64, report.bad.len() as i64],
         )?;
         Ok::<_, Error>(())
     })?;
@@ -447,10 +403,7 @@ pub fn import(
 /// change them. `file` is only used in messages.
 pub fn entry_from_markdown(text: &str, file: &str) -> Result<NewEntry> {
     let opts = ImportOptions::default();
-    let ctx = Ctx {
-        file: file.to_string(),
-        opts: &opts,
-    };
+    let ctx = Ctx { file: file.to_string(), opts: &opts };
     let mut records = Vec::new();
     for item in markdown::parse(&text.replace("\r\n", "\n"), &ctx) {
         match item {
@@ -460,17 +413,13 @@ pub fn entry_from_markdown(text: &str, file: &str) -> Result<NewEntry> {
         }
     }
     if records.len() != 1 {
-        return Err(Error::Invalid(format!(
-            "{file}: expected exactly 1 entry, found {}",
-            records.len()
-        )));
+        return Err(Error::Invalid(format!("{file}: expected exactly 1 entry, found {}", records.len())));
     }
     let r = records.remove(0);
     let mut e = r.entry;
     e.kind = r.kind.unwrap_or(Kind::Post);
     e.platform = r.platform.unwrap_or(Platform::Other);
-    e.normalize()
-        .map_err(|err| Error::Invalid(format!("{file}:{}: {err}", r.line)))
+    e.normalize().map_err(|err| Error::Invalid(format!("{file}:{}: {err}", r.line)))
 }
 
 #[derive(Clone)]
@@ -489,28 +438,16 @@ fn plan(
     mut write: impl FnMut(&Ready, &Connection) -> Result<Option<i64>>,
 ) -> Result<()> {
     let mut index: DupIndex<DupRef> = DupIndex::new();
-    for e in list_in(
-        conn,
-        &Filter {
-            include_deleted: true,
-            ..Filter::default()
-        },
-    )? {
-        index.insert(
-            e.kind,
-            e.platform,
-            &e.text,
-            DupRef::Existing(e.id, e.is_deleted()),
-        );
+    for e in list_in(conn, &Filter { include_deleted: true, ..Filter::default() })? {
+        index.insert(e.kind, e.platform, &e.text, DupRef::Existing(e.id, e.is_deleted()));
     }
     for r in ready {
         let dup = index.find(r.entry.kind, r.entry.platform, &r.entry.text);
         if let Some(d) = &dup {
             let (of_id, of) = match &d.of {
-                DupRef::Existing(id, deleted) => (
-                    Some(*id),
-                    format!("#{id}{}", if *deleted { " (deleted)" } else { "" }),
-                ),
+                DupRef::Existing(id, deleted) => {
+                    (Some(*id), format!("#{id}{}", if *deleted { " (deleted)" } else { "" }))
+                }
                 DupRef::Batch(s) => (None, s.clone()),
             };
             report.duplicates.push(Duplicate {
@@ -530,12 +467,7 @@ fn plan(
             report.ids.push(id);
         }
         report.added += 1;
-        index.insert(
-            r.entry.kind,
-            r.entry.platform,
-            &r.entry.text,
-            DupRef::Batch(r.origin.clone()),
-        );
+        index.insert(r.entry.kind, r.entry.platform, &r.entry.text, DupRef::Batch(r.origin.clone()));
     }
     Ok(())
 }

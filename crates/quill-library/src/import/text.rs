@@ -34,11 +34,7 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
         block.clear();
     };
     for (i, line) in lines.iter().enumerate() {
-        let end_here = if by_separator {
-            is_separator(line)
-        } else {
-            line.trim().is_empty()
-        };
+        let end_here = if by_separator { is_separator(line) } else { line.trim().is_empty() };
         if end_here {
             flush(&mut block, start);
             start = i + 2;
@@ -63,35 +59,23 @@ mod tests {
 
     fn lines_and_texts(text: &str) -> Vec<(usize, String)> {
         let opts = ImportOptions::default();
-        parse(
-            text,
-            &Ctx {
-                file: "t.txt".into(),
-                opts: &opts,
-            },
-        )
-        .into_iter()
-        .map(|i| match i {
-            Item::Record(r) => (r.line, r.entry.text),
-            other => panic!("{other:?}"),
-        })
-        .collect()
+        parse(text, &Ctx { file: "t.txt".into(), opts: &opts })
+            .into_iter()
+            .map(|i| match i {
+                Item::Record(r) => (r.line, r.entry.text),
+                other => panic!("{other:?}"),
+            })
+            .collect()
     }
 
     #[test]
     fn blank_lines_separate() {
-        assert_eq!(
-            lines_and_texts("one\ncontinued\n\n\ntwo\n"),
-            [(1, "one\ncontinued".into()), (5, "two".into())]
-        );
+        assert_eq!(lines_and_texts("one\ncontinued\n\n\ntwo\n"), [(1, "one\ncontinued".into()), (5, "two".into())]);
     }
 
     #[test]
     fn separators_win_over_blank_lines() {
         let got = lines_and_texts("para 1\n\npara 2\n---\n\nnext post\n");
-        assert_eq!(
-            got,
-            [(1, "para 1\n\npara 2".into()), (6, "\nnext post".into())]
-        );
+        assert_eq!(got, [(1, "para 1\n\npara 2".into()), (6, "\nnext post".into())]);
     }
 }

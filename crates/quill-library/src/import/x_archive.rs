@@ -23,12 +23,7 @@ pub(crate) fn decode_entities(s: &str) -> String {
         out.push_str(&rest[..i]);
         rest = &rest[i..];
         // Entities are short; look for the `;` within the next 12 characters only.
-        let Some(end) = rest
-            .char_indices()
-            .take(12)
-            .find(|(_, c)| *c == ';')
-            .map(|(i, _)| i)
-        else {
+        let Some(end) = rest.char_indices().take(12).find(|(_, c)| *c == ';').map(|(i, _)| i) else {
             out.push('&');
             rest = &rest[1..];
             continue;
@@ -41,9 +36,9 @@ pub(crate) fn decode_entities(s: &str) -> String {
             "quot" => Some('"'),
             "apos" => Some('\''),
             "nbsp" => Some('\u{a0}'),
-            n if n.starts_with("#x") || n.starts_with("#X") => u32::from_str_radix(&n[2..], 16)
-                .ok()
-                .and_then(char::from_u32),
+            n if n.starts_with("#x") || n.starts_with("#X") => {
+                u32::from_str_radix(&n[2..], 16).ok().and_then(char::from_u32)
+            }
             n if n.starts_with('#') => n[1..].parse().ok().and_then(char::from_u32),
             _ => None,
         };
@@ -70,24 +65,14 @@ fn str_field<'a>(t: &'a Map<String, Value>, k: &str) -> Option<&'a str> {
 fn expand_links(text: &str, t: &Map<String, Value>) -> String {
     let mut text = text.to_string();
     let entities = t.get("entities");
-    for u in entities
-        .and_then(|e| e.get("urls"))
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        if let (Some(short), Some(long)) = (
-            u.get("url").and_then(Value::as_str),
-            u.get("expanded_url").and_then(Value::as_str),
-        ) {
+    for u in entities.and_then(|e| e.get("urls")).and_then(Value::as_array).into_iter().flatten() {
+        if let (Some(short), Some(long)) =
+            (u.get("url").and_then(Value::as_str), u.get("expanded_url").and_then(Value::as_str))
+        {
             text = text.replace(short, long);
         }
     }
-    let media = t
-        .get("extended_entities")
-        .or(entities)
-        .and_then(|e| e.get("media"))
-        .and_then(Value::as_array);
+    let media = t.get("extended_entities").or(entities).and_then(|e| e.get("media")).and_then(Value::as_array);
     for m in media.into_iter().flatten() {
         if let Some(short) = m.get("url").and_then(Value::as_str) {
             text = text.replace(short, "");
@@ -103,20 +88,15 @@ fn tweet(v: &Value, line: usize, ctx: &Ctx<'_>) -> Item {
     let Some(full) = str_field(t, "full_text").or_else(|| str_field(t, "text")) else {
         return ctx.bad_field(line, "full_text", "missing");
     };
-    let id = str_field(t, "id_str").map(str::to_string).or_else(|| {
-        t.get("id")
-            .map(|v| v.to_string().trim_matches('"').to_string())
-    });
+    let id = str_field(t, "id_str")
+        .map(str::to_string)
+        .or_else(|| t.get("id").map(|v| v.to_string().trim_matches('"').to_string()));
     let text = decode_entities(&expand_links(full, t));
-    let retweet =
-        full.starts_with("RT @") || t.get("retweeted").and_then(Value::as_bool).unwrap_or(false);
+    let retweet = full.starts_with("RT @") || t.get("retweeted").and_then(Value::as_bool).unwrap_or(false);
     if retweet && !ctx.opts.include_retweets {
         return ctx.note(
             line,
-            format!(
-                "retweet {} skipped (pass --include-retweets to import retweets)",
-                id.as_deref().unwrap_or("?")
-            ),
+            format!("retweet {} skipped (pass --include-retweets to import retweets)", id.as_deref().unwrap_or("?")),
         );
     }
     let mut e = NewEntry::new(Kind::Post, Platform::X, text);
@@ -147,10 +127,7 @@ fn tweet(v: &Value, line: usize, ctx: &Ctx<'_>) -> Item {
     }
     if let Some(id) = &id {
         e.external_id = Some(id.clone());
-        e.extra.insert(
-            "url".into(),
-            json!(format!("https://x.com/i/web/status/{id}")),
-        );
+        e.extra.insert("url".into(), json!(format!("https://x.com/i/web/status/{id}")));
     }
     if let Some(reply_to) = str_field(t, "in_reply_to_status_id_str") {
         e.extra.insert("is_reply".into(), json!(true));
@@ -187,10 +164,7 @@ fn tweet(v: &Value, line: usize, ctx: &Ctx<'_>) -> Item {
 pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     // Everything before the first `[` is the `window.YTD.tweets.part0 =` assignment.
     let Some(start) = text.find('[') else {
-        return vec![ctx.bad(
-            1,
-            "not an X archive: expected `window.YTD.tweets.part0 = [ ... ]`",
-        )];
+        return vec![ctx.bad(1, "not an X archive: expected `window.YTD.tweets.part0 = [ ... ]`")];
     };
     let prefix = text[..start].trim();
     let assignment = prefix.starts_with("window.YTD.") && prefix.ends_with('=');
@@ -209,15 +183,8 @@ pub(crate) fn parse(text: &str, ctx: &Ctx<'_>) -> Vec<Item> {
     match array_with_lines(body) {
         Err((l, m)) => vec![ctx.bad(l + offset, m)],
         Ok(items) => {
-            let out: Vec<Item> = items
-                .iter()
-                .map(|(l, v)| tweet(v, l + offset, ctx))
-                .collect();
-            if out.is_empty() {
-                vec![ctx.note(None, "the archive holds no tweets")]
-            } else {
-                out
-            }
+            let out: Vec<Item> = items.iter().map(|(l, v)| tweet(v, l + offset, ctx)).collect();
+            if out.is_empty() { vec![ctx.note(None, "the archive holds no tweets")] } else { out }
         }
     }
 }

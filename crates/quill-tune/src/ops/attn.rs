@@ -32,30 +32,14 @@ pub(crate) struct Attention {
 }
 
 /// Copies head columns `col..col+hd` of rows `r*t..(r+1)*t` of an `n × stride` matrix.
-fn load_head(
-    src: &[f32],
-    stride: usize,
-    col: usize,
-    r: usize,
-    t: usize,
-    hd: usize,
-    out: &mut [f32],
-) {
+fn load_head(src: &[f32], stride: usize, col: usize, r: usize, t: usize, hd: usize, out: &mut [f32]) {
     for i in 0..t {
         let s = (r * t + i) * stride + col;
         out[i * hd..(i + 1) * hd].copy_from_slice(&src[s..s + hd]);
     }
 }
 
-fn store_head(
-    dst: &mut [f32],
-    stride: usize,
-    col: usize,
-    r: usize,
-    t: usize,
-    hd: usize,
-    src: &[f32],
-) {
+fn store_head(dst: &mut [f32], stride: usize, col: usize, r: usize, t: usize, hd: usize, src: &[f32]) {
     for i in 0..t {
         let d = (r * t + i) * stride + col;
         dst[d..d + hd].copy_from_slice(&src[i * hd..(i + 1) * hd]);
@@ -133,14 +117,7 @@ impl Attention {
 
     /// Forward for batch row `r`, kv head `g` (and its query heads): outputs per local head and
     /// their log-sum-exps.
-    fn forward_task(
-        &self,
-        q: &[f32],
-        k: &[f32],
-        v: &[f32],
-        r: usize,
-        g: usize,
-    ) -> (Vec<f32>, Vec<f32>) {
+    fn forward_task(&self, q: &[f32], k: &[f32], v: &[f32], r: usize, g: usize) -> (Vec<f32>, Vec<f32>) {
         let (t, hd, nh, nkv) = (self.t, self.hd, self.nh, self.nkv);
         let rep = nh / nkv;
         let mut kh = vec![0.0f32; t * hd];
@@ -163,18 +140,7 @@ impl Attention {
                 let j0 = self.key_start(r, i0);
                 let (bi, bj) = (i1 - i0, i1 - j0);
                 let sb = &mut s[..bi * bj];
-                sgemm(
-                    bi,
-                    bj,
-                    hd,
-                    &qh[i0 * hd..i1 * hd],
-                    Op::N,
-                    &kh[j0 * hd..i1 * hd],
-                    Op::T,
-                    sb,
-                    false,
-                    Threads::One,
-                );
+                sgemm(bi, bj, hd, &qh[i0 * hd..i1 * hd], Op::N, &kh[j0 * hd..i1 * hd], Op::T, sb, false, Threads::One);
                 self.probs(sb, r, i0, i1, j0, Some(lse), None);
                 sgemm(
                     bi,
@@ -234,43 +200,10 @@ impl Attention {
                 let dpb = &mut dp[..bi * bj];
                 let q_blk = &qh[i0 * hd..i1 * hd];
                 let do_blk = &doh[i0 * hd..i1 * hd];
-                sgemm(
-                    bi,
-                    bj,
-                    hd,
-                    q_blk,
-                    Op::N,
-                    &kh[j0 * hd..i1 * hd],
-                    Op::T,
-                    pb,
-                    false,
-                    Threads::One,
-                );
+                sgemm(bi, bj, hd, q_blk, Op::N, &kh[j0 * hd..i1 * hd], Op::T, pb, false, Threads::One);
                 self.probs(pb, r, i0, i1, j0, None, Some(lse_h));
-                sgemm(
-                    bi,
-                    bj,
-                    hd,
-                    do_blk,
-                    Op::N,
-                    &vh[j0 * hd..i1 * hd],
-                    Op::T,
-                    dpb,
-                    false,
-                    Threads::One,
-                );
-                sgemm(
-                    bj,
-                    hd,
-                    bi,
-                    pb,
-                    Op::T,
-                    do_blk,
-                    Op::N,
-                    &mut dv[j0 * hd..i1 * hd],
-                    true,
-                    Threads::One,
-                );
+                sgemm(bi, bj, hd, do_blk, Op::N, &vh[j0 * hd..i1 * hd], Op::T, dpb, false, Threads::One);
+                sgemm(bj, hd, bi, pb, Op::T, do_blk, Op::N, &mut dv[j0 * hd..i1 * hd], true, Threads::One);
                 // dS = P ⊙ (dP − rowsum(P ⊙ dP)) · scale   (written over dP)
                 for ii in 0..bi {
                     let pr = &pb[ii * bj..(ii + 1) * bj];
@@ -292,18 +225,7 @@ impl Attention {
                     false,
                     Threads::One,
                 );
-                sgemm(
-                    bj,
-                    hd,
-                    bi,
-                    dpb,
-                    Op::T,
-                    q_blk,
-                    Op::N,
-                    &mut dk[j0 * hd..i1 * hd],
-                    true,
-                    Threads::One,
-                );
+                sgemm(bj, hd, bi, dpb, Op::T, q_blk, Op::N, &mut dk[j0 * hd..i1 * hd], true, Threads::One);
             }
             self.rope(dq, r, true);
         }
@@ -334,13 +256,19 @@ impl Attention {
     }
 
     /// Gradients `(dq, dk, dv)` for the output gradient `d_out`.
-    pub(crate) fn backward(&self, q: &[f32], k: &[f32], v: &[f32], d_out: &[f32], lse: &[f32]) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    pub(crate) fn backward(
+        &self,
+        q: &[f32],
+        k: &[f32],
+        v: &[f32],
+        d_out: &[f32],
+        lse: &[f32],
+    ) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
         let (b, t, nh, nkv, hd) = (self.b, self.t, self.nh, self.nkv, self.hd);
         let n = b * t;
         let rep = nh / nkv;
         let tasks: Vec<(usize, usize)> = (0..b).flat_map(|r| (0..nkv).map(move |g| (r, g))).collect();
-        let results: Vec<_> =
-            tasks.par_iter().map(|&(r, g)| self.backward_task(q, k, v, d_out, lse, r, g)).collect();
+        let results: Vec<_> = tasks.par_iter().map(|&(r, g)| self.backward_task(q, k, v, d_out, lse, r, g)).collect();
         let mut dq = vec![0.0f32; n * nh * hd];
         let mut dk = vec![0.0f32; n * nkv * hd];
         let mut dv = vec![0.0f32; n * nkv * hd];

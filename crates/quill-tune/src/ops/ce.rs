@@ -87,19 +87,14 @@ impl CustomOp1 for LmHeadLoss {
             let d = self.d;
             let n = h.len() / d;
             if self.targets.len() != n || self.weights.len() != n {
-                candle_core::bail!(
-                    "lm-head loss: {} targets for {n} positions",
-                    self.targets.len()
-                );
+                candle_core::bail!("lm-head loss: {} targets for {n} positions", self.targets.len());
             }
             let trained: Vec<usize> = (0..n).filter(|&i| self.weights[i] != 0.0).collect();
             let wv = F32View::new(&self.w)?;
             let w = wv.as_slice();
             let mut logits = vec![0.0f32; CHUNK.min(trained.len()) * self.vocab];
-            let parts: Vec<(f64, Vec<f32>)> = trained
-                .chunks(CHUNK)
-                .map(|rows| self.chunk(h, w, rows, &mut logits))
-                .collect();
+            let parts: Vec<(f64, Vec<f32>)> =
+                trained.chunks(CHUNK).map(|rows| self.chunk(h, w, rows, &mut logits)).collect();
             let mut grad = vec![0.0f32; n * d];
             let mut loss = 0.0f64;
             for (rows, (l, dh)) in trained.chunks(CHUNK).zip(parts) {
@@ -120,16 +115,9 @@ impl CustomOp1 for LmHeadLoss {
         })
     }
 
-    fn bwd(
-        &self,
-        h: &Tensor,
-        _res: &Tensor,
-        d_loss: &Tensor,
-    ) -> candle_core::Result<Option<Tensor>> {
+    fn bwd(&self, h: &Tensor, _res: &Tensor, d_loss: &Tensor) -> candle_core::Result<Option<Tensor>> {
         super::profile::time(9, || {
-            let scale = d_loss
-                .to_dtype(candle_core::DType::F32)?
-                .to_scalar::<f32>()?;
+            let scale = d_loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
             let grad = match self.grad.lock() {
                 Ok(mut g) => g.take(),
                 Err(_) => candle_core::bail!("lm-head loss: state lock poisoned"),

@@ -89,7 +89,8 @@ impl LayerOp {
         let mut us: [Vec<f32>; 7] = Default::default();
         let mut lin = |xin: &[f32], t: Target| -> candle_core::Result<Vec<f32>> {
             let wt = w(t)?;
-            let (y, u) = linear::forward(xin, wt.as_slice(), self.lora(p, t), masks[t as usize].as_deref(), self.dims(t, n));
+            let (y, u) =
+                linear::forward(xin, wt.as_slice(), self.lora(p, t), masks[t as usize].as_deref(), self.dims(t, n));
             us[t as usize] = u;
             Ok(y)
         };
@@ -201,7 +202,13 @@ impl CustomOp2 for LayerOp {
         "quill-llama-block"
     }
 
-    fn cpu_fwd(&self, sx: &CpuStorage, lx: &Layout, sp: &CpuStorage, lp: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
+    fn cpu_fwd(
+        &self,
+        sx: &CpuStorage,
+        lx: &Layout,
+        sp: &CpuStorage,
+        lp: &Layout,
+    ) -> candle_core::Result<(CpuStorage, Shape)> {
         super::profile::time(0, || {
             let x = input(sx, lx, "block x")?;
             let p = input(sp, lp, "block LoRA parameters")?;
@@ -210,7 +217,13 @@ impl CustomOp2 for LayerOp {
         })
     }
 
-    fn bwd(&self, x: &Tensor, p: &Tensor, _res: &Tensor, dy: &Tensor) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
+    fn bwd(
+        &self,
+        x: &Tensor,
+        p: &Tensor,
+        _res: &Tensor,
+        dy: &Tensor,
+    ) -> candle_core::Result<(Option<Tensor>, Option<Tensor>)> {
         super::profile::time(1, || {
             let (x, p, dy) = (x.contiguous()?, p.contiguous()?, dy.contiguous()?);
             let (xv, pv, dyv) = (F32View::new(&x)?, F32View::new(&p)?, F32View::new(&dy)?);

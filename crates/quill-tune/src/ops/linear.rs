@@ -38,7 +38,13 @@ pub(crate) fn dropped<'a>(x: &'a [f32], mask: Option<&[f32]>) -> std::borrow::Co
 
 /// `y = x·Wᵀ [+ s·(drop(x)·Aᵀ)·Bᵀ]`; also returns `u = s·drop(x)·Aᵀ` (`n × rank`, empty
 /// without an adapter), which the backward pass reuses.
-pub(crate) fn forward(x: &[f32], w: &[f32], lora: Option<Lora<'_>>, mask: Option<&[f32]>, d: Dims) -> (Vec<f32>, Vec<f32>) {
+pub(crate) fn forward(
+    x: &[f32],
+    w: &[f32],
+    lora: Option<Lora<'_>>,
+    mask: Option<&[f32]>,
+    d: Dims,
+) -> (Vec<f32>, Vec<f32>) {
     let mut y = vec![0.0f32; d.n * d.n_out];
     sgemm(d.n, d.n_out, d.n_in, x, Op::N, w, Op::T, &mut y, false, Threads::Pool);
     let Some(l) = lora else { return (y, Vec::new()) };

@@ -41,10 +41,7 @@ pub fn max(xs: &[f32]) -> f32 {
             m[i] = m[i].max(c[i]);
         }
     }
-    let mut out = chunks
-        .remainder()
-        .iter()
-        .fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+    let mut out = chunks.remainder().iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
     for v in m {
         out = out.max(v);
     }
@@ -85,12 +82,7 @@ pub fn dot(a: &[f32], b: &[f32]) -> f32 {
             acc[i] += x[i] * y[i];
         }
     }
-    let tail: f32 = ca
-        .remainder()
-        .iter()
-        .zip(cb.remainder())
-        .map(|(x, y)| x * y)
-        .sum();
+    let tail: f32 = ca.remainder().iter().zip(cb.remainder()).map(|(x, y)| x * y).sum();
     acc.iter().sum::<f32>() + tail
 }
 

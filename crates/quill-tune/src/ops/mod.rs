@@ -52,11 +52,7 @@ impl<'a> F32View<'a> {
 }
 
 /// The contiguous f32 data of a custom op's input.
-pub(crate) fn input<'a>(
-    s: &'a CpuStorage,
-    l: &Layout,
-    what: &str,
-) -> candle_core::Result<&'a [f32]> {
+pub(crate) fn input<'a>(s: &'a CpuStorage, l: &Layout, what: &str) -> candle_core::Result<&'a [f32]> {
     let v = s.as_slice::<f32>()?;
     match l.contiguous_offsets() {
         Some((a, b)) => Ok(&v[a..b]),
@@ -229,10 +225,6 @@ pub mod profile {
 
     /// Seconds per category since the last reset.
     pub fn take() -> Vec<(&'static str, f64)> {
-        NAMES
-            .iter()
-            .zip(&NS)
-            .map(|(n, a)| (*n, a.swap(0, Ordering::Relaxed) as f64 * 1e-9))
-            .collect()
+        NAMES.iter().zip(&NS).map(|(n, a)| (*n, a.swap(0, Ordering::Relaxed) as f64 * 1e-9)).collect()
     }
 }

@@ -25,37 +25,30 @@ pub(crate) struct Capitalization {
 }
 
 const AP_SMALL: &[&str] = &[
-    "a", "an", "and", "as", "at", "but", "by", "en", "for", "if", "in", "nor", "of", "on", "or",
-    "per", "the", "to", "v", "vs", "via", "up", "yet", "so",
+    "a", "an", "and", "as", "at", "but", "by", "en", "for", "if", "in", "nor", "of", "on", "or", "per", "the", "to",
+    "v", "vs", "via", "up", "yet", "so",
 ];
 const CHICAGO_EXTRA: &[&str] = &[
-    "about", "above", "across", "after", "against", "along", "among", "around", "before", "behind",
-    "below", "beneath", "beside", "between", "beyond", "during", "except", "from", "inside",
-    "into", "like", "near", "off", "onto", "out", "outside", "over", "past", "since", "through",
-    "toward", "towards", "under", "until", "upon", "with", "within", "without",
+    "about", "above", "across", "after", "against", "along", "among", "around", "before", "behind", "below", "beneath",
+    "beside", "between", "beyond", "during", "except", "from", "inside", "into", "like", "near", "off", "onto", "out",
+    "outside", "over", "past", "since", "through", "toward", "towards", "under", "until", "upon", "with", "within",
+    "without",
 ];
 
 impl Capitalization {
     pub(crate) fn compile(f: &Fields<'_>) -> Result<Self> {
-        let m = f.string("match")?.ok_or_else(|| f.err("a capitalization rule needs 'match': $title, $sentence, $lower, $upper or a pattern"))?;
+        let m = f.string("match")?.ok_or_else(|| {
+            f.err("a capitalization rule needs 'match': $title, $sentence, $lower, $upper or a pattern")
+        })?;
         let style = match m.as_str() {
-            "$title" => Style::Title {
-                chicago: f
-                    .string("style")?
-                    .is_some_and(|s| s.eq_ignore_ascii_case("chicago")),
-            },
+            "$title" => Style::Title { chicago: f.string("style")?.is_some_and(|s| s.eq_ignore_ascii_case("chicago")) },
             "$sentence" => Style::Sentence,
             "$lower" => Style::Lower,
             "$upper" => Style::Upper,
             other => Style::Regex(Pattern::new(other).map_err(|e| f.err(e))?),
         };
         let threshold = f.number("threshold")?.filter(|t| *t > 0.0).unwrap_or(0.8);
-        Ok(Self {
-            style,
-            exceptions: exceptions(f)?,
-            indicators: f.strings("indicators")?,
-            threshold,
-        })
+        Ok(Self { style, exceptions: exceptions(f)?, indicators: f.strings("indicators")?, threshold })
     }
 
     fn excepted(&self, w: &str) -> bool {
@@ -74,10 +67,7 @@ impl Capitalization {
     }
 
     fn title(&self, s: &str, chicago: bool) -> bool {
-        let words: Vec<&str> = s
-            .split_whitespace()
-            .filter(|w| w.chars().any(char::is_alphanumeric))
-            .collect();
+        let words: Vec<&str> = s.split_whitespace().filter(|w| w.chars().any(char::is_alphanumeric)).collect();
         if words.is_empty() {
             return true;
         }
@@ -86,8 +76,7 @@ impl Capitalization {
         for (i, w) in words.iter().enumerate() {
             let core = w.trim_matches(|c: char| !c.is_alphanumeric());
             let lower = core.to_lowercase();
-            let small = AP_SMALL.contains(&lower.as_str())
-                || (chicago && CHICAGO_EXTRA.contains(&lower.as_str()));
+            let small = AP_SMALL.contains(&lower.as_str()) || (chicago && CHICAGO_EXTRA.contains(&lower.as_str()));
             let first_upper = core.chars().next().is_some_and(|c| !c.is_lowercase());
             let expected_upper = i == 0 || i == last || !small;
             if self.excepted(core) || core == core.to_uppercase() || first_upper == expected_upper {
@@ -98,10 +87,7 @@ impl Capitalization {
     }
 
     fn sentence(&self, s: &str) -> bool {
-        let words: Vec<&str> = s
-            .trim_end_matches(['?', '!', '.', ':'])
-            .split_whitespace()
-            .collect();
+        let words: Vec<&str> = s.trim_end_matches(['?', '!', '.', ':']).split_whitespace().collect();
         if words.is_empty() {
             return true;
         }
@@ -113,16 +99,11 @@ impl Capitalization {
             if w.is_empty()
                 || w == w.to_uppercase()
                 || self.excepted(w)
-                || self
-                    .indicators
-                    .iter()
-                    .any(|ind| prev.ends_with(ind.as_str()))
+                || self.indicators.iter().any(|ind| prev.ends_with(ind.as_str()))
             {
                 good += 1.0;
             } else if i == 0 {
-                if w.chars().next().is_some_and(char::is_lowercase)
-                    || w.chars().skip(1).any(char::is_uppercase)
-                {
+                if w.chars().next().is_some_and(char::is_lowercase) || w.chars().skip(1).any(char::is_uppercase) {
                     return false;
                 }
                 good += 1.0;

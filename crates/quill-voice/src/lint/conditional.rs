@@ -19,20 +19,16 @@ pub(crate) struct Conditional {
 
 impl Conditional {
     pub(crate) fn compile(f: &Fields<'_>) -> Result<Self> {
-        let first = f
-            .string("first")?
-            .ok_or_else(|| f.err("a conditional rule needs 'first' (the antecedent pattern)"))?;
-        let second = f
-            .string("second")?
-            .ok_or_else(|| f.err("a conditional rule needs 'second' (the consequent pattern)"))?;
+        let first =
+            f.string("first")?.ok_or_else(|| f.err("a conditional rule needs 'first' (the antecedent pattern)"))?;
+        let second =
+            f.string("second")?.ok_or_else(|| f.err("a conditional rule needs 'second' (the consequent pattern)"))?;
         let ic = if f.bool("ignorecase")? { "(?i)" } else { "" };
         let opens = second.matches('(').count();
         let second_has_group = opens > second.matches("(?").count() + second.matches(r"\(").count();
         Ok(Self {
-            first: Pattern::new(&format!("{ic}{first}"))
-                .map_err(|e| f.err(format!("in 'first': {e}")))?,
-            second: Pattern::new(&format!("{ic}{second}"))
-                .map_err(|e| f.err(format!("in 'second': {e}")))?,
+            first: Pattern::new(&format!("{ic}{first}")).map_err(|e| f.err(format!("in 'first': {e}")))?,
+            second: Pattern::new(&format!("{ic}{second}")).map_err(|e| f.err(format!("in 'second': {e}")))?,
             second_has_group,
             exceptions: exceptions(f)?,
         })
@@ -73,12 +69,7 @@ impl Conditional {
         }
     }
 
-    fn collect(
-        &self,
-        ctx: &RunCtx<'_, '_>,
-        span: std::ops::Range<usize>,
-        defined: &mut HashSet<String>,
-    ) {
+    fn collect(&self, ctx: &RunCtx<'_, '_>, span: std::ops::Range<usize>, defined: &mut HashSet<String>) {
         for groups in self.second.captures_iter(ctx.text, span) {
             for g in groups.iter().skip(1).flatten() {
                 if !g.is_empty() {

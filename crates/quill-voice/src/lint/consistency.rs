@@ -15,15 +15,9 @@ impl Consistency {
     pub(crate) fn compile(f: &Fields<'_>) -> Result<Self> {
         let either = f.pairs("either")?;
         if either.is_empty() {
-            return Err(
-                f.err("a consistency rule needs 'either': a mapping of `one spelling: the other`")
-            );
+            return Err(f.err("a consistency rule needs 'either': a mapping of `one spelling: the other`"));
         }
-        let (open, close) = if f.bool("nonword")? {
-            NONWORD_TEMPLATE
-        } else {
-            WORD_TEMPLATE
-        };
+        let (open, close) = if f.bool("nonword")? { NONWORD_TEMPLATE } else { WORD_TEMPLATE };
         let ic = if f.bool("ignorecase")? { "(?i)" } else { "" };
         let mut pairs = Vec::new();
         for (a, b) in either {
@@ -37,21 +31,14 @@ impl Consistency {
     pub(crate) fn run(&self, ctx: &RunCtx<'_, '_>, meta: &RuleMeta, out: &mut Vec<Hit>) {
         for (a, b) in &self.pairs {
             let find = |p: &Pattern| -> Vec<std::ops::Range<usize>> {
-                ctx.spans
-                    .iter()
-                    .flat_map(|s| p.find_iter(ctx.text, s.clone()))
-                    .collect()
+                ctx.spans.iter().flat_map(|s| p.find_iter(ctx.text, s.clone())).collect()
             };
             let (ma, mb) = (find(a), find(b));
             if ma.is_empty() || mb.is_empty() {
                 continue;
             }
             // The spelling used first sets the house style; the other one is flagged.
-            let (keep, flag) = if ma[0].start <= mb[0].start {
-                (&ma, mb.clone())
-            } else {
-                (&mb, ma.clone())
-            };
+            let (keep, flag) = if ma[0].start <= mb[0].start { (&ma, mb.clone()) } else { (&mb, ma.clone()) };
             let kept = ctx.text[keep[0].clone()].to_string();
             for m in flag {
                 if let Some((range, observed)) = trimmed(ctx.text, m) {

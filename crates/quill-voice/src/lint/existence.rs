@@ -18,49 +18,22 @@ pub(crate) struct Existence {
 
 impl Existence {
     pub(crate) fn compile(f: &Fields<'_>) -> Result<Self> {
-        let tokens: Vec<String> = f
-            .strings("tokens")?
-            .into_iter()
-            .filter(|t| !t.trim().is_empty())
-            .collect();
+        let tokens: Vec<String> = f.strings("tokens")?.into_iter().filter(|t| !t.trim().is_empty()).collect();
         let raw = f.strings("raw")?.concat();
         if tokens.is_empty() && raw.is_empty() {
-            return Err(f.err(
-                "an existence rule needs 'tokens' (words to flag) or 'raw' (a regular expression)",
-            ));
+            return Err(f.err("an existence rule needs 'tokens' (words to flag) or 'raw' (a regular expression)"));
         }
-        let (open, close) = if !f.bool("nonword")? && !tokens.is_empty() {
-            WORD_TEMPLATE
-        } else {
-            NONWORD_TEMPLATE
-        };
-        let body = if tokens.is_empty() {
-            String::new()
-        } else {
-            format!("{open}{}{close}", tokens.join("|"))
-        };
-        let mut regex = if f.bool("append")? {
-            format!("{body}{raw}")
-        } else {
-            format!("{raw}{body}")
-        };
+        let (open, close) = if !f.bool("nonword")? && !tokens.is_empty() { WORD_TEMPLATE } else { NONWORD_TEMPLATE };
+        let body = if tokens.is_empty() { String::new() } else { format!("{open}{}{close}", tokens.join("|")) };
+        let mut regex = if f.bool("append")? { format!("{body}{raw}") } else { format!("{raw}{body}") };
         if f.bool("ignorecase")? {
             regex = format!("(?i){regex}");
         }
         let pattern = Pattern::new(&regex).map_err(|e| f.err(e))?;
-        Ok(Self {
-            pattern,
-            exceptions: exceptions(f)?,
-        })
+        Ok(Self { pattern, exceptions: exceptions(f)? })
     }
 
-    fn excepted(
-        &self,
-        text: &str,
-        span: &std::ops::Range<usize>,
-        m: &std::ops::Range<usize>,
-        observed: &str,
-    ) -> bool {
+    fn excepted(&self, text: &str, span: &std::ops::Range<usize>, m: &std::ops::Range<usize>, observed: &str) -> bool {
         excepted(self.exceptions.as_ref(), text, span, m, observed)
     }
 
@@ -93,37 +66,24 @@ pub(crate) fn excepted(
     observed: &str,
 ) -> bool {
     let Some(ex) = ex else { return false };
-    ex.is_match(observed)
-        || ex
-            .find_iter(text, span.clone())
-            .iter()
-            .any(|e| e.start <= m.start && m.end <= e.end)
+    ex.is_match(observed) || ex.find_iter(text, span.clone()).iter().any(|e| e.start <= m.start && m.end <= e.end)
 }
 
 /// Vale's `exceptions`: a match that contains one of these words is not flagged (case-insensitive
 /// when the rule is).
 pub(crate) fn exceptions(f: &Fields<'_>) -> Result<Option<Pattern>> {
-    let mut ex: Vec<String> = f
-        .strings("exceptions")?
-        .into_iter()
-        .filter(|t| !t.is_empty())
-        .collect();
+    let mut ex: Vec<String> = f.strings("exceptions")?.into_iter().filter(|t| !t.is_empty()).collect();
     if ex.is_empty() {
         return Ok(None);
     }
     ex.sort_by_key(|e| std::cmp::Reverse(e.len()));
     let ic = if f.bool("ignorecase")? { "(?i)" } else { "" };
     let regex = format!(r"{ic}(?m)\b(?:{})\b", ex.join("|"));
-    Pattern::new(&regex)
-        .map(Some)
-        .map_err(|e| f.err(format!("in 'exceptions': {e}")))
+    Pattern::new(&regex).map(Some).map_err(|e| f.err(format!("in 'exceptions': {e}")))
 }
 
 /// The match without surrounding whitespace; `None` for empty matches.
-pub(crate) fn trimmed(
-    text: &str,
-    m: std::ops::Range<usize>,
-) -> Option<(std::ops::Range<usize>, &str)> {
+pub(crate) fn trimmed(text: &str, m: std::ops::Range<usize>) -> Option<(std::ops::Range<usize>, &str)> {
     let s = &text[m.clone()];
     let lead = s.len() - s.trim_start().len();
     let t = s.trim();

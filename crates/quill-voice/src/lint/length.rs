@@ -35,9 +35,11 @@ impl Length {
             "words" => Unit::Words,
             "lines" => Unit::Lines,
             "sentences" => Unit::Sentences,
-            other => return Err(f.err(format!(
-                "unknown 'unit: {other}'; use characters, x_characters, words, lines or sentences"
-            ))),
+            other => {
+                return Err(
+                    f.err(format!("unknown 'unit: {other}'; use characters, x_characters, words, lines or sentences"))
+                );
+            }
         };
         let max = f.number("max")?.map(|n| n.max(0.0) as usize);
         let min = f.number("min")?.map(|n| n.max(0.0) as usize);
@@ -52,10 +54,7 @@ impl Length {
         let s = &text[span.clone()];
         let base = span.start;
         match self.unit {
-            Unit::Characters => s
-                .char_indices()
-                .map(|(i, c)| base + i + c.len_utf8())
-                .collect(),
+            Unit::Characters => s.char_indices().map(|(i, c)| base + i + c.len_utf8()).collect(),
             Unit::XCharacters => x_weighted_ends(s).into_iter().map(|e| base + e).collect(),
             Unit::Words => word_ranges(s).into_iter().map(|r| base + r.end).collect(),
             Unit::Lines => {
@@ -165,10 +164,7 @@ mod tests {
     #[test]
     fn x_weighting() {
         assert_eq!(x_weighted_ends("abc").len(), 3);
-        assert_eq!(
-            x_weighted_ends("see https://example.com/a/very/long/path ok").len(),
-            4 + 23 + 3
-        );
+        assert_eq!(x_weighted_ends("see https://example.com/a/very/long/path ok").len(), 4 + 23 + 3);
         assert_eq!(x_weighted_ends("🚀").len(), 2);
         assert_eq!(x_weighted_ends("日本").len(), 4);
     }

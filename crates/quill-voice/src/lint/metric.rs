@@ -9,13 +9,8 @@ use crate::Result;
 use crate::text::{BlockKind, TextCounts};
 
 /// Readability formulas Vale knows.
-pub const READABILITY_METRICS: &[&str] = &[
-    "Flesch-Kincaid",
-    "Gunning Fog",
-    "Coleman-Liau",
-    "SMOG",
-    "Automated Readability",
-];
+pub const READABILITY_METRICS: &[&str] =
+    &["Flesch-Kincaid", "Gunning Fog", "Coleman-Liau", "SMOG", "Automated Readability"];
 
 #[derive(Debug)]
 enum Kind {
@@ -31,23 +26,15 @@ pub(crate) struct Metric {
 
 impl Metric {
     pub(crate) fn compile_metric(f: &Fields<'_>) -> Result<Self> {
-        let formula = f
-            .string("formula")?
-            .ok_or_else(|| f.err("a metric rule needs 'formula', e.g. `words / sentences`"))?;
-        let condition = f
-            .string("condition")?
-            .ok_or_else(|| f.err("a metric rule needs 'condition', e.g. `> 20`"))?;
+        let formula =
+            f.string("formula")?.ok_or_else(|| f.err("a metric rule needs 'formula', e.g. `words / sentences`"))?;
+        let condition = f.string("condition")?.ok_or_else(|| f.err("a metric rule needs 'condition', e.g. `> 20`"))?;
         let formula = Expr::parse(&formula).map_err(|e| f.err(format!("in 'formula': {e}")))?;
         let c = condition.trim();
-        let (op, rest) = CmpOp::split(c).ok_or_else(|| {
-            f.err(format!(
-                "'condition' must start with >, >=, <, <=, == or !=, not '{c}'"
-            ))
-        })?;
+        let (op, rest) = CmpOp::split(c)
+            .ok_or_else(|| f.err(format!("'condition' must start with >, >=, <, <=, == or !=, not '{c}'")))?;
         let rhs = Expr::parse(rest).map_err(|e| f.err(format!("in 'condition': {e}")))?;
-        Ok(Self {
-            kind: Kind::Formula { formula, op, rhs },
-        })
+        Ok(Self { kind: Kind::Formula { formula, op, rhs } })
     }
 
     pub(crate) fn compile_readability(f: &Fields<'_>) -> Result<Self> {
@@ -60,18 +47,13 @@ impl Metric {
         }
         for m in &metrics {
             if !READABILITY_METRICS.contains(&m.as_str()) {
-                return Err(f.err(format!(
-                    "unknown readability metric '{m}'; use {}",
-                    READABILITY_METRICS.join(", ")
-                )));
+                return Err(f.err(format!("unknown readability metric '{m}'; use {}", READABILITY_METRICS.join(", "))));
             }
         }
-        let grade = f.number("grade")?.ok_or_else(|| {
-            f.err("a readability rule needs 'grade': the highest acceptable grade")
-        })?;
-        Ok(Self {
-            kind: Kind::Readability { metrics, grade },
-        })
+        let grade = f
+            .number("grade")?
+            .ok_or_else(|| f.err("a readability rule needs 'grade': the highest acceptable grade"))?;
+        Ok(Self { kind: Kind::Readability { metrics, grade } })
     }
 
     pub(crate) fn run(&self, ctx: &RunCtx<'_, '_>, meta: &RuleMeta, out: &mut Vec<Hit>) {
@@ -271,11 +253,7 @@ fn tokenize(s: &str) -> std::result::Result<Vec<String>, String> {
             }
             let id: String = cs[st..i].iter().collect();
             // Vale writes `heading.h1` in formulas and rewrites it to `heading_h1`.
-            out.push(if id.starts_with("math.") {
-                id
-            } else {
-                id.replace('.', "_")
-            });
+            out.push(if id.starts_with("math.") { id } else { id.replace('.', "_") });
         } else if "+-*/%(),".contains(c) {
             out.push(c.to_string());
             i += 1;
@@ -317,10 +295,7 @@ impl Parser {
     }
 
     fn factor(&mut self) -> std::result::Result<Expr, String> {
-        let t = self
-            .peek()
-            .ok_or("the expression ends too early")?
-            .to_string();
+        let t = self.peek().ok_or("the expression ends too early")?.to_string();
         self.i += 1;
         if t == "-" {
             return Ok(Expr::Neg(Box::new(self.factor()?)));
@@ -336,10 +311,7 @@ impl Parser {
         if let Ok(n) = t.parse::<f64>() {
             return Ok(Expr::Num(n));
         }
-        if t.chars()
-            .next()
-            .is_some_and(|c| c.is_alphabetic() || c == '_')
-        {
+        if t.chars().next().is_some_and(|c| c.is_alphabetic() || c == '_') {
             if self.peek() == Some("(") {
                 self.i += 1;
                 let mut args = Vec::new();
@@ -368,20 +340,11 @@ mod tests {
 
     #[test]
     fn expressions_evaluate() {
-        let vars: HashMap<String, f64> = [
-            ("words".to_string(), 100.0),
-            ("sentences".to_string(), 4.0),
-            ("heading_h1".to_string(), 1.0),
-        ]
-        .into();
+        let vars: HashMap<String, f64> =
+            [("words".to_string(), 100.0), ("sentences".to_string(), 4.0), ("heading_h1".to_string(), 1.0)].into();
         let e = Expr::parse("(words / sentences) * 2 - -1").unwrap();
         assert_eq!(e.eval(&vars), Some(51.0));
-        assert_eq!(
-            Expr::parse("math.sqrt(words) + heading.h1")
-                .unwrap()
-                .eval(&vars),
-            Some(11.0)
-        );
+        assert_eq!(Expr::parse("math.sqrt(words) + heading.h1").unwrap().eval(&vars), Some(11.0));
         assert!(Expr::parse("words $ 2").is_err());
         assert_eq!(Expr::parse("nope + 1").unwrap().eval(&vars), None);
     }

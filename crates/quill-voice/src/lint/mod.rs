@@ -44,8 +44,7 @@ use serde::Serialize;
 
 pub use metric::READABILITY_METRICS;
 pub use rule::{
-    Level, Parsed, Rule, RuleDocs, RuleMeta, SUPPORTED_EXTENDS, UNSUPPORTED_EXTENDS,
-    format_message, parse_rule,
+    Level, Parsed, Rule, RuleDocs, RuleMeta, SUPPORTED_EXTENDS, UNSUPPORTED_EXTENDS, format_message, parse_rule,
 };
 pub use scope::{ScopeKind, ScopeSpec};
 
@@ -191,21 +190,15 @@ impl Linter {
     pub fn add_yaml(&mut self, name: &str, source: &str, yaml: &str) -> Result<()> {
         match parse_rule(name, source, yaml)? {
             Parsed::Rule(rule) => {
-                if let Some(existing) = self
-                    .rules
-                    .iter_mut()
-                    .find(|r| r.meta.name == rule.meta.name)
-                {
+                if let Some(existing) = self.rules.iter_mut().find(|r| r.meta.name == rule.meta.name) {
                     *existing = *rule;
                 } else {
                     self.rules.push(*rule);
                 }
             }
-            Parsed::Unsupported { name, extends } => self.report.unsupported.push(Unsupported {
-                rule: name,
-                extends,
-                source: source.to_string(),
-            }),
+            Parsed::Unsupported { name, extends } => {
+                self.report.unsupported.push(Unsupported { rule: name, extends, source: source.to_string() })
+            }
         }
         Ok(())
     }
@@ -236,12 +229,8 @@ impl Linter {
 
     fn add_style_folder(&mut self, dir: &Path) -> Result<usize> {
         let mut n = 0;
-        for path in read_dir_sorted(dir)?
-            .into_iter()
-            .filter(|p| is_rule_file(p))
-        {
-            let yaml =
-                std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
+        for path in read_dir_sorted(dir)?.into_iter().filter(|p| is_rule_file(p)) {
+            let yaml = std::fs::read_to_string(&path).map_err(|e| Error::io("reading", &path, e))?;
             let name = rule_name_from_path(&path);
             self.load_yaml(&name, &path.display().to_string(), &yaml);
             n += 1;
@@ -255,11 +244,7 @@ impl Linter {
         let (with, without): (Vec<_>, Vec<_>) = phrases
             .iter()
             .filter(|p| !p.phrase.trim().is_empty())
-            .partition(|p| {
-                p.replacement
-                    .as_deref()
-                    .is_some_and(|r| !r.trim().is_empty())
-            });
+            .partition(|p| p.replacement.as_deref().is_some_and(|r| !r.trim().is_empty()));
         if !without.is_empty() {
             let tokens: Vec<String> = without.iter().map(|p| phrase_pattern(&p.phrase)).collect();
             let yaml = banned_yaml(&tokens);
@@ -269,10 +254,7 @@ impl Linter {
             let mut swap = serde_yaml::Mapping::new();
             for p in with {
                 let repl = p.replacement.clone().unwrap_or_default();
-                swap.insert(
-                    phrase_pattern(&p.phrase).into(),
-                    repl.trim().to_string().into(),
-                );
+                swap.insert(phrase_pattern(&p.phrase).into(), repl.trim().to_string().into());
             }
             let yaml = replace_yaml(swap);
             self.add_yaml("Library.Replace", "library:banned phrases", &yaml)?;
@@ -284,16 +266,8 @@ impl Linter {
     /// style that falls inside one of them is dropped, so a signature phrase ("Here's the
     /// thing") is never flagged as a cliché in the creator's own workspace.
     pub fn set_approved_phrases(&mut self, phrases: &[String]) {
-        let pats: Vec<String> = phrases
-            .iter()
-            .filter(|p| !p.trim().is_empty())
-            .map(|p| phrase_pattern(p))
-            .collect();
-        self.approved = if pats.is_empty() {
-            None
-        } else {
-            regex::Regex::new(&format!("(?i){}", pats.join("|"))).ok()
-        };
+        let pats: Vec<String> = phrases.iter().filter(|p| !p.trim().is_empty()).map(|p| phrase_pattern(p)).collect();
+        self.approved = if pats.is_empty() { None } else { regex::Regex::new(&format!("(?i){}", pats.join("|"))).ok() };
     }
 
     /// Lints one text.
@@ -318,11 +292,7 @@ impl Linter {
             if spans.is_empty() {
                 continue;
             }
-            let ctx = RunCtx {
-                doc: &doc,
-                text: if m.scope.is_raw() { text } else { doc.masked() },
-                spans,
-            };
+            let ctx = RunCtx { doc: &doc, text: if m.scope.is_raw() { text } else { doc.masked() }, spans };
             hits.clear();
             match &rule.check {
                 Check::Existence(c) => c.run(&ctx, m, &mut hits),
@@ -347,9 +317,9 @@ impl Linter {
             if !spans.is_empty() {
                 out.retain(|d| {
                     d.rule.starts_with("Library.")
-                        || !spans.iter().any(|s| {
-                            s.start <= d.offset && d.end_offset <= s.end && d.offset < d.end_offset
-                        })
+                        || !spans
+                            .iter()
+                            .any(|s| s.start <= d.offset && d.end_offset <= s.end && d.offset < d.end_offset)
                 });
             }
         }
@@ -367,11 +337,7 @@ fn applies(m: &RuleMeta, opts: &LintOptions) -> bool {
     }
     if !opts.ignore.is_empty() {
         let style = m.name.split('.').next().unwrap_or("");
-        if opts
-            .ignore
-            .iter()
-            .any(|i| i == &m.name || Some(i.as_str()) == m.code.as_deref() || i == style)
-        {
+        if opts.ignore.iter().any(|i| i == &m.name || Some(i.as_str()) == m.code.as_deref() || i == style) {
             return false;
         }
     }
@@ -392,11 +358,7 @@ fn diagnostic(doc: &Document<'_>, m: &RuleMeta, h: Hit) -> Diagnostic {
         end_column,
         offset: h.range.start,
         end_offset: h.range.end,
-        matched: doc
-            .text()
-            .get(h.range.clone())
-            .unwrap_or_default()
-            .to_string(),
+        matched: doc.text().get(h.range.clone()).unwrap_or_default().to_string(),
         suggestion: h.suggestion,
         link: m.link.clone(),
     }
@@ -404,10 +366,7 @@ fn diagnostic(doc: &Document<'_>, m: &RuleMeta, h: Hit) -> Diagnostic {
 
 /// `Style.Rule` from `…/Style/Rule.yml`, as Vale names rules.
 pub fn rule_name_from_path(path: &Path) -> String {
-    let rule = path
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_default();
+    let rule = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
     match path.parent().and_then(|p| p.file_name()) {
         Some(style) => format!("{}.{rule}", style.to_string_lossy()),
         None => rule,
@@ -430,10 +389,7 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
 pub fn phrase_pattern(phrase: &str) -> String {
     let p = phrase.trim();
     let mut out = String::new();
-    if p.chars()
-        .next()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_')
-    {
+    if p.chars().next().is_some_and(|c| c.is_alphanumeric() || c == '_') {
         out.push_str(r"\b");
     }
     let mut in_space = false;
@@ -451,10 +407,7 @@ pub fn phrase_pattern(phrase: &str) -> String {
             _ => out.push_str(&regex::escape(&c.to_string())),
         }
     }
-    if p.chars()
-        .last()
-        .is_some_and(|c| c.is_alphanumeric() || c == '_')
-    {
+    if p.chars().last().is_some_and(|c| c.is_alphanumeric() || c == '_') {
         out.push_str(r"\b");
     }
     out
@@ -468,10 +421,7 @@ fn banned_yaml(tokens: &[String]) -> String {
     m.insert("level".into(), "error".into());
     m.insert("ignorecase".into(), true.into());
     m.insert("nonword".into(), true.into());
-    m.insert(
-        "tokens".into(),
-        serde_yaml::Value::Sequence(tokens.iter().map(|t| t.clone().into()).collect()),
-    );
+    m.insert("tokens".into(), serde_yaml::Value::Sequence(tokens.iter().map(|t| t.clone().into()).collect()));
     serde_yaml::to_string(&m).unwrap_or_default()
 }
 
@@ -479,10 +429,7 @@ fn replace_yaml(swap: serde_yaml::Mapping) -> String {
     let mut m = serde_yaml::Mapping::new();
     m.insert("extends".into(), "substitution".into());
     m.insert("code".into(), "LB002".into());
-    m.insert(
-        "message".into(),
-        "Use '%s' instead of '%s' (your banned list).".into(),
-    );
+    m.insert("message".into(), "Use '%s' instead of '%s' (your banned list).".into());
     m.insert("level".into(), "error".into());
     m.insert("ignorecase".into(), true.into());
     m.insert("nonword".into(), true.into());
@@ -498,55 +445,30 @@ mod tests {
     fn builtin_rules_all_load() {
         let l = Linter::builtin();
         assert!(l.report().errors.is_empty(), "{:#?}", l.report().errors);
-        assert!(
-            l.rules().len() >= 30,
-            "only {} built-in rules",
-            l.rules().len()
-        );
+        assert!(l.rules().len() >= 30, "only {} built-in rules", l.rules().len());
     }
 
     #[test]
     fn banned_phrases_become_rules() {
         let mut l = Linter::empty();
         l.add_banned_phrases(&[
-            BannedPhrase {
-                phrase: "synergy".into(),
-                replacement: None,
-            },
-            BannedPhrase {
-                phrase: "circle back".into(),
-                replacement: Some("follow up".into()),
-            },
-            BannedPhrase {
-                phrase: "let's be honest".into(),
-                replacement: None,
-            },
+            BannedPhrase { phrase: "synergy".into(), replacement: None },
+            BannedPhrase { phrase: "circle back".into(), replacement: Some("follow up".into()) },
+            BannedPhrase { phrase: "let's be honest".into(), replacement: None },
         ])
         .unwrap();
-        let d = l.lint(
-            "Synergy matters. We'll circle back. Let’s be honest.",
-            &LintOptions::default(),
-        );
-        let codes: Vec<_> = d
-            .iter()
-            .map(|d| d.code.clone().unwrap_or_default())
-            .collect();
+        let d = l.lint("Synergy matters. We'll circle back. Let’s be honest.", &LintOptions::default());
+        let codes: Vec<_> = d.iter().map(|d| d.code.clone().unwrap_or_default()).collect();
         assert_eq!(codes, vec!["LB001", "LB002", "LB001"]);
         assert_eq!(d[1].suggestion.as_deref(), Some("follow up"));
-        assert_eq!(
-            d[1].message,
-            "Use 'follow up' instead of 'circle back' (your banned list)."
-        );
+        assert_eq!(d[1].message, "Use 'follow up' instead of 'circle back' (your banned list).");
     }
 
     #[test]
     fn approved_phrases_are_not_flagged() {
         let mut l = Linter::builtin();
         l.set_approved_phrases(&["Here's the thing.".to_string()]);
-        let d = l.lint(
-            "Here's the thing. Here's the kicker.",
-            &LintOptions::default(),
-        );
+        let d = l.lint("Here's the thing. Here's the kicker.", &LintOptions::default());
         let m: Vec<_> = d.iter().map(|d| d.matched.as_str()).collect();
         assert_eq!(m, vec!["Here's the kicker"]);
     }
@@ -554,39 +476,18 @@ mod tests {
     #[test]
     fn later_rule_with_same_name_replaces() {
         let mut l = Linter::empty();
-        l.add_yaml(
-            "S.R",
-            "a",
-            "extends: existence\nmessage: a %s\ntokens: [foo]\n",
-        )
-        .unwrap();
-        l.add_yaml(
-            "S.R",
-            "b",
-            "extends: existence\nmessage: b %s\ntokens: [bar]\n",
-        )
-        .unwrap();
+        l.add_yaml("S.R", "a", "extends: existence\nmessage: a %s\ntokens: [foo]\n").unwrap();
+        l.add_yaml("S.R", "b", "extends: existence\nmessage: b %s\ntokens: [bar]\n").unwrap();
         assert_eq!(l.rules().len(), 1);
-        assert_eq!(
-            l.lint("foo bar", &LintOptions::default())[0].message,
-            "b bar"
-        );
+        assert_eq!(l.lint("foo bar", &LintOptions::default())[0].message, "b bar");
     }
 
     #[test]
     fn platform_rules_only_run_for_their_platform() {
         let mut l = Linter::empty();
-        l.add_yaml(
-            "P.X",
-            "x",
-            "extends: length\nmessage: '%s > %s'\nplatforms: [x]\nmax: 5\nscope: raw\n",
-        )
-        .unwrap();
+        l.add_yaml("P.X", "x", "extends: length\nmessage: '%s > %s'\nplatforms: [x]\nmax: 5\nscope: raw\n").unwrap();
         assert!(l.lint("123456789", &LintOptions::default()).is_empty());
-        let opts = LintOptions {
-            platform: Some("x".into()),
-            ..Default::default()
-        };
+        let opts = LintOptions { platform: Some("x".into()), ..Default::default() };
         let d = l.lint("123456789", &opts);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].message, "9 > 5");

@@ -22,11 +22,7 @@ impl Repetition {
             return Err(f.err(r"a repetition rule needs 'tokens', e.g. ['[^\s]+']"));
         }
         let ignorecase = f.bool("ignorecase")?;
-        let regex = format!(
-            "{}({})",
-            if ignorecase { "(?i)" } else { "" },
-            tokens.join("|")
-        );
+        let regex = format!("{}({})", if ignorecase { "(?i)" } else { "" }, tokens.join("|"));
         Ok(Self {
             pattern: Pattern::new(&regex).map_err(|e| f.err(e))?,
             max: f.number("max")?.unwrap_or(0.0).max(0.0) as usize,
@@ -44,11 +40,7 @@ impl Repetition {
                 let curr = ctx.text[m.clone()].trim();
                 let hit = match &prev {
                     Some((_, p)) if !curr.is_empty() => {
-                        let same = if self.ignorecase {
-                            p.to_lowercase() == curr.to_lowercase()
-                        } else {
-                            *p == curr
-                        };
+                        let same = if self.ignorecase { p.to_lowercase() == curr.to_lowercase() } else { *p == curr };
                         same && (!self.alpha || curr.chars().all(char::is_alphabetic))
                     }
                     _ => false,

@@ -14,16 +14,13 @@ use serde_yaml::{Mapping, Value};
 
 use super::scope::ScopeSpec;
 use super::{
-    capitalization::Capitalization, conditional::Conditional, consistency::Consistency,
-    existence::Existence, length::Length, metric::Metric, occurrence::Occurrence,
-    repetition::Repetition, substitution::Substitution,
+    capitalization::Capitalization, conditional::Conditional, consistency::Consistency, existence::Existence,
+    length::Length, metric::Metric, occurrence::Occurrence, repetition::Repetition, substitution::Substitution,
 };
 use crate::{Error, Result};
 
 /// How serious a diagnostic is. `quill lint` exits non-zero when any `error` is found.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]
 pub enum Level {
     /// A nudge; fine to ignore.
@@ -42,9 +39,7 @@ impl FromStr for Level {
             "suggestion" => Ok(Level::Suggestion),
             "warning" => Ok(Level::Warning),
             "error" => Ok(Level::Error),
-            other => Err(format!(
-                "level must be suggestion, warning or error, not '{other}'"
-            )),
+            other => Err(format!("level must be suggestion, warning or error, not '{other}'")),
         }
     }
 }
@@ -79,9 +74,7 @@ pub struct RuleDocs {
 impl RuleDocs {
     /// Whether all four fields are filled in.
     pub fn is_complete(&self) -> bool {
-        [&self.what, &self.why, &self.example, &self.instead]
-            .iter()
-            .all(|s| !s.trim().is_empty())
+        [&self.what, &self.why, &self.example, &self.instead].iter().all(|s| !s.trim().is_empty())
     }
 }
 
@@ -177,40 +170,23 @@ pub fn parse_rule(name: &str, source: &str, yaml: &str) -> Result<Parsed> {
         message: format!("not valid YAML: {e}"),
     })?;
     let Value::Mapping(map) = value else {
-        return Err(Error::rule(
-            source,
-            "a rule file must be a YAML mapping of keys (extends, message, level, ...)",
-        ));
+        return Err(Error::rule(source, "a rule file must be a YAML mapping of keys (extends, message, level, ...)"));
     };
     let f = Fields { map: &map, source };
     let extends = f.string("extends")?.ok_or_else(|| {
-        Error::rule(
-            source,
-            format!(
-                "missing the required 'extends' key (one of {})",
-                SUPPORTED_EXTENDS.join(", ")
-            ),
-        )
+        Error::rule(source, format!("missing the required 'extends' key (one of {})", SUPPORTED_EXTENDS.join(", ")))
     })?;
     let extends = extends.trim().to_string();
     if UNSUPPORTED_EXTENDS.contains(&extends.as_str()) {
-        return Ok(Parsed::Unsupported {
-            name: name.to_string(),
-            extends,
-        });
+        return Ok(Parsed::Unsupported { name: name.to_string(), extends });
     }
     if !SUPPORTED_EXTENDS.contains(&extends.as_str()) {
         return Err(Error::rule(
             source,
-            format!(
-                "'extends: {extends}' is not an extension point; use one of {}",
-                SUPPORTED_EXTENDS.join(", ")
-            ),
+            format!("'extends: {extends}' is not an extension point; use one of {}", SUPPORTED_EXTENDS.join(", ")),
         ));
     }
-    let message = f
-        .string("message")?
-        .ok_or_else(|| Error::rule(source, "missing the required 'message' key"))?;
+    let message = f.string("message")?.ok_or_else(|| Error::rule(source, "missing the required 'message' key"))?;
     let level = match f.string("level")? {
         None => Level::Suggestion,
         Some(l) => l.parse().map_err(|e: String| Error::rule(source, e))?,
@@ -232,12 +208,10 @@ pub fn parse_rule(name: &str, source: &str, yaml: &str) -> Result<Parsed> {
     };
     let docs = match map.get("docs") {
         None => None,
-        Some(v) => Some(serde_yaml::from_value::<RuleDocs>(v.clone()).map_err(|e| {
-            Error::rule(
-                source,
-                format!("'docs' must map what/why/example/instead to text: {e}"),
-            )
-        })?),
+        Some(v) => Some(
+            serde_yaml::from_value::<RuleDocs>(v.clone())
+                .map_err(|e| Error::rule(source, format!("'docs' must map what/why/example/instead to text: {e}")))?,
+        ),
     };
     let meta = RuleMeta {
         name: name.to_string(),
@@ -249,11 +223,7 @@ pub fn parse_rule(name: &str, source: &str, yaml: &str) -> Result<Parsed> {
         link: f.string("link")?,
         scope,
         limit: f.number("limit")?.map(|n| n.max(0.0) as usize).unwrap_or(0),
-        platforms: f
-            .strings("platforms")?
-            .into_iter()
-            .map(|p| p.to_ascii_lowercase())
-            .collect(),
+        platforms: f.strings("platforms")?.into_iter().map(|p| p.to_ascii_lowercase()).collect(),
         suggest,
         docs,
         source: source.to_string(),
@@ -275,20 +245,14 @@ pub fn parse_rule(name: &str, source: &str, yaml: &str) -> Result<Parsed> {
 }
 
 fn unreachable_extends(source: &str, extends: &str) -> Result<Check> {
-    Err(Error::rule(
-        source,
-        format!("'extends: {extends}' is not supported"),
-    ))
+    Err(Error::rule(source, format!("'extends: {extends}' is not supported")))
 }
 
 fn action_suggestion(f: &Fields<'_>) -> Result<Option<String>> {
     let Some(Value::Mapping(action)) = f.map.get("action") else {
         return Ok(None);
     };
-    let name = action
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
+    let name = action.get("name").and_then(Value::as_str).unwrap_or_default();
     match name {
         "remove" => Ok(Some("remove it".to_string())),
         "replace" => {
@@ -297,11 +261,7 @@ fn action_suggestion(f: &Fields<'_>) -> Result<Option<String>> {
                 Some(v) => scalar_string(v).into_iter().collect(),
                 None => Vec::new(),
             };
-            Ok(if params.is_empty() {
-                None
-            } else {
-                Some(params.join(" or "))
-            })
+            Ok(if params.is_empty() { None } else { Some(params.join(" or ")) })
         }
         _ => Ok(None),
     }
@@ -331,9 +291,7 @@ impl Fields<'_> {
     pub(crate) fn string(&self, key: &str) -> Result<Option<String>> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
-            Some(v) => scalar_string(v)
-                .map(Some)
-                .ok_or_else(|| self.err(format!("'{key}' must be a single value"))),
+            Some(v) => scalar_string(v).map(Some).ok_or_else(|| self.err(format!("'{key}' must be a single value"))),
         }
     }
 
@@ -343,10 +301,7 @@ impl Fields<'_> {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Sequence(items)) => items
                 .iter()
-                .map(|v| {
-                    scalar_string(v)
-                        .ok_or_else(|| self.err(format!("every item of '{key}' must be text")))
-                })
+                .map(|v| scalar_string(v).ok_or_else(|| self.err(format!("every item of '{key}' must be text"))))
                 .collect(),
             Some(v) => scalar_string(v)
                 .map(|s| vec![s])
@@ -367,11 +322,9 @@ impl Fields<'_> {
         match self.map.get(key) {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Number(n)) => Ok(n.as_f64()),
-            Some(Value::String(s)) => s
-                .trim()
-                .parse()
-                .map(Some)
-                .map_err(|_| self.err(format!("'{key}' must be a number, not '{s}'"))),
+            Some(Value::String(s)) => {
+                s.trim().parse().map(Some).map_err(|_| self.err(format!("'{key}' must be a number, not '{s}'")))
+            }
             Some(_) => Err(self.err(format!("'{key}' must be a number"))),
         }
     }
@@ -387,9 +340,7 @@ impl Fields<'_> {
                     _ => Err(self.err(format!("'{key}' must map text to text"))),
                 })
                 .collect(),
-            Some(_) => Err(self.err(format!(
-                "'{key}' must be a mapping like `bad phrase: better phrase`"
-            ))),
+            Some(_) => Err(self.err(format!("'{key}' must be a mapping like `bad phrase: better phrase`"))),
         }
     }
 }
@@ -424,23 +375,14 @@ impl Pattern {
     }
 
     /// All non-overlapping matches in `text[range]`, with offsets into `text`.
-    pub(crate) fn find_iter(
-        &self,
-        text: &str,
-        range: std::ops::Range<usize>,
-    ) -> Vec<std::ops::Range<usize>> {
+    pub(crate) fn find_iter(&self, text: &str, range: std::ops::Range<usize>) -> Vec<std::ops::Range<usize>> {
         let s = &text[range.clone()];
         let base = range.start;
         match self {
-            Pattern::Std(r) => r
-                .find_iter(s)
-                .map(|m| base + m.start()..base + m.end())
-                .collect(),
-            Pattern::Fancy(r) => r
-                .find_iter(s)
-                .filter_map(|m| m.ok())
-                .map(|m| base + m.start()..base + m.end())
-                .collect(),
+            Pattern::Std(r) => r.find_iter(s).map(|m| base + m.start()..base + m.end()).collect(),
+            Pattern::Fancy(r) => {
+                r.find_iter(s).filter_map(|m| m.ok()).map(|m| base + m.start()..base + m.end()).collect()
+            }
         }
     }
 
@@ -450,10 +392,9 @@ impl Pattern {
         let base = range.start;
         let shift = |m: Option<std::ops::Range<usize>>| m.map(|r| base + r.start..base + r.end);
         match self {
-            Pattern::Std(r) => r
-                .captures_iter(s)
-                .map(|c| c.iter().map(|m| shift(m.map(|m| m.range()))).collect())
-                .collect(),
+            Pattern::Std(r) => {
+                r.captures_iter(s).map(|c| c.iter().map(|m| shift(m.map(|m| m.range()))).collect()).collect()
+            }
             Pattern::Fancy(r) => r
                 .captures_iter(s)
                 .filter_map(|c| c.ok())
@@ -546,23 +487,13 @@ mod tests {
     fn word_boundaries_become_ascii() {
         assert_eq!(ascii_word_boundaries(r"\bfoo\b"), r"(?-u:\b)foo(?-u:\b)");
         assert_eq!(ascii_word_boundaries(r"\\b[\b]"), r"\\b[\b]");
-        assert!(
-            Pattern::new(r"\bdelve\b")
-                .unwrap()
-                .is_match("🚀 let's delve!")
-        );
+        assert!(Pattern::new(r"\bdelve\b").unwrap().is_match("🚀 let's delve!"));
     }
 
     #[test]
     fn messages_fill_in_order() {
-        assert_eq!(
-            format_message("Use '%s' instead of '%s'.", &["use", "utilize"]),
-            "Use 'use' instead of 'utilize'."
-        );
-        assert_eq!(
-            format_message("100%% sure about %s", &["x"]),
-            "100% sure about x"
-        );
+        assert_eq!(format_message("Use '%s' instead of '%s'.", &["use", "utilize"]), "Use 'use' instead of 'utilize'.");
+        assert_eq!(format_message("100%% sure about %s", &["x"]), "100% sure about x");
         assert_eq!(format_message("%[2]s then %[1]s", &["a", "b"]), "b then a");
     }
 
@@ -581,8 +512,7 @@ mod tests {
 
     #[test]
     fn yaml_error_has_line() {
-        let e =
-            parse_rule("S.R", "S/R.yml", "extends: existence\nmessage: [unclosed\n").unwrap_err();
+        let e = parse_rule("S.R", "S/R.yml", "extends: existence\nmessage: [unclosed\n").unwrap_err();
         assert!(matches!(e, Error::Rule { line: Some(_), .. }), "{e:?}");
     }
 }

@@ -51,11 +51,7 @@ impl ScopeKind {
             "hook" => ScopeKind::Hook,
             "line" => ScopeKind::Line,
             _ => {
-                let level = s
-                    .strip_prefix("heading.h")?
-                    .parse::<u8>()
-                    .ok()
-                    .filter(|l| (1..=6).contains(l))?;
+                let level = s.strip_prefix("heading.h")?.parse::<u8>().ok().filter(|l| (1..=6).contains(l))?;
                 ScopeKind::Heading(Some(level))
             }
         })
@@ -76,16 +72,8 @@ impl ScopeKind {
 
 /// Vale scopes that select markup Quill's plain posts never contain; a rule scoped to only these
 /// loads but never fires (rather than failing the whole style).
-const MARKUP_ONLY: &[&str] = &[
-    "table",
-    "table.header",
-    "table.cell",
-    "table.caption",
-    "alt",
-    "attr",
-    "comment",
-    "figure",
-];
+const MARKUP_ONLY: &[&str] =
+    &["table", "table.header", "table.cell", "table.caption", "alt", "attr", "comment", "figure"];
 
 /// A rule's scope: the kinds it reads, minus the kinds excluded with `~`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -121,11 +109,7 @@ impl ScopeSpec {
                         "unknown scope '{name}'; use text, raw, summary, paragraph, sentence, heading, heading.h1-h6, list, blockquote, code, hook or line"
                     ));
                 };
-                if neg {
-                    exclude.push(kind)
-                } else {
-                    include.push(kind)
-                }
+                if neg { exclude.push(kind) } else { include.push(kind) }
             }
         }
         if include.is_empty() && !markup_only {
@@ -136,9 +120,7 @@ impl ScopeSpec {
 
     /// Whether the rule reads the file as written (code and URLs included).
     pub fn is_raw(&self) -> bool {
-        self.include
-            .iter()
-            .any(|k| matches!(k, ScopeKind::Raw | ScopeKind::Code))
+        self.include.iter().any(|k| matches!(k, ScopeKind::Raw | ScopeKind::Code))
     }
 
     fn excluded(&self, kind: BlockKind) -> bool {
@@ -148,12 +130,7 @@ impl ScopeSpec {
     /// The byte ranges of `doc` this scope selects, in document order.
     pub fn spans(&self, doc: &Document<'_>) -> Vec<Range<usize>> {
         let mut out: Vec<Range<usize>> = Vec::new();
-        let prose = |k: BlockKind| {
-            matches!(
-                k,
-                BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote
-            )
-        };
+        let prose = |k: BlockKind| matches!(k, BlockKind::Paragraph | BlockKind::ListItem | BlockKind::Blockquote);
         for kind in &self.include {
             match kind {
                 ScopeKind::Raw => out.push(0..doc.text().len()),
@@ -166,11 +143,7 @@ impl ScopeSpec {
                 ScopeKind::Summary => {
                     let mut first = None;
                     let mut last = 0;
-                    for b in doc
-                        .blocks()
-                        .iter()
-                        .filter(|b| prose(b.kind) && !self.excluded(b.kind))
-                    {
+                    for b in doc.blocks().iter().filter(|b| prose(b.kind) && !self.excluded(b.kind)) {
                         first.get_or_insert(b.range.start);
                         last = b.range.end;
                     }
@@ -182,40 +155,25 @@ impl ScopeSpec {
                     doc.blocks()
                         .iter()
                         .filter(|b| {
-                            matches!(b.kind, BlockKind::Paragraph | BlockKind::Blockquote)
-                                && !self.excluded(b.kind)
+                            matches!(b.kind, BlockKind::Paragraph | BlockKind::Blockquote) && !self.excluded(b.kind)
                         })
                         .map(|b| b.range.clone()),
                 ),
                 ScopeKind::Sentence => {
-                    for b in doc
-                        .blocks()
-                        .iter()
-                        .filter(|b| prose(b.kind) && !self.excluded(b.kind))
-                    {
+                    for b in doc.blocks().iter().filter(|b| prose(b.kind) && !self.excluded(b.kind)) {
                         sentence_ranges(doc.masked(), b.range.clone(), &mut out);
                     }
                 }
-                ScopeKind::Heading(_)
-                | ScopeKind::List
-                | ScopeKind::Blockquote
-                | ScopeKind::Code => out.extend(
-                    doc.blocks()
-                        .iter()
-                        .filter(|b| kind.matches_block(b.kind))
-                        .map(|b| b.range.clone()),
-                ),
+                ScopeKind::Heading(_) | ScopeKind::List | ScopeKind::Blockquote | ScopeKind::Code => {
+                    out.extend(doc.blocks().iter().filter(|b| kind.matches_block(b.kind)).map(|b| b.range.clone()))
+                }
                 ScopeKind::Hook => {
                     if let Some(b) = doc.blocks().iter().find(|b| prose(b.kind)) {
                         out.push(b.range.clone());
                     }
                 }
                 ScopeKind::Line => {
-                    for b in doc
-                        .blocks()
-                        .iter()
-                        .filter(|b| prose(b.kind) && !self.excluded(b.kind))
-                    {
+                    for b in doc.blocks().iter().filter(|b| prose(b.kind) && !self.excluded(b.kind)) {
                         let mut start = b.range.start;
                         for (i, c) in doc.masked()[b.range.clone()].char_indices() {
                             if c == '\n' {
@@ -259,21 +217,12 @@ mod tests {
     fn scopes_select_blocks() {
         let t = "# Head\n\nOne. Two.\n\n- a item\n\n> quote";
         assert_eq!(texts(&["heading"], t), vec!["Head"]);
-        assert_eq!(
-            texts(&["sentence"], t),
-            vec!["One.", "Two.", "a item", "quote"]
-        );
-        assert_eq!(
-            texts(&["sentence", "~list"], t),
-            vec!["One.", "Two.", "quote"]
-        );
+        assert_eq!(texts(&["sentence"], t), vec!["One.", "Two.", "a item", "quote"]);
+        assert_eq!(texts(&["sentence", "~list"], t), vec!["One.", "Two.", "quote"]);
         assert_eq!(texts(&["paragraph"], t), vec!["One. Two.", "quote"]);
         assert_eq!(texts(&["list"], t), vec!["a item"]);
         assert_eq!(texts(&["hook"], t), vec!["One. Two."]);
-        assert_eq!(
-            texts(&["text & ~heading"], t),
-            vec!["One. Two.", "a item", "quote"]
-        );
+        assert_eq!(texts(&["text & ~heading"], t), vec!["One. Two.", "a item", "quote"]);
     }
 
     #[test]

@@ -19,39 +19,28 @@ impl Substitution {
     pub(crate) fn compile(f: &Fields<'_>) -> Result<Self> {
         let swap = f.pairs("swap")?;
         if swap.is_empty() {
-            return Err(
-                f.err("a substitution rule needs 'swap': a mapping of `flagged: preferred`")
-            );
+            return Err(f.err("a substitution rule needs 'swap': a mapping of `flagged: preferred`"));
         }
         let mut alternatives = Vec::with_capacity(swap.len());
         let mut replacements = Vec::with_capacity(swap.len());
         for (key, repl) in swap {
             let opens = key.matches('(').count();
             if opens != key.matches("(?").count() + key.matches(r"\(").count() {
-                return Err(f.err(format!(
-                    "capture group in swap key '{key}' is not supported; use '(?:' instead of '('"
-                )));
+                return Err(
+                    f.err(format!("capture group in swap key '{key}' is not supported; use '(?:' instead of '('"))
+                );
             }
             alternatives.push(format!("({key})"));
             replacements.push(repl);
         }
-        let (open, close) = if f.bool("nonword")? {
-            NONWORD_TEMPLATE
-        } else {
-            WORD_TEMPLATE
-        };
+        let (open, close) = if f.bool("nonword")? { NONWORD_TEMPLATE } else { WORD_TEMPLATE };
         let ignorecase = f.bool("ignorecase")?;
         let mut regex = format!("{open}{}{close}", alternatives.join("|"));
         if ignorecase {
             regex = format!("(?i){regex}");
         }
         let pattern = Pattern::new(&regex).map_err(|e| f.err(e))?;
-        Ok(Self {
-            pattern,
-            replacements,
-            exceptions: exceptions(f)?,
-            ignorecase,
-        })
+        Ok(Self { pattern, replacements, exceptions: exceptions(f)?, ignorecase })
     }
 
     pub(crate) fn run(&self, ctx: &RunCtx<'_, '_>, meta: &RuleMeta, out: &mut Vec<Hit>) {
@@ -60,11 +49,7 @@ impl Substitution {
                 continue;
             }
             for groups in self.pattern.captures_iter(ctx.text, span.clone()) {
-                let Some((idx, m)) = groups
-                    .iter()
-                    .enumerate()
-                    .skip(1)
-                    .find_map(|(i, g)| g.clone().map(|g| (i, g)))
+                let Some((idx, m)) = groups.iter().enumerate().skip(1).find_map(|(i, g)| g.clone().map(|g| (i, g)))
                 else {
                     continue;
                 };
@@ -79,26 +64,14 @@ impl Substitution {
                 {
                     continue;
                 }
-                let options: Vec<&str> = expected
-                    .split('|')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .collect();
-                let (template, shown) =
-                    if options.len() > 1 && meta.message.matches("'%s'").count() == 2 {
-                        (
-                            meta.message.replacen("'%s'", "%s", 1),
-                            format!("'{}'", options.join("' or '")),
-                        )
-                    } else {
-                        (meta.message.clone(), options.join(" or "))
-                    };
+                let options: Vec<&str> = expected.split('|').map(str::trim).filter(|s| !s.is_empty()).collect();
+                let (template, shown) = if options.len() > 1 && meta.message.matches("'%s'").count() == 2 {
+                    (meta.message.replacen("'%s'", "%s", 1), format!("'{}'", options.join("' or '")))
+                } else {
+                    (meta.message.clone(), options.join(" or "))
+                };
                 let suggestion = options.first().map(|o| match_case(observed, o));
-                out.push(Hit {
-                    range,
-                    message: format_message(&template, &[&shown, observed]),
-                    suggestion,
-                });
+                out.push(Hit { range, message: format_message(&template, &[&shown, observed]), suggestion });
             }
         }
     }
@@ -107,11 +80,7 @@ impl Substitution {
 /// Whether the observed text already is the replacement (so "use" is not flagged by `use|utilize`).
 fn same_token(expected: &str, observed: &str, ignorecase: bool) -> bool {
     if expected.chars().any(char::is_whitespace) {
-        return if ignorecase {
-            expected.eq_ignore_ascii_case(observed)
-        } else {
-            expected == observed
-        };
+        return if ignorecase { expected.eq_ignore_ascii_case(observed) } else { expected == observed };
     }
     let re = format!("{}^(?:{expected})$", if ignorecase { "(?i)" } else { "" });
     match regex::Regex::new(&re) {

@@ -25,11 +25,7 @@ pub fn examples_dir() -> PathBuf {
 }
 
 fn field<'a>(fm: &'a str, key: &str) -> Option<&'a str> {
-    fm.lines().find_map(|l| {
-        l.strip_prefix(key)
-            .and_then(|r| r.strip_prefix(':'))
-            .map(|v| v.trim().trim_matches('"'))
-    })
+    fm.lines().find_map(|l| l.strip_prefix(key).and_then(|r| r.strip_prefix(':')).map(|v| v.trim().trim_matches('"')))
 }
 
 /// Every `*.md` post in a folder, oldest first.
@@ -41,8 +37,7 @@ pub fn load_dir(dir: &Path) -> Vec<Post> {
         if path.extension().is_none_or(|e| e != "md") {
             continue;
         }
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
         let (fm, body) = split_front_matter(&text);
         let fm = fm.unwrap_or("");
         out.push(Post {

@@ -52,11 +52,7 @@ fn median(v: &mut [f64]) -> f64 {
         return 0.0;
     }
     let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
+    if n % 2 == 1 { v[n / 2] } else { (v[n / 2 - 1] + v[n / 2]) / 2.0 }
 }
 
 /// Peak resident set of this process in MB (`VmHWM`), if the platform reports it.
@@ -79,11 +75,7 @@ struct Measured {
 fn measure(engine: &mut Engine, runs: usize, g: &Globals) -> Result<Measured> {
     let text = PROMPT_UNIT.repeat(80);
     let ids = engine.tokenizer().encode(&text, false, false);
-    anyhow::ensure!(
-        ids.len() >= PROMPT_TOKENS,
-        "benchmark prompt has only {} tokens",
-        ids.len()
-    );
+    anyhow::ensure!(ids.len() >= PROMPT_TOKENS, "benchmark prompt has only {} tokens", ids.len());
     let ids = &ids[..PROMPT_TOKENS];
     let pb = g.progress((2 * runs + 1) as u64, "quill");
     // warm-up (page in weights, spin up threads)
@@ -130,15 +122,9 @@ fn peer_bench_path() -> PathBuf {
 }
 
 fn peer_python() -> PathBuf {
-    let venv = std::env::var_os("PEER_VENV")
-        .filter(|p| !p.is_empty())
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            std::env::var_os("HOME")
-                .map(PathBuf::from)
-                .unwrap_or_default()
-                .join(".cache/quill-peers/venv")
-        });
+    let venv = std::env::var_os("PEER_VENV").filter(|p| !p.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
+        std::env::var_os("HOME").map(PathBuf::from).unwrap_or_default().join(".cache/quill-peers/venv")
+    });
     venv.join("bin/python")
 }
 
@@ -150,11 +136,8 @@ fn run_peer(model: &Path, g: &Globals) -> Result<Option<serde_json::Value>> {
     if !py.is_file() || !bench.is_file() {
         return Ok(None);
     }
-    let has_llama = Command::new(&py)
-        .args(["-c", "import llama_cpp"])
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
+    let has_llama =
+        Command::new(&py).args(["-c", "import llama_cpp"]).output().map(|o| o.status.success()).unwrap_or(false);
     if !has_llama {
         return Ok(None);
     }
@@ -180,46 +163,24 @@ print(json.dumps(out))\n";
         anyhow::bail!(
             "peer-bench generate failed ({}): {}",
             out.status,
-            String::from_utf8_lossy(&out.stderr)
-                .lines()
-                .last()
-                .unwrap_or("")
+            String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("")
         );
     }
     let stdout = String::from_utf8_lossy(&out.stdout);
-    let line = stdout
-        .lines()
-        .rev()
-        .find(|l| l.starts_with('{'))
-        .context("peer-bench printed no JSON")?;
-    Ok(Some(
-        serde_json::from_str(line).context("parsing peer-bench output")?,
-    ))
+    let line = stdout.lines().rev().find(|l| l.starts_with('{')).context("peer-bench printed no JSON")?;
+    Ok(Some(serde_json::from_str(line).context("parsing peer-bench output")?))
 }
 
 /// Runs the benchmark.
 pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     let path = model_path(args.model)?;
     let runs = args.runs.max(1);
-    let opts = ModelOptions {
-        n_ctx: Some(2048),
-        threads: args.threads,
-        ..Default::default()
-    };
-    let mut engine =
-        Engine::load(&path, &opts).with_context(|| format!("loading {}", path.display()))?;
+    let opts = ModelOptions { n_ctx: Some(2048), threads: args.threads, ..Default::default() };
+    let mut engine = Engine::load(&path, &opts).with_context(|| format!("loading {}", path.display()))?;
     let ours = measure(&mut engine, runs, g)?;
     drop(engine);
-    let peer = if args.no_peer {
-        None
-    } else {
-        run_peer(&path, g)?
-    };
-    let pf = |k: &str| {
-        peer.as_ref()
-            .and_then(|p| p.get(k))
-            .and_then(|v| v.as_f64())
-    };
+    let peer = if args.no_peer { None } else { run_peer(&path, g)? };
+    let pf = |k: &str| peer.as_ref().and_then(|p| p.get(k)).and_then(|v| v.as_f64());
     let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
         (Some(a), Some(b)) if b > 0.0 => Some(a / b),
         _ => None,
@@ -244,15 +205,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         return Ok(ExitCode::SUCCESS);
     }
     let f = |v: Option<f64>, p: usize| v.map_or("—".to_string(), |x| format!("{x:.p$}"));
-    println!(
-        "quill bench generate — {}, {} threads, median of {runs}",
-        path.display(),
-        args.threads
-    );
-    println!(
-        "{:<22}{:>10}{:>12}{:>8}{:>10}",
-        "", "quill", "llama.cpp", "ratio", "target"
-    );
+    println!("quill bench generate — {}, {} threads, median of {runs}", path.display(), args.threads);
+    println!("{:<22}{:>10}{:>12}{:>8}{:>10}", "", "quill", "llama.cpp", "ratio", "target");
     println!(
         "{:<22}{:>10}{:>12}{:>8}{:>10}",
         "prompt tok/s (512)",
@@ -280,9 +234,11 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
     if peer.is_none() && !args.no_peer {
         eprintln!(
             "{}",
-            console::style("llama.cpp not measured: install it with ../shared/tools/peer-bench install (or set PEER_VENV)")
-                .dim()
-                .for_stderr()
+            console::style(
+                "llama.cpp not measured: install it with ../shared/tools/peer-bench install (or set PEER_VENV)"
+            )
+            .dim()
+            .for_stderr()
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -51,34 +51,19 @@ fn measure_here(model: PathBuf, threads: usize, g: &Globals) -> Result<BenchResu
 fn measure_child(model: &std::path::Path, threads: usize) -> Result<BenchResult> {
     let exe = std::env::current_exe().context("locating the quill binary")?;
     let out = Command::new(exe)
-        .args([
-            "bench",
-            "tune",
-            "--quill-only",
-            "--no-peer",
-            "--threads",
-            &threads.to_string(),
-            "--model",
-        ])
+        .args(["bench", "tune", "--quill-only", "--no-peer", "--threads", &threads.to_string(), "--model"])
         .arg(model)
         .output()
         .context("running the Quill measurement")?;
     if !out.status.success() {
-        bail!(
-            "the Quill measurement failed: {}",
-            String::from_utf8_lossy(&out.stderr).trim()
-        );
+        bail!("the Quill measurement failed: {}", String::from_utf8_lossy(&out.stderr).trim());
     }
-    let v: serde_json::Value =
-        serde_json::from_slice(&out.stdout).context("reading the Quill measurement")?;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).context("reading the Quill measurement")?;
     let f = |k: &str| v.get(k).and_then(|x| x.as_f64());
     Ok(BenchResult {
         train_tok_s: f("train_tok_s").context("no train_tok_s")?,
         step_s: f("step_s").context("no step_s")?,
-        steps_s: v
-            .get("steps_s")
-            .and_then(|s| serde_json::from_value(s.clone()).ok())
-            .unwrap_or_default(),
+        steps_s: v.get("steps_s").and_then(|s| serde_json::from_value(s.clone()).ok()).unwrap_or_default(),
         peak_rss_mb: f("peak_rss_mb"),
         load_s: f("load_s").unwrap_or(0.0),
     })
@@ -86,25 +71,12 @@ fn measure_child(model: &std::path::Path, threads: usize) -> Result<BenchResult>
 
 /// Runs the benchmark.
 pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
-    let model = args
-        .model
-        .clone()
-        .unwrap_or_else(quill_store::default_llm_path);
+    let model = args.model.clone().unwrap_or_else(quill_store::default_llm_path);
     if !model.is_file() {
-        bail!(
-            "{} is missing\n  hint: run scripts/fetch-models.sh",
-            model.display()
-        );
+        bail!("{} is missing\n  hint: run scripts/fetch-models.sh", model.display());
     }
     if args.quill_only {
-        let r = measure_here(
-            model,
-            args.threads,
-            &Globals {
-                progress: false,
-                ..g.clone()
-            },
-        )?;
+        let r = measure_here(model, args.threads, &Globals { progress: false, ..g.clone() })?;
         println!("{}", serde_json::to_string(&r)?);
         return Ok(ExitCode::SUCCESS);
     }
@@ -120,9 +92,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         p
     };
     let speed_ratio = peer.as_ref().map(|p| quill.train_tok_s / p.train_tok_s);
-    let mem_ratio = peer
-        .as_ref()
-        .and_then(|p| quill.peak_rss_mb.map(|q| q / p.peak_rss_mb));
+    let mem_ratio = peer.as_ref().and_then(|p| quill.peak_rss_mb.map(|q| q / p.peak_rss_mb));
     if g.json {
         g.print_json(&serde_json::json!({
             "model": model,
@@ -136,15 +106,8 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         }))?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!(
-        "LoRA training, r 8 on 7 projections, batch 4×256, {} threads ({})",
-        args.threads,
-        model.display()
-    );
-    let rss = |v: Option<f64>| {
-        v.map(|m| format!("{m:.0} MB"))
-            .unwrap_or_else(|| "n/a".into())
-    };
+    println!("LoRA training, r 8 on 7 projections, batch 4×256, {} threads ({})", args.threads, model.display());
+    let rss = |v: Option<f64>| v.map(|m| format!("{m:.0} MB")).unwrap_or_else(|| "n/a".into());
     println!(
         "  quill          {:7.1} trained tok/s   {:.2} s/step   peak RSS {}",
         quill.train_tok_s,
@@ -162,14 +125,12 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
             println!(
                 "  ratio          {:.2}× speed (target ≥ 1.0)   {} memory (target ≤ 1.0)",
                 speed_ratio.unwrap_or(f64::NAN),
-                mem_ratio
-                    .map(|m| format!("{m:.2}×"))
-                    .unwrap_or_else(|| "n/a".into())
+                mem_ratio.map(|m| format!("{m:.2}×")).unwrap_or_else(|| "n/a".into())
             );
         }
-        None => println!(
-            "  pytorch+peft   not measured (--no-peer, or not installed: ../shared/tools/peer-bench install)"
-        ),
+        None => {
+            println!("  pytorch+peft   not measured (--no-peer, or not installed: ../shared/tools/peer-bench install)")
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
