@@ -111,8 +111,9 @@ fn quantize_blocks_scalar(x: &[f32], qs: &mut [i8], d: &mut [f32], isum: &mut [i
         for v in xb {
             amax = amax.max(v.abs());
         }
-        let db = amax / 127.0;
-        let id = if db != 0.0 { 1.0 / db } else { 0.0 };
+        let d32 = amax / 127.0;
+        let db = half::f16::from_f32(d32).to_f32();
+        let id = if amax != 0.0 { 127.0 / amax } else { 0.0 };
         let mut sum = 0i32;
         for (q, v) in qb.iter_mut().zip(xb) {
             let r = (v * id).round_ties_even().clamp(-127.0, 127.0) as i32;
@@ -121,7 +122,7 @@ fn quantize_blocks_scalar(x: &[f32], qs: &mut [i8], d: &mut [f32], isum: &mut [i
         }
         d[b] = db;
         isum[b] = sum;
-        s[b] = db * sum as f32;
+        s[b] = half::f16::from_f32(d32 * sum as f32).to_f32();
     }
 }
 
@@ -157,8 +158,9 @@ mod x86 {
                 let m2 = _mm_max_ps(m4, _mm_movehl_ps(m4, m4));
                 let m1 = _mm_max_ss(m2, _mm_movehdup_ps(m2));
                 let amax = _mm_cvtss_f32(m1);
-                let db = amax / 127.0;
-                let id = _mm256_set1_ps(if db != 0.0 { 1.0 / db } else { 0.0 });
+                let d32 = amax / 127.0;
+                let db = half::f16::from_f32(d32).to_f32();
+                let id = _mm256_set1_ps(if amax != 0.0 { 127.0 / amax } else { 0.0 });
                 let q: [__m256i; 4] = std::array::from_fn(|k| {
                     _mm256_cvtps_epi32(_mm256_round_ps::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(
                         _mm256_mul_ps(v[k], id),
@@ -175,7 +177,7 @@ mod x86 {
                 _mm256_storeu_si256(qs.as_mut_ptr().add(32 * b).cast(), p8);
                 *d.get_unchecked_mut(b) = db;
                 *isum.get_unchecked_mut(b) = total;
-                *s.get_unchecked_mut(b) = db * total as f32;
+                *s.get_unchecked_mut(b) = half::f16::from_f32(d32 * total as f32).to_f32();
             }
         }
     }
@@ -194,11 +196,13 @@ mod tests {
         for b in 0..2 {
             let xb = &x[32 * b..32 * b + 32];
             let amax = xb.iter().fold(0f32, |m, v| m.max(v.abs()));
-            assert_eq!(a.d[b], amax / 127.0);
+            assert_eq!(a.d[b], half::f16::from_f32(amax / 127.0).to_f32(), "d is rounded through f16 like ggml");
             let mut sum = 0;
             for j in 0..32 {
                 let q = a.qs[32 * b + j] as f32;
-                assert!((q * a.d[b] - xb[j]).abs() <= a.d[b] * 0.5 + 1e-6);
+                // q comes from the exact scale; d is its f16 rounding, which adds at most 127·|Δd|.
+                let slack = 127.0 * (a.d[b] - amax / 127.0).abs();
+                assert!((q * a.d[b] - xb[j]).abs() <= a.d[b] * 0.5 + slack + 1e-6);
                 sum += a.qs[32 * b + j] as i32;
             }
             assert_eq!(a.isum[b], sum);
