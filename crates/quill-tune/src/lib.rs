@@ -1,13 +1,41 @@
 //! Rung 6b: LoRA fine-tuning on CPU, with adapters exported for PEFT, llama.cpp and Ollama.
 //!
 //! # Overview
-//! - [`weights`] loads a Llama-architecture GGUF and dequantizes it to frozen f32 tensors.
-//! - [`lora`] holds the trainable `A`/`B` adapters (PEFT conventions); [`adapter`] converts
-//!   them to and from files, including the q/k row permutation between GGUF and PEFT.
-//! - [`model`] builds the differentiable graph (candle autograd): a reference graph of built-in
-//!   ops and a fused one ([`ops`]) with hand-written backward passes that never computes a
-//!   gradient for a frozen weight and never materialises the full logits.
-//! - [`step`] runs one optimizer step (accumulation, clipping, AdamW from [`optim`]).
+//! - [`weights`] loads a Llama-architecture GGUF and dequantizes it to frozen f32 tensors
+//!   (GGUF layout: q/k rows permuted for llama.cpp's interleaved RoPE).
+//! - [`lora`] holds the trainable adapters (PEFT conventions: `A` Kaiming-uniform, `B` zero,
+//!   scale `alpha/r`), one flat candle `Var` per layer; [`adapter`] converts them to and from
+//!   files, including the q/k row permutation between GGUF and PEFT.
+//! - [`model`] is the differentiable graph, inside candle's autograd: a reference graph of
+//!   built-in ops with a backward pass, and the fused graph of [`ops`] (one node per transformer
+//!   block with a hand-written backward, a chunked LM head + cross-entropy), which never
+//!   computes a gradient for a frozen weight and never materialises the full logits. Tests
+//!   hold both to each other and to finite differences.
+//! - [`data`] reads OpenAI chat JSONL, renders it with the model's own chat template and masks
+//!   everything but the assistant replies; [`trainer`] runs epochs with AdamW ([`optim`]),
+//!   warm-up + decay, clipping, accumulation, validation, early stopping and atomic,
+//!   exactly-resumable [`checkpoint`]s; [`step`] is one optimizer step.
+//! - [`run`] ties a run to a workspace (`.quill/adapters/NAME/`, [`store`] rows in SQLite,
+//!   the [`svg`] loss curve); [`export`] writes PEFT, GGUF LoRA and Ollama files; [`check`]
+//!   compares generations in Quill, llama.cpp and PEFT; [`bench`] measures training speed.
+//!
+//! # Example
+//! ```no_run
+//! # fn main() -> quill_tune::Result<()> {
+//! use std::sync::Arc;
+//! use quill_tune::{LoraConfig, LoraParams, batch::Batch, model::{Graph, TrainModel}};
+//! use quill_tune::{optim::AdamWConfig, step::Stepper, weights::BaseWeights};
+//!
+//! let base = Arc::new(BaseWeights::load(&quill_store::default_llm_path())?);
+//! let lora = LoraParams::init(&base.cfg, &LoraConfig::default(), 42)?;
+//! let model = TrainModel::new(base, lora, Graph::Fused, 256)?;
+//! let mut stepper = Stepper::new(model, AdamWConfig::default());
+//! let batch = Batch::plain_lm(&[vec![1, 9690, 198, 2683, 359]]);
+//! let stats = stepper.step(&[batch], 2e-4, Some(1.0), None)?;
+//! println!("loss {}", stats.loss);
+//! # Ok(())
+//! # }
+//! ```
 #![deny(missing_docs)]
 
 pub mod adapter;

@@ -6,12 +6,13 @@
 //!   interleaved RoPE with `narrow`/`cat`, `softmax`, additive causal mask, `log_softmax` +
 //!   `gather`). It is slow and memory-hungry but obviously correct, and it is what the
 //!   finite-difference tests check first.
-//! - [`Graph::Fused`] (the default) uses the custom ops of [`crate::ops`], each with a
-//!   hand-written backward: frozen linear layers compute only the input gradient (never a
-//!   gradient for the frozen weight, which candle's matmul backward always would), attention
-//!   keeps only its probabilities, and the LM head + cross-entropy run in chunks so the full
+//! - [`Graph::Fused`] (the default) runs each transformer block as one custom autograd node
+//!   with a hand-written backward pass ([`crate::ops`]): frozen linear layers compute only the
+//!   input gradient (never a gradient for the frozen weight, which candle's matmul backward
+//!   always would), attention keeps only a log-sum-exp per row and recomputes its
+//!   probabilities, and the LM head + cross-entropy run in chunks so the full
 //!   `tokens × vocab` logits never exist. Tests assert both graphs give the same loss and
-//!   gradients.
+//!   gradients, with dropout, packing and padding, and that both match finite differences.
 //!
 //! Both stay inside candle's autograd, so `loss.backward()` delivers gradients to the LoRA
 //! `Var`s and nothing else.

@@ -499,24 +499,38 @@ fn export_cmd(a: ExportArgs, g: &Globals) -> Result<ExitCode> {
             println!("            stop words: {}", done.stop_words.join(", "));
         }
         if let Some(r) = &report {
-            println!("Check ({} prompts, {} greedy tokens):", r.cases.len(), a.max_tokens);
+            println!(
+                "Check ({} prompts, up to {} greedy tokens; agreement = the peer's top-1 token equals \
+                 Quill's at each position of Quill's reply):",
+                r.cases.len(),
+                a.max_tokens
+            );
+            let peer_line = |name: &str, p: &check::PeerCase| {
+                let stop = match p.stops_with_quill {
+                    Some(true) => ", stops where Quill stops",
+                    Some(false) => ", does NOT stop where Quill stops",
+                    None => "",
+                };
+                println!("    {name:<14} {:?}  [{:.0}% agreement{stop}]", p.text, 100.0 * p.agreement);
+            };
             for (i, c) in r.cases.iter().enumerate() {
                 println!("  prompt {}:", i + 1);
                 println!("    base model     {:?}", c.quill_base);
-                println!("    quill+adapter  {:?}", c.quill);
-                if let Some(o) = &c.llama_cpp {
-                    println!("    llama.cpp      {o:?}");
+                let end = if c.quill_stopped { " [stopped at end of turn]" } else { " [token limit]" };
+                println!("    quill+adapter  {:?}{end}", c.quill);
+                if let Some(p) = &c.llama_cpp {
+                    peer_line("llama.cpp", p);
                 }
-                if let Some(o) = &c.peft {
-                    println!("    peft           {o:?}");
+                if let Some(p) = &c.peft {
+                    peer_line("peft", p);
                 }
             }
             let n = r.cases.len();
             println!("  adapter changed the output on {}/{n} prompts", r.adapter_changes_output);
-            if let Some(k) = r.llama_cpp_agree {
+            if let Some(k) = r.llama_cpp_agree() {
                 println!("  llama.cpp agrees with Quill on {k}/{n}");
             }
-            if let Some(k) = r.peft_agree {
+            if let Some(k) = r.peft_agree() {
                 println!("  PEFT agrees with Quill on {k}/{n}");
             }
             for note in &r.notes {

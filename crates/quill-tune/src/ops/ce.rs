@@ -82,7 +82,7 @@ impl CustomOp1 for LmHeadLoss {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        super::profile::time(9, || {
+        super::profile::time(4, || {
             let h = input(s, l, "lm-head h")?;
             let d = self.d;
             let n = h.len() / d;
@@ -116,7 +116,7 @@ impl CustomOp1 for LmHeadLoss {
     }
 
     fn bwd(&self, h: &Tensor, _res: &Tensor, d_loss: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        super::profile::time(9, || {
+        super::profile::time(4, || {
             let scale = d_loss.to_dtype(candle_core::DType::F32)?.to_scalar::<f32>()?;
             let grad = match self.grad.lock() {
                 Ok(mut g) => g.take(),

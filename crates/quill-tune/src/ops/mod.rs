@@ -165,19 +165,8 @@ pub mod profile {
     use std::time::Instant;
 
     /// Op categories that are timed.
-    pub const NAMES: [&str; 10] = [
-        "block fwd",
-        "block bwd",
-        "(unused)",
-        "(unused)",
-        "norm fwd",
-        "norm bwd",
-        "attn fwd",
-        "attn bwd",
-        "swiglu",
-        "lm-head+ce",
-    ];
-    static NS: [AtomicU64; 10] = [const { AtomicU64::new(0) }; 10];
+    pub const NAMES: [&str; 5] = ["block fwd", "block bwd", "norm fwd", "norm bwd", "lm-head+ce"];
+    static NS: [AtomicU64; 5] = [const { AtomicU64::new(0) }; 5];
 
     #[derive(Clone, Copy, PartialEq)]
     enum Mode {

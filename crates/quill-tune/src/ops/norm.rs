@@ -101,7 +101,7 @@ impl CustomOp1 for RmsNorm {
     }
 
     fn cpu_fwd(&self, s: &CpuStorage, l: &Layout) -> candle_core::Result<(CpuStorage, Shape)> {
-        super::profile::time(4, || {
+        super::profile::time(2, || {
             let x = input(s, l, "rms-norm x")?;
             let g = F32View::new(&self.g)?;
             Ok((CpuStorage::F32(rms_forward(x, g.as_slice(), self.eps)), l.shape().clone()))
@@ -109,7 +109,7 @@ impl CustomOp1 for RmsNorm {
     }
 
     fn bwd(&self, x: &Tensor, _res: &Tensor, dy: &Tensor) -> candle_core::Result<Option<Tensor>> {
-        super::profile::time(5, || {
+        super::profile::time(3, || {
             let (x, dy) = (x.contiguous()?, dy.contiguous()?);
             let (xv, dyv, gv) = (F32View::new(&x)?, F32View::new(&dy)?, F32View::new(&self.g)?);
             let mut dx = vec![0.0f32; xv.as_slice().len()];
