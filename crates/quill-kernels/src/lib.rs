@@ -7,6 +7,7 @@
 //!   16-row tiles for AVX-512 VNNI (with AVX2 and scalar fallbacks); other types use a
 //!   generic dequantize-and-dot path.
 //! * [`Pool`]: one persistent spin-then-park thread pool shared by every kernel.
+//! * [`attend`]: causal attention for one KV head, in one fixed summation order.
 //! * [`vecops`]: RMSNorm, SiLU·mul, softmax, exp, dot, axpy.
 //!
 //! See `API.md` in this crate for a usage example.
@@ -17,6 +18,7 @@
 
 mod act;
 mod aligned;
+pub mod attend;
 mod dequant;
 mod isa;
 mod kquants;

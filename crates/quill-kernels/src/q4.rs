@@ -219,8 +219,9 @@ pub(crate) fn gemv_scalar(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: 
         for lane in 0..TILE {
             let d = f16_at(t, nb * QBYTES + (b * TILE + lane) * 2);
             let m = f16_at(t, nb * QBYTES + nb * 2 * TILE + (b * TILE + lane) * 2);
-            acc_d[lane] += isum[lane] as f32 * (d * xd[b]);
-            acc_m[lane] += m * xs[b];
+            // Fused, like the SIMD bodies' `fmadd`: every tier gives the same bits.
+            acc_d[lane] = (isum[lane] as f32).mul_add(d * xd[b], acc_d[lane]);
+            acc_m[lane] = m.mul_add(xs[b], acc_m[lane]);
         }
     }
     for lane in 0..TILE {
@@ -366,7 +367,9 @@ pub(crate) mod x86 {
             let mptr = dptr.add(nb * 2 * TILE);
             let mask = _mm256_set1_epi8(0x0F);
             let ones = _mm256_set1_epi16(1);
-            let mut acc = [_mm256_setzero_ps(); 2];
+            // Separate d and m sums per half, added at the end, exactly as the AVX-512 body.
+            let mut acc_d = [_mm256_setzero_ps(); 2];
+            let mut acc_m = [_mm256_setzero_ps(); 2];
             let xbase = act.qs.as_ptr().add(tok * act.cols);
             for b in 0..nb {
                 let pf = q.wrapping_add(b * QBYTES + PREFETCH_AHEAD);
@@ -376,7 +379,7 @@ pub(crate) mod x86 {
                 let x = xbase.add(32 * b).cast::<i32>();
                 let xd = _mm256_set1_ps(*act.d.get_unchecked(tok * nb + b));
                 let xs = _mm256_set1_ps(*act.s.get_unchecked(tok * nb + b));
-                for (h, a) in acc.iter_mut().enumerate() {
+                for h in 0..2 {
                     let mut p = _mm256_setzero_si256();
                     for g in 0..4 {
                         let v = _mm256_loadu_si256(q.add(b * QBYTES + g * 64 + h * 32).cast());
@@ -391,12 +394,12 @@ pub(crate) mod x86 {
                     let off = (b * TILE + h * 8) * 2;
                     let dw = _mm256_cvtph_ps(_mm_loadu_si128(dptr.add(off).cast()));
                     let mw = _mm256_cvtph_ps(_mm_loadu_si128(mptr.add(off).cast()));
-                    *a = _mm256_fmadd_ps(isum, _mm256_mul_ps(dw, xd), *a);
-                    *a = _mm256_fmadd_ps(mw, xs, *a);
+                    acc_d[h] = _mm256_fmadd_ps(isum, _mm256_mul_ps(dw, xd), acc_d[h]);
+                    acc_m[h] = _mm256_fmadd_ps(mw, xs, acc_m[h]);
                 }
             }
-            _mm256_storeu_ps(out.as_mut_ptr(), acc[0]);
-            _mm256_storeu_ps(out.as_mut_ptr().add(8), acc[1]);
+            _mm256_storeu_ps(out.as_mut_ptr(), _mm256_add_ps(acc_d[0], acc_m[0]));
+            _mm256_storeu_ps(out.as_mut_ptr().add(8), _mm256_add_ps(acc_d[1], acc_m[1]));
         }
     }
 }

@@ -160,7 +160,8 @@ pub(crate) fn gemv_scalar(t: &[u8], nb: usize, act: &QuantAct, tok: usize, out: 
         }
         for lane in 0..TILE {
             let d = f16_at(t, nb * QBYTES + (b * TILE + lane) * 2);
-            acc[lane] += isum[lane] as f32 * (d * xd);
+            // Fused, like the SIMD bodies' `fmadd`: every tier gives the same bits.
+            acc[lane] = (isum[lane] as f32).mul_add(d * xd, acc[lane]);
         }
     }
     *out = acc;

@@ -51,12 +51,13 @@ fn fixed_prompt_logits_match_llama_cpp() {
     assert!(mean <= 0.3, "mean |Δlogit| {mean}");
 }
 
-/// The first 7 greedy tokens, checked by teacher forcing: at every step our argmax must be
-/// llama.cpp's token, except where llama.cpp's own top-2 margin is inside the logit tolerance
-/// (0.25). There the reference token's logit must be within 0.25 of our best. Step 2 of
-/// this prompt is such a near-tie (margin 0.006): llama.cpp itself picks a different third token
-/// with flash attention, an F32 cache or one-token batches (tests/data/llama_cpp_greedy_margins.json),
-/// so demanding equality there would test rounding luck, not the forward pass.
+/// The first 7 greedy tokens, checked two ways. Teacher-forced: at every step our argmax must
+/// be llama.cpp's token, except where llama.cpp's own top-2 margin is inside the logit
+/// tolerance (0.25); there the reference token's logit must be within 0.25 of our best. Step 2
+/// of this prompt is such a near-tie (margin 0.006): llama.cpp itself picks a different third
+/// token with flash attention, an F32 cache or one-token batches
+/// (tests/data/llama_cpp_greedy_margins.json). Free-running: the first 7 generated tokens
+/// equal llama.cpp's.
 #[test]
 fn greedy_prefix_matches_llama_cpp() {
     let r = common::reference_json("fixed_prompt_ref.json");
@@ -81,7 +82,9 @@ fn greedy_prefix_matches_llama_cpp() {
             assert!(gap <= 0.25, "near-tie step {k}: ours picks {best}, reference {reference} is {gap} below");
         }
     }
-    // Free-running greedy decoding agrees up to the first near-tie.
+    // Free-running greedy decoding: the first 7 tokens equal llama.cpp's (the bar; the
+    // near-tie at step 2 happens to resolve the same way, and the forward pass is
+    // bit-identical on every x86-64 CPU, so this does not depend on the machine).
     let mut m = model(&ModelOptions::default());
     let mut logits = m.forward(&ids, Logits::Last).unwrap();
     let mut got = Vec::new();
@@ -92,7 +95,7 @@ fn greedy_prefix_matches_llama_cpp() {
     }
     let same = got.iter().zip(&want).take_while(|(a, b)| a == b).count();
     eprintln!("greedy: {same} of {} tokens equal llama.cpp's", want.len());
-    assert!(same >= 2, "free-running greedy diverges at token {same}: {got:?}");
+    assert!(same >= 7, "free-running greedy diverges at token {same}: {got:?}");
 }
 
 #[test]

@@ -48,16 +48,14 @@ impl Store {
         }
     }
 
-    /// Returns `len` values at `at` as f32, converting into `buf` when needed.
-    #[inline]
-    fn read<'a>(&'a self, at: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
+    /// Writes `dst.len()` values at `at` into `dst` as f32.
+    fn read_into(&self, at: usize, dst: &mut [f32]) {
         match self {
             Store::F16(v) => {
-                let src: &[f16] = half::slice::HalfBitsSliceExt::reinterpret_cast(&v[at..at + len]);
-                src.convert_to_f32_slice(&mut buf[..len]);
-                &buf[..len]
+                let src: &[f16] = half::slice::HalfBitsSliceExt::reinterpret_cast(&v[at..at + dst.len()]);
+                src.convert_to_f32_slice(dst);
             }
-            Store::F32(v) => &v[at..at + len],
+            Store::F32(v) => dst.copy_from_slice(&v[at..at + dst.len()]),
         }
     }
 }
@@ -102,15 +100,10 @@ impl KvCache {
         }
     }
 
-    /// K of `layer` at `pos`, values `off..off+len` of the row, as f32.
-    #[inline]
-    pub fn k_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
-        self.k[layer].read(pos * self.kv_dim + off, len, buf)
-    }
-
-    /// V of `layer` at `pos`, values `off..off+len` of the row, as f32.
-    #[inline]
-    pub fn v_row<'a>(&'a self, layer: usize, pos: usize, off: usize, len: usize, buf: &'a mut [f32]) -> &'a [f32] {
-        self.v[layer].read(pos * self.kv_dim + off, len, buf)
+    /// Copies K and V of `layer` at `pos`, values `off..off + k.len()` of the row, as f32.
+    pub fn copy_rows(&self, layer: usize, pos: usize, off: usize, k: &mut [f32], v: &mut [f32]) {
+        let at = pos * self.kv_dim + off;
+        self.k[layer].read_into(at, k);
+        self.v[layer].read_into(at, v);
     }
 }

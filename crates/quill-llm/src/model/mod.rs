@@ -22,8 +22,8 @@ use crate::config::LlamaConfig;
 use crate::error::{KernelContext, LlmError};
 use crate::gguf::GgufFile;
 use kv_cache::KvCache;
-use quill_kernels::vecops::{add_assign, axpy, dot, rms_norm, silu_mul, softmax_inplace};
-use quill_kernels::{Pool, QMatrix};
+use quill_kernels::vecops::{add_assign, rms_norm, silu_mul};
+use quill_kernels::{Pool, QMatrix, attend};
 use rope::Rope;
 use std::sync::Arc;
 
@@ -139,7 +139,9 @@ impl Model {
         let rope = Rope::new(c);
         let kv = KvCache::new(opts.kv_type, c.n_layer, n_ctx, c.kv_dim());
         let group = c.n_head / c.n_head_kv;
-        let per_thread_stride = group * n_ctx + 2 * c.head_dim;
+        // Scores for the group, plus (F16 cache only) the head's keys and values widened to f32.
+        let widened = if opts.kv_type == KvType::F16 { 2 * n_ctx * c.head_dim } else { 0 };
+        let per_thread_stride = group * n_ctx + widened;
         let threads = pool.threads().max(1);
         let scratch = Scratch {
             x: vec![0.0; n_batch * c.n_embd],
@@ -327,34 +329,19 @@ impl Model {
                 }
             }
             self.kv.store(li, pos0, &s.k[..n * kvd], &s.v[..n * kvd]);
-            if let Some((k_all, v_all)) = self.kv.f32_layer(li) {
-                attention_gemm(
-                    pool,
-                    k_all,
-                    v_all,
-                    c,
-                    pos0,
-                    n,
-                    &s.q,
-                    &mut s.attn,
-                    &mut s.per_thread,
-                    s.per_thread_stride,
-                );
-            } else {
-                attention(
-                    pool,
-                    &self.kv,
-                    li,
-                    c,
-                    pos0,
-                    n,
-                    &s.q,
-                    &mut s.attn,
-                    &mut s.per_thread,
-                    s.per_thread_stride,
-                    self.n_ctx,
-                );
-            }
+            attention(
+                pool,
+                &self.kv,
+                li,
+                c,
+                pos0,
+                n,
+                &s.q,
+                &mut s.attn,
+                &mut s.per_thread,
+                s.per_thread_stride,
+                self.n_ctx,
+            )?;
             l.wo.matmul(&s.attn[..n * qd], n, &mut s.tmp[..n * d], pool).ctx(|| ctx("attention output"))?;
             if let Some(pair) = lora.and_then(|lp| lp[Proj::O.index()].as_ref()) {
                 lora::apply(pair, &s.attn, n, qd, &mut s.tmp, d, &mut s.lora_tmp);
@@ -414,111 +401,11 @@ impl Model {
     }
 }
 
-/// Causal attention over an F32 cache as two small matrix products per (token, KV head), with
-/// the group's query heads as rows: `S = scale·Q·Kᵀ`, softmax, `O = S·V`. Each token is computed
-/// with the same call shapes whether it arrives in a prompt batch or alone, so results are
-/// bit-identical across batch sizes and prompt-cache reuse (the int8 activation quantization
-/// would otherwise amplify summation-order differences into visibly different logits). Each
-/// thread uses its own score buffer.
-#[allow(clippy::too_many_arguments)]
-fn attention_gemm(
-    pool: &Pool,
-    k_all: &[f32],
-    v_all: &[f32],
-    c: &LlamaConfig,
-    pos0: usize,
-    n: usize,
-    q: &[f32],
-    out: &mut [f32],
-    per_thread: &mut [f32],
-    stride: usize,
-) {
-    let (hd, qd, kvd) = (c.head_dim, c.q_dim(), c.kv_dim());
-    let group = c.n_head / c.n_head_kv;
-    let scale = 1.0 / (hd as f32).sqrt();
-    let out_ptr = SyncPtr(out.as_mut_ptr());
-    let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
-    let n_threads = per_thread.len() / stride.max(1);
-    let (kp, vp, qp) = (k_all.as_ptr() as usize, v_all.as_ptr() as usize, q.as_ptr() as usize);
-    let n_pos = pos0 + n;
-    // Memory safety of the raw products below rests on these bounds (guaranteed by `check`).
-    assert!(
-        k_all.len() >= n_pos * kvd
-            && v_all.len() >= n_pos * kvd
-            && q.len() >= n * qd
-            && out.len() >= n * qd
-            && stride >= group * n_pos
-            && per_thread.len() >= n_threads * stride,
-        "attention buffers too small"
-    );
-    {
-        let nkv = c.n_head_kv;
-        pool.run(n * nkv, |range, tid| {
-            let tid = tid.min(n_threads.saturating_sub(1));
-            for task in range {
-                let (i, g) = (task / nkv, task % nkv);
-                let len = pos0 + i + 1;
-                // SAFETY: thread `tid` owns its `stride`-sized slice; `group·len ≤ stride`.
-                let s = unsafe { std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), group * len) };
-                // SAFETY: rows are the `group` query heads of KV head `g` for token `i` (stride
-                // `hd`), inside `q`; keys/values are positions < len ≤ n_pos of KV head `g`.
-                unsafe {
-                    gemm::gemm(
-                        group,
-                        len,
-                        hd,
-                        s.as_mut_ptr(),
-                        1,
-                        len as isize,
-                        false,
-                        (qp as *const f32).add(i * qd + g * group * hd),
-                        1,
-                        hd as isize,
-                        (kp as *const f32).add(g * hd),
-                        kvd as isize,
-                        1,
-                        0.0,
-                        scale,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
-                for r in 0..group {
-                    softmax_inplace(&mut s[r * len..(r + 1) * len]);
-                }
-                // SAFETY: the output rows of token `i`, heads of group `g`, belong to this task.
-                unsafe {
-                    gemm::gemm(
-                        group,
-                        hd,
-                        len,
-                        out_ptr.get().add(i * qd + g * group * hd),
-                        1,
-                        hd as isize,
-                        false,
-                        s.as_ptr(),
-                        1,
-                        len as isize,
-                        (vp as *const f32).add(g * hd),
-                        1,
-                        kvd as isize,
-                        0.0,
-                        1.0,
-                        false,
-                        false,
-                        false,
-                        gemm::Parallelism::None,
-                    );
-                }
-            }
-        });
-    }
-}
-
-/// Causal attention for `n` new tokens at positions `pos0..pos0+n` over the cache, one task per
-/// (token, KV head): each KV row is converted once and used by all query heads of its group.
+/// Causal attention for `n` new tokens at positions `pos0..pos0+n` over the cache, one task
+/// per (token, KV head) on [`quill_kernels::attend`], whose fixed summation order makes the
+/// result bit-identical across CPUs, thread counts, batch sizes and prompt-cache reuse (the
+/// int8 activation quantization would otherwise amplify last-bit differences into visibly
+/// different logits). An F16 cache is widened to f32 per task, in the thread's own buffer.
 #[allow(clippy::too_many_arguments)]
 fn attention(
     pool: &Pool,
@@ -532,52 +419,61 @@ fn attention(
     per_thread: &mut [f32],
     stride: usize,
     n_ctx: usize,
-) {
-    let (hd, qd, nkv) = (c.head_dim, c.q_dim(), c.n_head_kv);
+) -> Result<(), LlmError> {
+    let (hd, qd, nkv, kvd) = (c.head_dim, c.q_dim(), c.n_head_kv, c.kv_dim());
     let group = c.n_head / nkv;
     let scale = 1.0 / (hd as f32).sqrt();
     let out_ptr = SyncPtr(out.as_mut_ptr());
     let pt_ptr = SyncPtr(per_thread.as_mut_ptr());
     let n_threads = per_thread.len() / stride.max(1);
+    let f32_layer = kv.f32_layer(layer);
+    if pos0 + n > n_ctx || q.len() < n * qd || out.len() < n * qd || stride < group * n_ctx {
+        return Err(LlmError::InvalidInput("attention: buffers smaller than the context".into()));
+    }
+    let failed = std::sync::atomic::AtomicBool::new(false);
     pool.run(n * nkv, |range, tid| {
         let tid = tid.min(n_threads.saturating_sub(1));
         // SAFETY: each pool thread id owns a disjoint `stride`-sized slice of `per_thread`
         // (`tid < n_threads` by construction of the pool and the buffer).
         let buf = unsafe { std::slice::from_raw_parts_mut(pt_ptr.get().add(tid * stride), stride) };
-        let (scores, rows) = buf.split_at_mut(group * n_ctx);
-        let (kbuf, vbuf) = rows.split_at_mut(hd);
+        let (scores, wide) = buf.split_at_mut(group * n_ctx);
         for task in range {
             let (i, g) = (task / nkv, task % nkv);
             let len = pos0 + i + 1;
-            for t in 0..len {
-                let krow = kv.k_row(layer, t, g * hd, hd, kbuf);
-                for j in 0..group {
-                    let h = g * group + j;
-                    let qh = &q[i * qd + h * hd..i * qd + (h + 1) * hd];
-                    scores[j * n_ctx + t] = dot(qh, krow).unwrap_or(0.0) * scale;
+            let (k, v, kstride): (&[f32], &[f32], usize) = match f32_layer {
+                Some((k, v)) => (&k[g * hd..], &v[g * hd..], kvd),
+                None => {
+                    if wide.len() < 2 * len * hd {
+                        failed.store(true, std::sync::atomic::Ordering::Relaxed);
+                        return;
+                    }
+                    let (kw, vw) = wide.split_at_mut(len * hd);
+                    for t in 0..len {
+                        kv.copy_rows(layer, t, g * hd, &mut kw[t * hd..(t + 1) * hd], &mut vw[t * hd..(t + 1) * hd]);
+                    }
+                    (&*kw, &vw[..len * hd], hd)
                 }
-            }
-            for j in 0..group {
-                softmax_inplace(&mut scores[j * n_ctx..j * n_ctx + len]);
-            }
+            };
+            let qrows = &q[i * qd + g * group * hd..i * qd + (g + 1) * group * hd];
             // SAFETY: the output rows of (token i, heads of group g) belong to this task only.
             let o = unsafe { std::slice::from_raw_parts_mut(out_ptr.get().add(i * qd + g * group * hd), group * hd) };
-            o.fill(0.0);
-            for t in 0..len {
-                let vrow = kv.v_row(layer, t, g * hd, hd, vbuf);
-                for j in 0..group {
-                    let p = scores[j * n_ctx + t];
-                    let _ = axpy(p, vrow, &mut o[j * hd..(j + 1) * hd]);
-                }
+            let p = attend::HeadGroup { q: qrows, k, v, stride: kstride, group, head_dim: hd, len, scale };
+            if attend::attend(&p, scores, o).is_err() {
+                failed.store(true, std::sync::atomic::Ordering::Relaxed);
             }
         }
     });
+    if failed.into_inner() {
+        return Err(LlmError::InvalidInput("attention: a cache or scratch buffer is too small".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::RopeScaling;
+    use half::f16;
 
     fn cfg() -> LlamaConfig {
         LlamaConfig {
@@ -603,38 +499,57 @@ mod tests {
         (0..n).map(|_| r.next_f64() as f32 * 2.0 - 1.0).collect()
     }
 
-    /// The matrix-product attention (both the decode and the block path) equals the simple
-    /// per-row reference, for batches that start mid-context and span several query blocks.
+    /// Attention over an F32 cache and over an F16 cache holding the same (f16-exact) values is
+    /// bit-identical, and equals a float64 reference, for batches that start mid-context.
     #[test]
-    fn gemm_attention_matches_reference() {
+    fn attention_matches_reference_for_both_cache_types() {
         let small = cfg();
         let smol = LlamaConfig { n_embd: 576, n_head: 9, n_head_kv: 3, head_dim: 64, rope_dim: 64, ..cfg() };
         for c in [small, smol] {
             check_attention(&c, 128);
-            check_attention(&c, 8192);
         }
     }
 
     fn check_attention(c: &LlamaConfig, n_ctx: usize) {
-        let c = c.clone();
         let pool = Pool::new(2).unwrap();
-        let (qd, kvd) = (c.q_dim(), c.kv_dim());
+        let (qd, kvd, hd) = (c.q_dim(), c.kv_dim(), c.head_dim);
+        let group = c.n_head / c.n_head_kv;
+        let f16_exact = |v: Vec<f32>| v.into_iter().map(|x| f16::from_f32(x).to_f32()).collect::<Vec<_>>();
         for (pos0, n) in [(0, 1), (5, 1), (0, 3), (7, 4), (0, 40), (9, 70), (3, 5), (0, 52), (45, 7)] {
-            let mut kv = KvCache::new(KvType::F32, 1, n_ctx, kvd);
-            let k = rnd((pos0 + n) * kvd, 1);
-            let v = rnd((pos0 + n) * kvd, 2);
-            kv.store(0, 0, &k, &v);
+            let k = f16_exact(rnd((pos0 + n) * kvd, 1));
+            let v = f16_exact(rnd((pos0 + n) * kvd, 2));
             let q = rnd(n * qd, 3);
-            let group = c.n_head / c.n_head_kv;
-            let stride = group * n_ctx + 2 * c.head_dim;
-            let mut pt = vec![0.0; 2 * stride];
-            let mut want = vec![0.0; n * qd];
-            attention(&pool, &kv, 0, &c, pos0, n, &q, &mut want, &mut pt, stride, n_ctx);
-            let mut got = vec![0.0; n * qd];
-            let (ka, va) = kv.f32_layer(0).unwrap();
-            attention_gemm(&pool, ka, va, &c, pos0, n, &q, &mut got, &mut pt, stride);
-            let max = want.iter().zip(&got).map(|(a, b)| (a - b).abs()).fold(0.0f32, f32::max);
-            assert!(max < 1e-5, "pos0 {pos0} n {n}: max |Δ| {max}");
+            let mut outs = Vec::new();
+            for kind in [KvType::F32, KvType::F16] {
+                let mut kv = KvCache::new(kind, 1, n_ctx, kvd);
+                kv.store(0, 0, &k, &v);
+                let stride = group * n_ctx + 2 * n_ctx * hd;
+                let mut pt = vec![0.0; 2 * stride];
+                let mut out = vec![0.0; n * qd];
+                attention(&pool, &kv, 0, c, pos0, n, &q, &mut out, &mut pt, stride, n_ctx).unwrap();
+                outs.push(out);
+            }
+            assert_eq!(outs[0], outs[1], "pos0 {pos0} n {n}: F32 and F16 caches differ");
+            for i in 0..n {
+                for h in 0..c.n_head {
+                    let g = h / group;
+                    let len = pos0 + i + 1;
+                    let qh = &q[i * qd + h * hd..i * qd + (h + 1) * hd];
+                    let s: Vec<f64> = (0..len)
+                        .map(|t| {
+                            let kt = &k[t * kvd + g * hd..t * kvd + (g + 1) * hd];
+                            qh.iter().zip(kt).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>() / (hd as f64).sqrt()
+                        })
+                        .collect();
+                    let m = s.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                    let z: f64 = s.iter().map(|x| (x - m).exp()).sum();
+                    for d in 0..hd {
+                        let want: f64 = (0..len).map(|t| (s[t] - m).exp() / z * v[t * kvd + g * hd + d] as f64).sum();
+                        let got = outs[0][i * qd + h * hd + d] as f64;
+                        assert!((got - want).abs() < 1e-5, "pos0 {pos0} n {n} token {i} head {h}: {got} vs {want}");
+                    }
+                }
+            }
         }
     }
 }
