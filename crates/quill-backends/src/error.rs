@@ -63,7 +63,7 @@ pub enum BackendError {
         message: String,
     },
     /// The prompt (plus `max_tokens`) does not fit the model's context window.
-    #[error("the prompt does not fit the model's context window{}{}: {message}\n  hint: shorten the prompt or lower --max-tokens", limit.map(|l| format!(" of {l} tokens")).unwrap_or_default(), requested.map(|r| format!(" ({r} tokens requested)")).unwrap_or_default())]
+    #[error("the prompt does not fit the model's context window{}{}: {message}\n  hint: shorten the prompt or lower --max-tokens; for `quill draft`, pass --context N (or set context_length in the backend's [backends.NAME] section) so prompts are fitted to the window", limit.map(|l| format!(" of {l} tokens")).unwrap_or_default(), requested.map(|r| format!(" ({r} tokens requested)")).unwrap_or_default())]
     ContextLength {
         /// The window, when the server says.
         limit: Option<u32>,

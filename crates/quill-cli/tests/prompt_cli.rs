@@ -2,6 +2,8 @@
 //! assembled into a prompt (examples, cited passages, voice rules, inside the budget), and a real
 //! draft from the local model that is checked and logged.
 
+mod common;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::cargo::cargo_bin_cmd;
@@ -146,4 +148,47 @@ fn brief_becomes_a_grounded_prompt_and_a_logged_draft() {
     assert_eq!(logs[0]["backend"], "local");
     assert!(logs[0]["prompt"].as_str().unwrap().contains("### Example"));
     assert!(logs[0]["completion_tokens"].as_u64().unwrap() > 0);
+}
+
+/// The same brief drafted through the HTTP backend against a real `quill serve`: variants come
+/// back checked against the brief, and the log names the remote backend and model.
+#[test]
+fn draft_with_the_http_backend_against_quill_serve() {
+    require_models();
+    let serve = common::Serve::start(&["--token", "k3y"]);
+    let ws = creator_workspace();
+    common::add_backend(ws.path(), &serve.base_url);
+    let brief = repo().join("examples/creator/briefs/linkedin-onboarding.toml");
+    let out = quill(ws.path())
+        .env("QUILL_TEST_SERVE_KEY", "k3y")
+        .arg("--json")
+        .arg("draft")
+        .arg("--brief")
+        .arg(&brief)
+        .args(["--backend", "served", "-n", "2", "--max-tokens", "32", "--seed", "5"])
+        .assert()
+        .get_output()
+        .clone();
+    let d = json(&out.stdout);
+    let drafts = d["drafts"].as_array().unwrap_or_else(|| panic!("{d:#}\n{}", String::from_utf8_lossy(&out.stderr)));
+    assert_eq!(drafts.len(), 2, "{d:#}");
+    for draft in drafts {
+        assert!(!draft["text"].as_str().unwrap().trim().is_empty(), "{d:#}");
+        let checks = draft["checks"].as_array().unwrap();
+        assert!(checks.iter().any(|c| c["name"] == "max_chars"), "{d:#}");
+        for c in checks {
+            assert!(c["name"] != "banned_phrase" || c["status"] != "fail", "a banned phrase survived repair: {d:#}");
+        }
+    }
+    let out = quill(ws.path()).arg("--json").arg("logs").assert().success().get_output().stdout.clone();
+    let logs = json(&out);
+    let logs = logs.as_array().unwrap();
+    assert_eq!(logs.len(), 2, "one log row per variant: {logs:#?}");
+    for row in logs {
+        assert_eq!(row["command"], "draft");
+        assert_eq!(row["backend"], "served");
+        assert_eq!(row["model"], "smollm2");
+        assert!(row["prompt"].as_str().unwrap().contains("### Example"));
+        assert!(row["completion_tokens"].as_u64().unwrap() > 0, "{row}");
+    }
 }

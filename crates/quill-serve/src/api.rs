@@ -124,6 +124,9 @@ pub(crate) async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
             object: "model".into(),
             created: st.created,
             owned_by: "quill".into(),
+            context_length: st.pool.context_length().map(u64::from),
+            max_model_len: st.pool.context_length().map(u64::from),
+            meta: None,
         }],
     })
 }

@@ -95,6 +95,11 @@ impl Pool {
         self.slots.len()
     }
 
+    /// The served model's context window (every slot holds the same model).
+    pub fn context_length(&self) -> Option<u32> {
+        self.slots.first().and_then(|g| g.context_length())
+    }
+
     pub fn busy(&self) -> usize {
         self.slots.len() - self.sem.available_permits()
     }

@@ -58,6 +58,10 @@ fn streaming_and_non_streaming_agree() {
 
     let models = whole.list_models().unwrap();
     assert_eq!(models.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(), ["smollm2"]);
+    // The served context window is reported, and a client with none configured discovers it.
+    let served_ctx = models[0].context_window().expect("context_length in /v1/models");
+    assert!(served_ctx >= 512, "{served_ctx}");
+    assert_eq!(whole.context_length(), Some(served_ctx));
 
     // Same seed, same text; length finish reported as such.
     let seeded = GenParams {

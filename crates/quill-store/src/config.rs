@@ -77,6 +77,10 @@ pub struct BackendConfig {
     /// Retries on 429 and 5xx.
     #[serde(default)]
     pub max_retries: Option<u32>,
+    /// The model's context window in tokens. Prompts are fitted to it; when unset it is asked
+    /// from the server's `/v1/models` (Quill and vLLM report it; Ollama and hosted APIs don't).
+    #[serde(default)]
+    pub context_length: Option<u32>,
 }
 
 /// The file `quill init` writes: every setting shown with its default so a creator can edit it.
@@ -101,6 +105,7 @@ top_p = 0.95
 # base_url = "http://127.0.0.1:11434/v1"
 # model = "llama3.2"
 # api_key_env = "OLLAMA_API_KEY"   # name of the environment variable holding the key
+# context_length = 8192             # the model's context window, when the server doesn't report it
 "#
     )
 }

@@ -64,6 +64,8 @@ pub struct OpenAiOptions {
     pub retry: RetryPolicy,
     /// Use SSE streaming for [`Generator::generate`] (true) or one JSON response (false).
     pub stream: bool,
+    /// The model's context window, when configured; otherwise asked from `/v1/models` once.
+    pub context_length: Option<u32>,
 }
 
 impl OpenAiOptions {
@@ -78,6 +80,7 @@ impl OpenAiOptions {
             read_timeout: DEFAULT_READ_TIMEOUT,
             retry: RetryPolicy::default(),
             stream: true,
+            context_length: None,
         }
     }
 
@@ -115,6 +118,7 @@ impl OpenAiOptions {
         if let Some(n) = cfg.max_retries {
             o.retry.max_retries = n;
         }
+        o.context_length = cfg.context_length.filter(|n| *n > 0);
         Ok(o)
     }
 }
@@ -126,6 +130,8 @@ pub struct OpenAiBackend {
     opts: OpenAiOptions,
     base: String,
     client: reqwest::Client,
+    /// The context window reported by `/v1/models`, asked once on first need.
+    discovered_context: OnceLock<Option<u32>>,
 }
 
 /// The process-wide runtime behind the blocking facade: one worker is plenty for network I/O.
@@ -179,7 +185,7 @@ impl OpenAiBackend {
         }
         let client = http_client(opts.connect_timeout, opts.read_timeout)
             .map_err(|e| BackendError::Engine(format!("cannot build the HTTP client: {e}")))?;
-        Ok(Self { opts, base, client })
+        Ok(Self { opts, base, client, discovered_context: OnceLock::new() })
     }
 
     /// Builds the backend for `[backends.NAME]`.
@@ -196,6 +202,29 @@ impl OpenAiBackend {
     /// The options in use.
     pub fn options(&self) -> &OpenAiOptions {
         &self.opts
+    }
+
+    /// The model's context window as the server reports it in `/v1/models` (Quill's
+    /// `context_length`, vLLM's `max_model_len`, llama.cpp's `meta.n_ctx_train`). One attempt
+    /// with a short timeout and no retries: this only sizes prompts, so a server that doesn't
+    /// say (Ollama, hosted APIs) or doesn't answer quickly just leaves it unknown.
+    async fn probe_context(&self) -> Option<u32> {
+        let url = format!("{}/models", self.base);
+        let mut req = self.client.get(&url).timeout(Duration::from_secs(5));
+        if let Some(key) = &self.opts.api_key {
+            req = req.bearer_auth(key);
+        }
+        let resp = req.send().await.ok()?;
+        if !resp.status().is_success() {
+            return None;
+        }
+        let list: ModelList = serde_json::from_str(&resp.text().await.ok()?).ok()?;
+        let entry = list.data.iter().find(|m| m.id == self.opts.model).or(if list.data.len() == 1 {
+            list.data.first()
+        } else {
+            None
+        })?;
+        entry.context_window()
     }
 
     /// `GET /models` (blocking).
@@ -456,6 +485,12 @@ impl Generator for OpenAiBackend {
         &self.opts.model
     }
 
+    fn context_length(&self) -> Option<u32> {
+        self.opts
+            .context_length
+            .or_else(|| *self.discovered_context.get_or_init(|| block_on(self.probe_context()).ok().flatten()))
+    }
+
     fn generate(
         &self,
         messages: &[ChatMessage],
@@ -633,6 +668,7 @@ mod tests {
             connect_timeout_secs: None,
             read_timeout_secs: None,
             max_retries: None,
+            context_length: None,
         };
         let err = OpenAiBackend::from_config("b", &cfg, std::path::Path::new("/w/quill.toml")).unwrap_err();
         assert!(err.to_string().contains("kind = \"openai\""), "{err}");

@@ -321,6 +321,24 @@ pub struct ModelObject {
     /// Who serves it.
     #[serde(default)]
     pub owned_by: String,
+    /// The model's context window in tokens, where the server says (Quill, LM Studio style).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context_length: Option<u64>,
+    /// vLLM's name for the context window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_model_len: Option<u64>,
+    /// llama.cpp server's model metadata (`n_ctx_train`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub meta: Option<serde_json::Value>,
+}
+
+impl ModelObject {
+    /// The context window this entry reports, from whichever field its server uses.
+    pub fn context_window(&self) -> Option<u32> {
+        let meta =
+            self.meta.as_ref().and_then(|m| m.get("n_ctx").or_else(|| m.get("n_ctx_train"))).and_then(|v| v.as_u64());
+        self.context_length.or(self.max_model_len).or(meta).and_then(|n| u32::try_from(n).ok()).filter(|n| *n > 0)
+    }
 }
 
 /// `{"error": {...}}`, the body of every error response.
@@ -368,6 +386,17 @@ impl ErrorDetail {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The context window is read from each server's own field, and absent where none says.
+    #[test]
+    fn context_window_from_known_servers() {
+        let m = |j: &str| serde_json::from_str::<ModelObject>(j).unwrap().context_window();
+        assert_eq!(m(r#"{"id":"smollm2","object":"model","context_length":2048}"#), Some(2048));
+        assert_eq!(m(r#"{"id":"x","object":"model","max_model_len":32768,"owned_by":"vllm"}"#), Some(32768));
+        assert_eq!(m(r#"{"id":"x","object":"model","meta":{"n_ctx_train":8192,"n_vocab":49152}}"#), Some(8192));
+        assert_eq!(m(r#"{"id":"llama3.2","object":"model","created":1,"owned_by":"library"}"#), None);
+        assert_eq!(m(r#"{"id":"x","context_length":0}"#), None);
+    }
 
     #[test]
     fn stop_accepts_string_or_list() {
