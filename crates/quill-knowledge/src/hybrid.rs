@@ -4,6 +4,9 @@
 //! reciprocal rank fusion (Cormack et al., 2009) gives each chunk `Σ 1 / (k + rank)` over the
 //! lists it appears in, with `k = 60` as in the paper. It needs no tuning and no score
 //! normalisation, and a chunk that both retrievers like beats one that only one of them likes.
+//! Smaller `k` and convex combinations of normalised scores (Bruch et al., 2023) were checked
+//! against it on the labelled set with cross-validation and did no better out of sample
+//! (`docs/benchmarks/knowledge.md`, `tests/retrieval.rs`).
 //!
 //! Maximal marginal relevance (Carbonell & Goldstein, 1998) optionally re-orders the fused list
 //! so that near-duplicate passages (the same paragraph in two exports, overlapping chunks) do not

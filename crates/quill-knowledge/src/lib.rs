@@ -11,7 +11,8 @@
 //!   reported by name and skipped.
 //! * [`chunk`]: structure-aware chunks of ~200 MiniLM tokens with overlap; each keeps its heading
 //!   path and exact character offsets.
-//! * [`fts`]: BM25 over SQLite FTS5 (Porter stemming) with queries that can never be syntax errors.
+//! * [`fts`]: BM25 over SQLite FTS5 (Porter stemming) with queries that can never be syntax errors,
+//!   plus term-proximity clauses (phrase and `NEAR` for neighbouring query words).
 //! * [`embed`]: all-MiniLM-L6-v2 in candle, pooled exactly as sentence-transformers does.
 //! * [`vector`]: exact cosine search over an in-memory matrix.
 //! * [`hybrid`]: reciprocal rank fusion and MMR.
