@@ -136,26 +136,81 @@ fn line_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
-/// Descriptions like "one number" or "a question" that can be checked mechanically.
+/// Descriptions like "one number" or "a question" that can be checked mechanically. A
+/// description that names specifics is held to them: "a number (median 12 days)" needs the 12,
+/// "a list using → arrows" needs arrow items, not any bullets.
 fn descriptor_check(item: &str, text: &str) -> Option<bool> {
     let i = item.to_lowercase();
-    if i.contains("number") || i.contains("statistic") || i.contains("stat ") {
-        return Some(text.chars().any(|c| c.is_ascii_digit()));
+    if i.contains("list") || i.contains("bullet") {
+        return Some(has_list(&i, text));
+    }
+    if i.contains("number") || i.contains("statistic") || i.contains("stat ") || i.contains("figure") {
+        let wanted = numbers_in(item);
+        if wanted.is_empty() {
+            return Some(text.chars().any(|c| c.is_ascii_digit()));
+        }
+        let have = numbers_in(text);
+        return Some(wanted.iter().all(|n| have.contains(n)));
     }
     if i.contains("question") {
         return Some(text.contains('?'));
     }
-    if i.contains("list") || i.contains("bullet") {
-        return Some(text.lines().any(|l| {
-            let l = l.trim_start();
-            l.starts_with("- ")
-                || l.starts_with("* ")
-                || l.starts_with("→")
-                || l.starts_with("• ")
-                || l.chars().next().is_some_and(|c| c.is_ascii_digit()) && l.contains(". ")
-        }));
-    }
     None
+}
+
+/// The digit runs of `s` (`"1,200"` and `"1200"` both read as `1200`; decimals kept).
+fn numbers_in(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c.is_ascii_digit() {
+            cur.push(c);
+        } else if !cur.is_empty() && (c == ',' || c == '.') && chars.peek().is_some_and(|n| n.is_ascii_digit()) {
+            if c == '.' {
+                cur.push('.');
+            }
+        } else if !cur.is_empty() {
+            out.push(std::mem::take(&mut cur));
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// At least two list items, with the marker the description names when it names one: a symbol
+/// such as `→` or `•`, "dashes", or "numbered".
+fn has_list(description: &str, text: &str) -> bool {
+    let symbols: Vec<char> = description
+        .chars()
+        .filter(|c| !c.is_alphanumeric() && !c.is_whitespace() && !c.is_ascii_punctuation())
+        .collect();
+    let numbered = |l: &str| {
+        let digits = l.chars().take_while(char::is_ascii_digit).count();
+        digits > 0 && (l[digits..].starts_with(". ") || l[digits..].starts_with(") "))
+    };
+    let is_item = |l: &str| -> bool {
+        let l = l.trim_start();
+        if !symbols.is_empty() {
+            return symbols.iter().any(|s| l.starts_with(*s));
+        }
+        if description.contains("numbered") {
+            return numbered(l);
+        }
+        if description.contains("dash") || description.contains("hyphen") {
+            return l.starts_with("- ");
+        }
+        l.starts_with("- ")
+            || l.starts_with("* ")
+            || l.starts_with('→')
+            || l.starts_with('•')
+            || l.starts_with('✓')
+            || l.starts_with('✅')
+            || numbered(l)
+    };
+    text.lines().filter(|l| is_item(l)).count() >= 2
 }
 
 fn content_words(s: &str) -> Vec<String> {
@@ -360,5 +415,24 @@ mod tests {
         assert_eq!(ok.iter().find(|c| c.name == "must_include").map(|c| c.status), Some(Status::Pass));
         let mi: Vec<Status> = c.iter().filter(|c| c.name == "must_include").map(|c| c.status).collect();
         assert_eq!(mi, vec![Status::Pass, Status::Pass, Status::Fail, Status::Review]);
+    }
+
+    /// Descriptions that name specifics are held to them.
+    #[test]
+    fn descriptors_hold_drafts_to_named_specifics() {
+        let check = |item: &str, text: &str| descriptor_check(item, text);
+        let arrows = "a list using → arrows";
+        assert_eq!(check(arrows, "Steps:\n* one\n* two"), Some(false), "bullets are not arrows");
+        assert_eq!(check(arrows, "Steps:\n→ one\n→ two"), Some(true));
+        assert_eq!(check(arrows, "→ only one"), Some(false), "a list has two items");
+        assert_eq!(check("a bulleted list", "- a\n• b"), Some(true));
+        assert_eq!(check("a numbered list", "- a\n- b"), Some(false));
+        assert_eq!(check("a numbered list", "1. a\n2) b"), Some(true));
+        let median = "a specific number from the audits (median 12 days from signature to first work)";
+        assert_eq!(check(median, "Day 1: we start."), Some(false), "the named 12 is missing");
+        assert_eq!(check(median, "It took 12 days, median."), Some(true));
+        assert_eq!(check("one number", "Day 1"), Some(true));
+        assert_eq!(check("a statistic like 1,200 signups", "We hit 1200 signups."), Some(true));
+        assert_eq!(numbers_in("v2.5 costs $1,200 or 3"), vec!["2.5", "1200", "3"]);
     }
 }
