@@ -245,11 +245,16 @@ mod tests {
             tone: "direct".into(),
             main_point: "handoffs lose margin".into(),
             cta: "reply AUDIT".into(),
+            must_include: vec!["one number".into(), "the sign-off: Run lean. — M.".into()],
+            avoid: vec!["hype".into()],
             ..Brief::default()
         };
         let preset = Presets::builtin().get("linkedin");
         let p = assemble(&brief, &preset, &material(), &Budget { context: 8192, reserve: 512, count: &words }, None)
             .unwrap();
+        // Lists end with one full stop, not a doubled one after an item's own.
+        assert!(p.user.contains("Include: one number; the sign-off: Run lean. — M.\n"), "{}", p.user);
+        assert!(p.user.contains("Avoid: hype.\n"), "{}", p.user);
         assert!(
             p.system.contains("Never use these phrases") && p.system.contains("say \"use\" instead"),
             "{}",
