@@ -6,8 +6,9 @@
 //!   score's plain-word reasons come from these.
 //! - **Function-word counts** (the, of, and, I, you, but, …): what authorship attribution has
 //!   relied on since Mosteller & Wallace, because they survive a change of topic.
-//! - **Character n-grams** (2–4, case and line breaks kept): the strongest single signal on short
-//!   texts, but partly topical.
+//! - **Character and word-token sequences**, read by the language models in [`crate::lm`]
+//!   (character 3-grams with case and line breaks kept; bigrams of words and punctuation): the
+//!   strongest signals on short texts, but partly topical.
 //!
 //! Openers and closers (first and last line) are kept as short strings: a creator's hooks and
 //! sign-offs are among the most recognisable things about them.
@@ -16,6 +17,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::lm::{Events, char_events, word_events};
 use crate::text::{BlockKind, Document, TextCounts, is_emoji, normalize_word, word_ranges};
 
 /// How a scalar is shown to a creator in a reason.
@@ -275,8 +277,12 @@ pub struct TextFeatures {
     pub scalars: Vec<f64>,
     /// Counts of [`FUNCTION_WORDS`], in order.
     pub function_words: Vec<u32>,
-    /// Character 2–4-grams: (hash, weight), sorted by hash, L2-normalised sublinear counts.
-    pub char_ngrams: Vec<(u32, f32)>,
+    /// The text as the character model reads it (see [`crate::lm`]); not serialised.
+    #[serde(skip)]
+    pub char_events: Events,
+    /// The text as the word-token model reads it; not serialised.
+    #[serde(skip)]
+    pub word_events: Events,
     /// The opening words, normalised ("here's the thing").
     pub opener: String,
     /// The closing line, normalised ("run lean. — m.").
@@ -421,7 +427,8 @@ pub fn analyze(text: &str) -> TextFeatures {
         paragraphs: paragraphs.len(),
         scalars: s,
         function_words: fw,
-        char_ngrams: char_ngrams(text),
+        char_events: char_events(text),
+        word_events: word_events(text),
         opener: opener_key(first_line),
         closer: closer_key(last_line),
         vocabulary,
@@ -506,79 +513,6 @@ pub fn closer_key(line: &str) -> String {
     format!("… {tail}")
 }
 
-const NGRAM_MIN: usize = 2;
-const NGRAM_MAX: usize = 4;
-
-/// Hashed character 2–4-grams with sublinear weights (1 + ln count), L2-normalised.
-///
-/// Case and line breaks are kept (an all-lower-case poet and a one-line-per-sentence founder
-/// differ there); runs of spaces are collapsed. FNV-1a hashes keep the profile small and the
-/// same across builds.
-pub fn char_ngrams(text: &str) -> Vec<(u32, f32)> {
-    let mut chars: Vec<char> = Vec::with_capacity(text.len());
-    let mut prev_space = false;
-    for c in text.chars() {
-        let c = if c == '\r' {
-            continue;
-        } else if c == '\t' {
-            ' '
-        } else {
-            c
-        };
-        if c == ' ' {
-            if prev_space {
-                continue;
-            }
-            prev_space = true;
-        } else {
-            prev_space = false;
-        }
-        chars.push(c);
-    }
-    let mut counts: HashMap<u32, f32> = HashMap::with_capacity(chars.len() * 3);
-    for n in NGRAM_MIN..=NGRAM_MAX {
-        if chars.len() < n {
-            break;
-        }
-        for w in chars.windows(n) {
-            let mut h: u32 = 0x811c_9dc5 ^ n as u32;
-            for &c in w {
-                for b in (c as u32).to_le_bytes() {
-                    h ^= b as u32;
-                    h = h.wrapping_mul(0x0100_0193);
-                }
-            }
-            *counts.entry(h).or_default() += 1.0;
-        }
-    }
-    let mut v: Vec<(u32, f32)> = counts.into_iter().map(|(k, c)| (k, 1.0 + c.ln())).collect();
-    v.sort_unstable_by_key(|p| p.0);
-    let norm = v.iter().map(|p| p.1 * p.1).sum::<f32>().sqrt();
-    if norm > 0.0 {
-        for p in &mut v {
-            p.1 /= norm;
-        }
-    }
-    v
-}
-
-/// Dot product of two sorted sparse vectors.
-pub(crate) fn sparse_dot(a: &[(u32, f32)], b: &[(u32, f32)]) -> f64 {
-    let (mut i, mut j, mut s) = (0, 0, 0.0f64);
-    while i < a.len() && j < b.len() {
-        match a[i].0.cmp(&b[j].0) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                s += a[i].1 as f64 * b[j].1 as f64;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    s
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -609,8 +543,13 @@ mod tests {
         assert!(g("digits") > 10.0);
         assert_eq!(g("emoji"), 0.0);
         assert!((g("list_lines") - 2.0 / 5.0).abs() < 1e-9);
-        let n = f.char_ngrams.iter().map(|p| p.1 * p.1).sum::<f32>();
-        assert!((n - 1.0).abs() < 1e-4);
+        assert_eq!(
+            f.char_events.len(),
+            crate::lm::char_stream(
+                "Quick one.\nI raised prices by 10%.\n\n→ 3 clients stayed.\n→ 1 left.\n\nRun lean. — M."
+            )
+            .len()
+        );
     }
 
     #[test]

@@ -25,6 +25,7 @@ pub mod features;
 pub mod habits;
 pub mod learn;
 pub mod lint;
+pub mod lm;
 pub mod profile;
 pub mod score;
 pub mod text;

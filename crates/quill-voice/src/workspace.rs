@@ -158,7 +158,17 @@ pub fn load_profile(db: &Db) -> Result<Option<StoredProfile>> {
     let Some((id, created_at, embedder, json)) = row else {
         return Ok(None);
     };
-    let profile: Profile = serde_json::from_str(&json).map_err(|e| Error::Profile(e.to_string()))?;
+    // Check the format version first, so a profile from an older Quill says so rather than
+    // naming a missing field.
+    let value: serde_json::Value = serde_json::from_str(&json).map_err(|e| Error::Profile(e.to_string()))?;
+    let version = value.get("version").and_then(serde_json::Value::as_u64).unwrap_or(0);
+    if version != u64::from(crate::profile::PROFILE_VERSION) {
+        return Err(Error::Profile(format!(
+            "it was built by format {version}, this Quill reads {}",
+            crate::profile::PROFILE_VERSION
+        )));
+    }
+    let profile: Profile = serde_json::from_value(value).map_err(|e| Error::Profile(e.to_string()))?;
     profile.validate()?;
     Ok(Some(StoredProfile { id, created_at, embedder, profile }))
 }

@@ -9,9 +9,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
-use common::{Post, authors, creator_generic, creator_heldout, creator_library};
+use common::{Post, Tally, authors, creator_generic, creator_heldout, creator_library};
 use quill_voice::profile::{Profile, ProfileText, build_profile, weight_for};
 use quill_voice::score::{VoiceScore, score};
 
@@ -21,54 +19,6 @@ fn profile_of(posts: &[&Post]) -> Profile {
         .map(|p| ProfileText { text: &p.body, weight: weight_for(p.rating, None), embedding: None })
         .collect();
     build_profile(&texts).expect("profile builds")
-}
-
-/// Top-1 accuracy per signal: the combined score and each component alone.
-#[derive(Default, Debug)]
-struct Tally {
-    n: usize,
-    hits: BTreeMap<&'static str, usize>,
-    misses: Vec<String>,
-}
-
-impl Tally {
-    fn add(&mut self, truth: usize, scores: &[VoiceScore], label: &str, names: &[String]) {
-        self.n += 1;
-        let argmax = |f: &dyn Fn(&VoiceScore) -> f64| {
-            (0..scores.len()).max_by(|&a, &b| f(&scores[a]).total_cmp(&f(&scores[b]))).unwrap_or(0)
-        };
-        let best = argmax(&|s| s.similarity);
-        if best == truth {
-            *self.hits.entry("combined").or_default() += 1;
-        } else {
-            self.misses.push(format!("{label} → {}", names[best]));
-        }
-        for comp in ["char_ngrams", "function_words", "style", "signature"] {
-            let pick = argmax(&|s| match comp {
-                "char_ngrams" => s.similarities.char_ngrams,
-                "function_words" => s.similarities.function_words.unwrap_or(f64::MIN),
-                "style" => s.similarities.style,
-                _ => s.similarities.signature,
-            });
-            if pick == truth {
-                *self.hits.entry(comp).or_default() += 1;
-            }
-        }
-    }
-
-    fn accuracy(&self, what: &str) -> f64 {
-        *self.hits.get(what).unwrap_or(&0) as f64 / self.n.max(1) as f64
-    }
-
-    fn print(&self, title: &str) {
-        println!("{title}: {} texts", self.n);
-        for what in ["combined", "char_ngrams", "function_words", "style", "signature"] {
-            println!("  {what:>15}: {:.3}", self.accuracy(what));
-        }
-        for m in &self.misses {
-            println!("  miss: {m}");
-        }
-    }
 }
 
 /// How many of each author's posts (oldest first) train the profile in the time split.

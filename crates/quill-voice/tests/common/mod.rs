@@ -1,6 +1,8 @@
 //! Loads the sample creator and the other authors from `examples/` for the measurement tests.
 #![allow(dead_code)]
 
+pub mod inflate;
+
 use std::path::{Path, PathBuf};
 
 use quill_voice::text::split_front_matter;
@@ -85,4 +87,78 @@ pub fn creator_heldout() -> Vec<Post> {
 
 pub fn creator_generic() -> Vec<Post> {
     load_dir(&examples_dir().join("creator/generic"))
+}
+
+/// Top-1 attribution accuracy per signal: the combined score and each component alone.
+#[derive(Default, Debug)]
+pub struct Tally {
+    pub n: usize,
+    pub hits: std::collections::BTreeMap<&'static str, usize>,
+    pub misses: Vec<String>,
+    /// (true author, whether the combined score picked them), per text.
+    pub outcomes: Vec<(usize, bool)>,
+}
+
+/// The signals a tally reports, in table order.
+pub const SIGNALS: &[&str] = &["combined", "char_ngrams", "words", "function_words", "style", "signature"];
+
+impl Tally {
+    /// Records one text: `scores[i]` is its score against profile `i`; `truth` is its author.
+    pub fn add(&mut self, truth: usize, scores: &[quill_voice::score::VoiceScore], label: &str, names: &[String]) {
+        use quill_voice::score::VoiceScore;
+        self.n += 1;
+        let argmax = |f: &dyn Fn(&VoiceScore) -> f64| {
+            (0..scores.len()).max_by(|&a, &b| f(&scores[a]).total_cmp(&f(&scores[b]))).unwrap_or(0)
+        };
+        let best = argmax(&|s| s.similarity);
+        self.outcomes.push((truth, best == truth));
+        if best == truth {
+            *self.hits.entry("combined").or_default() += 1;
+        } else {
+            self.misses.push(format!("{label} → {}", names[best]));
+        }
+        for &comp in &SIGNALS[1..] {
+            let pick = argmax(&|s| match comp {
+                "char_ngrams" => s.similarities.char_ngrams,
+                "words" => s.similarities.words.unwrap_or(f64::MIN),
+                "function_words" => s.similarities.function_words.unwrap_or(f64::MIN),
+                "style" => s.similarities.style,
+                _ => s.similarities.signature,
+            });
+            if pick == truth {
+                *self.hits.entry(comp).or_default() += 1;
+            }
+        }
+    }
+
+    pub fn accuracy(&self, what: &str) -> f64 {
+        *self.hits.get(what).unwrap_or(&0) as f64 / self.n.max(1) as f64
+    }
+
+    pub fn print(&self, title: &str) {
+        println!("{title}: {} texts", self.n);
+        for what in SIGNALS {
+            println!("  {what:>15}: {:.3}", self.accuracy(what));
+        }
+        self.print_misses("");
+    }
+
+    pub fn print_misses(&self, title: &str) {
+        if !title.is_empty() && !self.misses.is_empty() {
+            println!("{title}: {} misses", self.misses.len());
+        }
+        for m in &self.misses {
+            println!("  miss: {m}");
+        }
+    }
+
+    /// A Markdown table, one row per setting, one column per signal.
+    pub fn print_table(rows: &[(&str, &Tally)]) {
+        println!("| Setting | Texts | {} |", SIGNALS.join(" | "));
+        println!("|---|---:|{}", "---:|".repeat(SIGNALS.len()));
+        for (name, t) in rows {
+            let cells: Vec<String> = SIGNALS.iter().map(|s| format!("{:.3}", t.accuracy(s))).collect();
+            println!("| {name} | {} | {} |", t.n, cells.join(" | "));
+        }
+    }
 }
