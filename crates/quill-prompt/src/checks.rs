@@ -27,7 +27,8 @@ pub enum Status {
 /// One check's result.
 #[derive(Debug, Clone, Serialize)]
 pub struct Check {
-    /// Stable name: `max_chars`, `hook`, `hashtags`, `must_include`, `banned_phrase`, `subject`, `preheader`, `thread_post`.
+    /// Stable name: `max_chars`, `hook`, `hashtags`, `must_include`, `banned_phrase`, `subject`, `preheader`,
+    /// `thread_post`, `copied_example`.
     pub name: &'static str,
     /// Outcome.
     pub status: Status,
@@ -211,6 +212,69 @@ fn has_list(description: &str, text: &str) -> bool {
             || numbered(l)
     };
     text.lines().filter(|l| is_item(l)).count() >= 2
+}
+
+/// Consecutive words a draft may share with one of the prompt's examples before it counts as
+/// copying. Eight words is past any stock phrase ("at the end of the day, it's") and short of a
+/// sentence lifted whole; the sign-offs and phrases a creator always uses are exempted by the
+/// caller passing them as `allowed`.
+pub const COPY_RUN_WORDS: usize = 8;
+
+/// Flags a draft that repeats [`COPY_RUN_WORDS`] or more words in a row from one of the
+/// few-shot examples: small models in particular copy an example instead of writing to the
+/// brief, and a creator must never publish a recycled post by accident. `examples` are
+/// `(label, text)`; runs made only of an `allowed` phrase (the creator's approved phrases, a
+/// required sign-off) don't count. Returns the longest run as a failed check.
+pub fn check_copying(text: &str, examples: &[(String, &str)], allowed: &[String]) -> Option<Check> {
+    let words = |s: &str| -> Vec<(usize, usize, String)> {
+        s.unicode_word_indices().map(|(i, w)| (i, i + w.len(), w.to_lowercase())).collect()
+    };
+    let draft = words(text);
+    if draft.len() < COPY_RUN_WORDS {
+        return None;
+    }
+    let allowed: Vec<Vec<String>> = allowed
+        .iter()
+        .map(|a| words(a).into_iter().map(|w| w.2).collect())
+        .filter(|a: &Vec<String>| !a.is_empty())
+        .collect();
+    let mut best: Option<(usize, usize, usize, &str)> = None; // (run words, start word, end word, label)
+    for (label, ex) in examples {
+        let ex_words: Vec<String> = words(ex).into_iter().map(|w| w.2).collect();
+        if ex_words.len() < COPY_RUN_WORDS {
+            continue;
+        }
+        let grams: std::collections::HashSet<&[String]> = ex_words.windows(COPY_RUN_WORDS).collect();
+        let dw: Vec<String> = draft.iter().map(|w| w.2.clone()).collect();
+        let mut i = 0;
+        while i + COPY_RUN_WORDS <= dw.len() {
+            if !grams.contains(&dw[i..i + COPY_RUN_WORDS]) {
+                i += 1;
+                continue;
+            }
+            let mut j = i + COPY_RUN_WORDS;
+            while j < dw.len() && grams.contains(&dw[j + 1 - COPY_RUN_WORDS..=j]) {
+                j += 1;
+            }
+            let run = &dw[i..j];
+            let exempt = allowed.iter().any(|a| a.len() >= run.len() && a.windows(run.len()).any(|w| w == run));
+            if !exempt && best.is_none_or(|b| j - i > b.0) {
+                best = Some((j - i, i, j, label.as_str()));
+            }
+            i = j;
+        }
+    }
+    let (n, a, z, label) = best?;
+    let (start, end) = (draft[a].0, draft[z - 1].1);
+    let flat = text[start..end].split_whitespace().collect::<Vec<_>>().join(" ");
+    let quoted: String =
+        if flat.chars().count() > 80 { format!("{}…", flat.chars().take(79).collect::<String>()) } else { flat };
+    Some(Check {
+        name: "copied_example",
+        status: Status::Fail,
+        message: format!("repeats {n} words in a row from {label}: \"{quoted}\""),
+        span: Some((start, end)),
+    })
 }
 
 fn content_words(s: &str) -> Vec<String> {
@@ -415,6 +479,32 @@ mod tests {
         assert_eq!(ok.iter().find(|c| c.name == "must_include").map(|c| c.status), Some(Status::Pass));
         let mi: Vec<Status> = c.iter().filter(|c| c.name == "must_include").map(|c| c.status).collect();
         assert_eq!(mi, vec![Status::Pass, Status::Pass, Status::Fail, Status::Review]);
+    }
+
+    /// A draft that lifts a run of an example is caught at the threshold, with its span; stock
+    /// phrases and allowed sign-offs are not.
+    #[test]
+    fn copying_from_an_example_is_flagged() {
+        let ex = "A founder I work with took two weeks off in August. No laptop. No Slack. Run lean. — M.";
+        let examples = vec![("example 1 (entry #7)".to_string(), ex)];
+        let lifted = "Here is my post.\n\nA founder I work with took two weeks off in August and rested.";
+        let c = check_copying(lifted, &examples, &[]).expect("flagged");
+        assert_eq!(c.status, Status::Fail);
+        assert!(c.message.starts_with("repeats 11 words in a row from example 1 (entry #7)"), "{}", c.message);
+        let (s, e) = c.span.unwrap();
+        assert_eq!(&lifted[s..e], "A founder I work with took two weeks off in August");
+        // Seven shared words are not copying.
+        assert!(check_copying("Yesterday a founder I work with took two days off.", &examples, &[]).is_none());
+        // The creator's own sign-off, allowed, does not count even when it is long.
+        let sign = "Thanks for reading. No laptop. No Slack. Run lean. — M.";
+        let allowed = vec!["No laptop. No Slack. Run lean. — M.".to_string()];
+        assert!(check_copying(sign, &examples, &[]).is_none(), "7 words");
+        let longer = "Thanks for reading. In August. No laptop. No Slack. Run lean. — M.";
+        assert!(check_copying(longer, &examples, &[]).is_some());
+        assert!(
+            check_copying(longer, &examples, &["in August. No laptop. No Slack. Run lean. — M.".to_string()]).is_none()
+        );
+        assert!(check_copying(longer, &examples, &allowed).is_some(), "the run is longer than the allowed phrase");
     }
 
     /// Descriptions that name specifics are held to them.

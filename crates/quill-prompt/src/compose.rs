@@ -26,6 +26,10 @@ pub struct Composed {
     /// Banned phrases (for checking and repairing drafts).
     #[serde(skip)]
     pub banned: Vec<BannedPhrase>,
+    /// Phrases a draft may share with the examples without counting as copying: the creator's
+    /// approved phrases and the brief's must-include items.
+    #[serde(skip)]
+    pub allowed: Vec<String>,
     /// Notes about the composition (e.g. an empty knowledge base).
     pub notes: Vec<String>,
 }
@@ -165,10 +169,11 @@ pub fn compose(
             .collect();
     }
 
+    let allowed: Vec<String> = approved.iter().chain(&brief.must_include).cloned().collect();
     let material =
         Material { creator: ws.config().workspace.name.clone(), examples, passages, approved, banned: banned.clone() };
     let prompt = assemble(brief, &preset, &material, &Budget { context, reserve, count }, Some(ws.root()))?;
-    Ok(Composed { prompt, banned, notes })
+    Ok(Composed { prompt, banned, allowed, notes })
 }
 
 impl From<quill_library::Error> for Error {

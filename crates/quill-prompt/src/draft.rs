@@ -11,7 +11,7 @@ use std::time::Instant;
 use quill_backends::{ChatMessage, Completion, Flow, GenParams, Generator};
 use serde::Serialize;
 
-use crate::checks::{BannedPhrase, Check, Status, check_draft, find_phrase};
+use crate::checks::{BannedPhrase, Check, Status, check_copying, check_draft, find_phrase};
 use crate::compose::Composed;
 use crate::{Brief, Preset, Result};
 
@@ -169,6 +169,18 @@ pub fn draft(
     on: &mut dyn FnMut(Event<'_>),
 ) -> Result<Vec<Drafted>> {
     let msgs = messages(composed);
+    let examples: Vec<(String, &str)> = composed
+        .prompt
+        .examples
+        .iter()
+        .enumerate()
+        .map(|(i, e)| (format!("example {} (library entry #{})", i + 1, e.id), e.text.as_str()))
+        .collect();
+    let check = |text: &str| {
+        let mut c = check_draft(text, brief, preset, &composed.banned);
+        c.extend(check_copying(text, &examples, &composed.allowed));
+        c
+    };
     let mut out = Vec::new();
     for v in 1..=brief.variants {
         on(Event::Variant(v));
@@ -187,7 +199,7 @@ pub fn draft(
         })?;
         let mut text = completion.text.trim().to_string();
         let mut repairs = Vec::new();
-        let mut checks = check_draft(&text, brief, preset, &composed.banned);
+        let mut checks = check(&text);
 
         // Over the platform's limit: regenerate with the limit restated.
         for attempt in 1..=MAX_LENGTH_RETRIES {
@@ -210,12 +222,34 @@ pub fn draft(
                 after: format!("{} characters", crate::checks::char_len(&new)),
             });
             text = new;
-            checks = check_draft(&text, brief, preset, &composed.banned);
+            checks = check(&text);
+        }
+
+        // Lifted from an example instead of written to the brief: one fresh attempt.
+        if let Some(c) = failed(&checks, "copied_example").cloned() {
+            on(Event::Repairing(&format!("{}; regenerating without it", c.message)));
+            let mut again = msgs.clone();
+            again.push(ChatMessage::assistant(text.clone()));
+            again.push(ChatMessage::user(format!(
+                "That {}. The examples only show my voice. Write a new post on the main point of the brief, in your own words. Reply with the text only.",
+                c.message
+            )));
+            let redo = generate(g, &again, &p, &mut |_| {})?;
+            let new = redo.text.trim().to_string();
+            let still = check_copying(&new, &examples, &composed.allowed);
+            repairs.push(Repair {
+                check: c.name.to_string(),
+                action: "regenerated with the instruction to write new text".into(),
+                before: c.message.clone(),
+                after: still.as_ref().map_or_else(|| "no run of an example left".to_string(), |s| s.message.clone()),
+            });
+            text = new;
+            checks = check(&text);
         }
 
         if failed(&checks, "banned_phrase").is_some() {
             repair_banned(g, &mut text, &composed.banned, &p, &mut repairs, on)?;
-            checks = check_draft(&text, brief, preset, &composed.banned);
+            checks = check(&text);
         }
         out.push(Drafted {
             variant: v,
