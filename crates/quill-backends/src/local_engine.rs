@@ -96,7 +96,25 @@ pub(crate) fn banned_sequences(tok: &quill_llm::Tokenizer, phrases: &[String]) -
             cap.extend(c.to_uppercase());
             cap.push_str(chars.as_str());
         }
-        for form in [p.to_string(), lower.clone(), cap] {
+        let mut forms = vec![p.to_string(), lower.clone(), cap];
+        // Inflected forms too ("leveraging" is not the tokens of "leverage" plus more), matching
+        // what the draft checks count as the banned phrase.
+        let base: Vec<String> = forms.clone();
+        for f in &base {
+            let stem = f.strip_suffix('e').filter(|s| !s.is_empty());
+            forms.push(format!("{f}s"));
+            match stem {
+                Some(stem) => {
+                    forms.push(format!("{f}d"));
+                    forms.push(format!("{stem}ing"));
+                }
+                None => {
+                    forms.push(format!("{f}ed"));
+                    forms.push(format!("{f}ing"));
+                }
+            }
+        }
+        for form in forms {
             for text in [form.clone(), format!(" {form}")] {
                 let ids = tok.encode(&text, false, false);
                 if !ids.is_empty() && !out.contains(&ids) {
@@ -165,6 +183,24 @@ mod tests {
         });
         assert_eq!((g.sampling.temperature, g.sampling.top_k, g.sampling.seed), (0.0, 5, Some(7)));
         assert_eq!((g.max_tokens, g.stop.len(), g.ignore_eos), (3, 1, true));
+    }
+
+    /// A ban covers the phrase's case and inflected forms, with and without a leading space,
+    /// as the default model tokenizes them (the model must be fetched: scripts/fetch-models.sh).
+    #[test]
+    fn bans_cover_case_and_inflections() {
+        let path = quill_store::default_llm_path();
+        assert!(path.is_file(), "{} is missing: run scripts/fetch-models.sh", path.display());
+        let f = quill_llm::gguf::GgufFile::open(&path).expect("open model");
+        let tok = quill_llm::Tokenizer::from_gguf(&f).expect("tokenizer");
+        let seqs = banned_sequences(&tok, &["leverage".to_string(), "game-changer".to_string()]);
+        for form in
+            [" leverage", "Leverage", " leveraging", " leveraged", " Leverages", " game-changers", "Game-changer"]
+        {
+            let ids = tok.encode(form, false, false);
+            assert!(seqs.contains(&ids), "{form:?} ({ids:?}) is not banned");
+        }
+        assert!(!seqs.contains(&tok.encode(" lever", false, false)));
     }
 
     #[test]

@@ -129,6 +129,69 @@ pub fn find_phrase(text: &str, phrase: &str) -> Vec<(usize, usize)> {
     out
 }
 
+/// Finds a banned phrase the way a reader would: case-insensitively, on word boundaries, and in
+/// its inflected forms ("game-changers", "leveraged", "leveraging", "synergy's"), since a
+/// creator who bans "leverage" bans "leveraging" too. Returns byte spans (inflection included)
+/// and the inflection suffix found (empty for the bare phrase).
+pub fn find_banned(text: &str, phrase: &str) -> Vec<(usize, usize, String)> {
+    let p = phrase.trim();
+    if p.is_empty() {
+        return Vec::new();
+    }
+    // A final "e" is dropped before -ed/-ing ("leverage" → "leveraged", "leveraging").
+    let stem = p.strip_suffix('e').filter(|s| !s.is_empty()).map(regex::escape);
+    let body = match stem {
+        Some(stem) => format!("(?:{}(?P<sfx>s|'s|’s|d)?|{stem}(?P<sfx2>ing|ed))", regex::escape(p)),
+        None => format!("{}(?P<sfx>s|es|'s|’s|ed|ing)?", regex::escape(p)),
+    };
+    let pat = format!(r"(?i)(?:^|[^\p{{L}}\p{{N}}])(?P<m>{body})(?:$|[^\p{{L}}\p{{N}}])");
+    let Ok(re) = Regex::new(&pat) else { return Vec::new() };
+    let mut out = Vec::new();
+    let mut start = 0;
+    while start < text.len() {
+        let Some(c) = re.captures_at(text, start) else { break };
+        let Some(m) = c.name("m") else { break };
+        let sfx = c.name("sfx").or_else(|| c.name("sfx2")).map(|x| x.as_str().to_lowercase()).unwrap_or_default();
+        out.push((m.start(), m.end(), sfx));
+        start = m.end();
+    }
+    out
+}
+
+/// `word` with an inflection suffix as found by [`find_banned`] ("use" + "d" → "used",
+/// "use" + "ing" → "using", "say" + "s" → "says", "try" + "ed" → "tried").
+pub fn inflect(word: &str, suffix: &str) -> String {
+    let consonant_y = word.ends_with('y')
+        && word.chars().rev().nth(1).is_some_and(|c| c.is_alphabetic() && !"aeiou".contains(c.to_ascii_lowercase()));
+    match suffix {
+        "" => word.to_string(),
+        "'s" | "’s" => format!("{word}{suffix}"),
+        "s" | "es" => {
+            if consonant_y {
+                format!("{}ies", &word[..word.len() - 1])
+            } else if ["s", "x", "z", "ch", "sh"].iter().any(|e| word.ends_with(e)) {
+                format!("{word}es")
+            } else {
+                format!("{word}s")
+            }
+        }
+        "d" | "ed" => {
+            if word.ends_with('e') {
+                format!("{word}d")
+            } else if consonant_y {
+                format!("{}ied", &word[..word.len() - 1])
+            } else {
+                format!("{word}ed")
+            }
+        }
+        "ing" => match word.strip_suffix('e') {
+            Some(stem) if !word.ends_with("ee") && !stem.is_empty() => format!("{stem}ing"),
+            _ => format!("{word}ing"),
+        },
+        other => format!("{word}{other}"),
+    }
+}
+
 fn line_value<'a>(text: &'a str, key: &str) -> Option<&'a str> {
     text.lines().find_map(|l| {
         let l = l.trim_start_matches(['*', '#', ' ']);
@@ -373,9 +436,14 @@ pub fn check_draft(text: &str, brief: &Brief, preset: &Preset, banned: &[BannedP
     }
 
     for b in banned {
-        for span in find_phrase(text, &b.phrase) {
+        for (s, e, _) in find_banned(text, &b.phrase) {
             let fix = b.replacement.as_deref().map(|r| format!(" — say {r:?} instead")).unwrap_or_default();
-            push("banned_phrase", Status::Fail, format!("uses banned phrase {:?}{fix}", b.phrase), Some(span));
+            let form = if text[s..e].eq_ignore_ascii_case(&b.phrase) {
+                String::new()
+            } else {
+                format!(" (as {:?})", &text[s..e])
+            };
+            push("banned_phrase", Status::Fail, format!("uses banned phrase {:?}{form}{fix}", b.phrase), Some((s, e)));
         }
     }
     out
@@ -454,7 +522,7 @@ mod tests {
     fn banned_phrases_found_on_word_boundaries() {
         let p = Presets::builtin().get("linkedin");
         let banned = [BannedPhrase { phrase: "leverage".into(), replacement: Some("use".into()) }];
-        let c = check_draft("We Leverage tools. Leveraged buyouts are different.", &brief("linkedin"), &p, &banned);
+        let c = check_draft("We Leverage tools. Unleveraged funds are different.", &brief("linkedin"), &p, &banned);
         let hits: Vec<_> = c.iter().filter(|c| c.name == "banned_phrase").collect();
         assert_eq!(hits.len(), 1, "{hits:?}");
         assert_eq!(hits[0].span, Some((3, 11)));
@@ -505,6 +573,38 @@ mod tests {
             check_copying(longer, &examples, &["in August. No laptop. No Slack. Run lean. — M.".to_string()]).is_none()
         );
         assert!(check_copying(longer, &examples, &allowed).is_some(), "the run is longer than the allowed phrase");
+    }
+
+    /// Banned phrases are found in their inflected forms, and replacements follow the inflection.
+    #[test]
+    fn banned_phrases_are_found_inflected() {
+        let spans = |t: &str, p: &str| {
+            find_banned(t, p).into_iter().map(|(s, e, x)| (t[s..e].to_string(), x)).collect::<Vec<_>>()
+        };
+        assert_eq!(spans("A real game-changers list.", "game-changer"), vec![("game-changers".into(), "s".into())]);
+        assert_eq!(
+            spans("We leveraged it, leveraging more. Leverage!", "leverage"),
+            vec![
+                ("leveraged".into(), "d".into()),
+                ("leveraging".into(), "ing".into()),
+                ("Leverage".into(), String::new())
+            ]
+        );
+        assert_eq!(spans("synergy's cost; synergies", "synergy"), vec![("synergy's".into(), "'s".into())]);
+        assert!(spans("leverages? no: leveragex", "leverage").len() == 1);
+        assert!(spans("unleveraged", "leverage").is_empty(), "word boundary before");
+        assert_eq!(spans("We delved in.", "delve"), vec![("delved".into(), "d".into())]);
+        assert_eq!(inflect("use", "d"), "used");
+        assert_eq!(inflect("use", "ing"), "using");
+        assert_eq!(inflect("use", "s"), "uses");
+        assert_eq!(inflect("try", "ed"), "tried");
+        assert_eq!(inflect("fix", "s"), "fixes");
+        assert_eq!(inflect("see", "ing"), "seeing");
+        let p = Presets::builtin().get("linkedin");
+        let banned = [BannedPhrase { phrase: "game-changer".into(), replacement: None }];
+        let c = check_draft("The audit is a game-changers.", &brief("linkedin"), &p, &banned);
+        let hit = c.iter().find(|c| c.name == "banned_phrase").expect("flagged");
+        assert!(hit.message.contains("(as \"game-changers\")"), "{}", hit.message);
     }
 
     /// Descriptions that name specifics are held to them.

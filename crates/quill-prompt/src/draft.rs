@@ -11,7 +11,7 @@ use std::time::Instant;
 use quill_backends::{ChatMessage, Completion, Flow, GenParams, Generator};
 use serde::Serialize;
 
-use crate::checks::{BannedPhrase, Check, Status, check_copying, check_draft, find_phrase};
+use crate::checks::{BannedPhrase, Check, Status, check_copying, check_draft, find_banned, inflect};
 use crate::compose::Composed;
 use crate::{Brief, Preset, Result};
 
@@ -112,7 +112,7 @@ fn repair_banned(
 ) -> Result<()> {
     for b in banned {
         let mut guard = 0;
-        while let Some(&(s, _)) = find_phrase(text, &b.phrase).first() {
+        while let Some(s) = find_banned(text, &b.phrase).first().map(|h| h.0) {
             guard += 1;
             if guard > 5 {
                 break;
@@ -132,7 +132,7 @@ fn repair_banned(
             let out = generate(g, &ask, &p, &mut |_| {})?;
             let mut new = out.text.trim().lines().next().unwrap_or("").trim().to_string();
             let mut action = format!("regenerated the sentence to drop {:?}", b.phrase);
-            if new.is_empty() || !find_phrase(&new, &b.phrase).is_empty() {
+            if new.is_empty() || !find_banned(&new, &b.phrase).is_empty() {
                 // The model would not comply: fall back to the creator's own substitution rule.
                 new = match &b.replacement {
                     Some(r) => replace_phrase(&sentence, &b.phrase, r),
@@ -150,10 +150,17 @@ fn repair_banned(
     Ok(())
 }
 
+/// Replaces every (possibly inflected) occurrence of `phrase` with `with`, carrying the
+/// inflection over to the replacement's last word ("leveraged" → "used").
 fn replace_phrase(text: &str, phrase: &str, with: &str) -> String {
     let mut out = text.to_string();
-    for (s, e) in find_phrase(text, phrase).into_iter().rev() {
-        out.replace_range(s..e, with);
+    for (s, e, sfx) in find_banned(text, phrase).into_iter().rev() {
+        let replacement = match with.rsplit_once(' ') {
+            _ if with.is_empty() => String::new(),
+            Some((head, last)) => format!("{head} {}", inflect(last, &sfx)),
+            None => inflect(with, &sfx),
+        };
+        out.replace_range(s..e, &replacement);
     }
     out
 }
@@ -278,9 +285,7 @@ mod tests {
 
     #[test]
     fn phrase_replacement_keeps_case_boundaries() {
-        assert_eq!(
-            replace_phrase("We Leverage it; leveraged stays.", "leverage", "use"),
-            "We use it; leveraged stays."
-        );
+        assert_eq!(replace_phrase("We Leverage it; leveraged too.", "leverage", "use"), "We use it; used too.");
+        assert_eq!(replace_phrase("Releverage stays.", "leverage", "use"), "Releverage stays.");
     }
 }
