@@ -101,7 +101,7 @@ fn generate(
 }
 
 /// Regenerates the sentence holding each banned phrase; if the model keeps using it, substitutes
-/// the creator's preferred replacement (or drops the phrase) and says so.
+/// the creator's preferred replacement (or drops the sentence) and says so.
 fn repair_banned(
     g: &dyn Generator,
     text: &mut String,
@@ -132,18 +132,28 @@ fn repair_banned(
             let out = generate(g, &ask, &p, &mut |_| {})?;
             let mut new = out.text.trim().lines().next().unwrap_or("").trim().to_string();
             let mut action = format!("regenerated the sentence to drop {:?}", b.phrase);
-            if new.is_empty() || !find_banned(&new, &b.phrase).is_empty() {
+            // A rewrite is only good if it brings in no banned phrase at all (dropping one for
+            // another is no repair).
+            if new.is_empty() || banned.iter().any(|x| !find_banned(&new, &x.phrase).is_empty()) {
                 // The model would not comply: fall back to the creator's own substitution rule.
+                // Without a replacement, cutting the phrase out leaves a broken sentence ("is a
+                // ."), so the sentence goes.
                 new = match &b.replacement {
                     Some(r) => replace_phrase(&sentence, &b.phrase, r),
-                    None => replace_phrase(&sentence, &b.phrase, "").split_whitespace().collect::<Vec<_>>().join(" "),
+                    None => String::new(),
                 };
                 action = match &b.replacement {
                     Some(r) => format!("replaced {:?} with {r:?} (the model kept using it)", b.phrase),
-                    None => format!("removed {:?} (the model kept using it)", b.phrase),
+                    None => format!("removed the sentence with {:?} (the model kept using it)", b.phrase),
                 };
             }
-            text.replace_range(a..z, &new);
+            if new.is_empty() {
+                // Take the following whitespace with the sentence, so no blank gap is left.
+                let gap = text[z..].len() - text[z..].trim_start_matches([' ', '\t']).len();
+                text.replace_range(a..z + gap, "");
+            } else {
+                text.replace_range(a..z, &new);
+            }
             repairs.push(Repair { check: "banned_phrase".into(), action, before: sentence, after: new });
         }
     }
@@ -274,6 +284,49 @@ pub fn draft(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A model that answers every rewrite request with the banned phrase again: the control
+    /// flow of "the model kept using it", deterministic (the real models are tested end to end
+    /// in the CLI tests).
+    struct Stubborn;
+
+    impl Generator for Stubborn {
+        fn model_id(&self) -> &str {
+            "stubborn"
+        }
+
+        fn generate(
+            &self,
+            _: &[ChatMessage],
+            _: &GenParams,
+            on_token: &mut dyn FnMut(&str) -> Flow,
+        ) -> quill_backends::Result<Completion> {
+            let text = "It is a real game-changer.".to_string();
+            on_token(&text);
+            Ok(Completion {
+                text,
+                finish_reason: quill_backends::FinishReason::Stop,
+                usage: Default::default(),
+                timings: Default::default(),
+                model: "stubborn".into(),
+            })
+        }
+    }
+
+    #[test]
+    fn a_phrase_the_model_keeps_is_substituted_or_its_sentence_dropped() {
+        let banned = [
+            BannedPhrase { phrase: "game-changer".into(), replacement: None },
+            BannedPhrase { phrase: "leverage".into(), replacement: Some("use".into()) },
+        ];
+        let mut text = "Short intro. The audit is a game-changers. We leveraged it well.\nRun lean.".to_string();
+        let mut repairs = Vec::new();
+        repair_banned(&Stubborn, &mut text, &banned, &GenParams::default(), &mut repairs, &mut |_| {}).unwrap();
+        assert_eq!(text, "Short intro. We used it well.\nRun lean.");
+        assert_eq!(repairs.len(), 2, "{repairs:?}");
+        assert!(repairs[0].action.starts_with("removed the sentence with \"game-changer\""), "{repairs:?}");
+        assert!(repairs[1].action.contains("replaced \"leverage\" with \"use\""), "{repairs:?}");
+    }
 
     #[test]
     fn sentence_bounds() {
