@@ -14,17 +14,11 @@ fn quill() -> PathBuf {
 }
 
 fn real_models_dir() -> PathBuf {
-    std::env::var_os("QUILL_MODELS").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
-        let data = std::env::var_os("XDG_DATA_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"));
-        data.join("quill/models")
-    })
+    quill_store::models_dir()
 }
 
 fn model() -> PathBuf {
-    let p = real_models_dir().join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf");
+    let p = quill_store::default_llm_path();
     assert!(p.is_file(), "the default model {} is missing: run scripts/fetch-models.sh", p.display());
     p
 }

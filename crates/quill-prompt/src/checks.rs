@@ -301,6 +301,7 @@ pub fn check_copying(text: &str, examples: &[(String, &str)], allowed: &[String]
         .map(|a| words(a).into_iter().map(|w| w.2).collect())
         .filter(|a: &Vec<String>| !a.is_empty())
         .collect();
+    let dw: Vec<String> = draft.iter().map(|w| w.2.clone()).collect();
     let mut best: Option<(usize, usize, usize, &str)> = None; // (run words, start word, end word, label)
     for (label, ex) in examples {
         let ex_words: Vec<String> = words(ex).into_iter().map(|w| w.2).collect();
@@ -308,7 +309,6 @@ pub fn check_copying(text: &str, examples: &[(String, &str)], allowed: &[String]
             continue;
         }
         let grams: std::collections::HashSet<&[String]> = ex_words.windows(COPY_RUN_WORDS).collect();
-        let dw: Vec<String> = draft.iter().map(|w| w.2.clone()).collect();
         let mut i = 0;
         while i + COPY_RUN_WORDS <= dw.len() {
             if !grams.contains(&dw[i..i + COPY_RUN_WORDS]) {

@@ -117,6 +117,7 @@ pub(crate) async fn health(State(st): State<Arc<AppState>>) -> Json<serde_json::
 }
 
 pub(crate) async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
+    let n_ctx = st.pool.context_length().map(u64::from);
     Json(ModelList {
         object: "list".into(),
         data: vec![ModelObject {
@@ -124,8 +125,8 @@ pub(crate) async fn models(State(st): State<Arc<AppState>>) -> Json<ModelList> {
             object: "model".into(),
             created: st.created,
             owned_by: "quill".into(),
-            context_length: st.pool.context_length().map(u64::from),
-            max_model_len: st.pool.context_length().map(u64::from),
+            context_length: n_ctx,
+            max_model_len: n_ctx,
             meta: None,
         }],
     })

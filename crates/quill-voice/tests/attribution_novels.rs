@@ -218,7 +218,7 @@ fn cross_validate(train: &[Vec<(String, f64)>], group: usize, rows: &mut CvRows)
 /// to reproduce the constants (about 20 s in debug):
 /// `cargo test -p quill-voice --test attribution_novels -- --ignored --nocapture`.
 #[test]
-#[ignore]
+#[ignore = "prints the cross-validated fit of the score's weights; run with --ignored --nocapture"]
 fn component_weights_by_cross_validation_on_training_texts() {
     let all = passages();
     let mut names: Vec<String> = Vec::new();

@@ -2,7 +2,6 @@
 //! workspace's `.quill/styles`, any `--style` folder) over drafts and print what they find.
 //! All the work is in `quill_voice::lint`; this file reads files and prints.
 
-use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -100,7 +99,7 @@ pub fn run(args: Args, g: &Globals) -> Result<ExitCode> {
         return list_rules(&linter, g);
     }
 
-    let inputs = collect_inputs(&args.files)?;
+    let inputs = super::inputs::read_inputs(&args.files)?;
     let started = Instant::now();
     let pb = g.progress(inputs.len() as u64, "linting");
     let mut files = Vec::with_capacity(inputs.len());
@@ -183,44 +182,6 @@ fn build_linter(args: &Args, g: &Globals) -> Result<Linter> {
 }
 
 /// `(display path, text)` for every input; folders expand to their `.md`/`.txt` files.
-fn collect_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    for f in files {
-        if f == "-" {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
-            out.push(("<stdin>".to_string(), s));
-            continue;
-        }
-        let p = PathBuf::from(f);
-        if p.is_dir() {
-            let mut paths: Vec<PathBuf> = walk(&p)?;
-            paths.sort();
-            for q in paths {
-                let text = std::fs::read_to_string(&q).with_context(|| format!("reading {}", q.display()))?;
-                out.push((q.display().to_string(), text));
-            }
-        } else {
-            let text = std::fs::read_to_string(&p).with_context(|| format!("reading {}", p.display()))?;
-            out.push((f.clone(), text));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &std::path::Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = entry?.path();
-        if p.is_dir() {
-            out.extend(walk(&p)?);
-        } else if p.extension().is_some_and(|e| e == "md" || e == "txt" || e == "markdown") {
-            out.push(p);
-        }
-    }
-    Ok(out)
-}
-
 fn front_matter_platform(text: &str) -> Option<String> {
     let (fm, _) = split_front_matter(text);
     fm?.lines().find_map(|l| l.strip_prefix("platform:").map(|v| v.trim().trim_matches('"').to_lowercase()))

@@ -6,6 +6,7 @@ pub mod dataset;
 pub mod draft;
 pub mod generate;
 pub mod init;
+pub mod inputs;
 pub mod kb;
 pub mod library;
 pub mod lint;

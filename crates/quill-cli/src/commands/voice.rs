@@ -2,8 +2,6 @@
 //! rules learned from edits. The measurements live in `quill_voice`; this file reads the
 //! workspace, embeds texts when the MiniLM model is present, and prints.
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
@@ -251,38 +249,10 @@ fn need_profile(db: &Db) -> Result<StoredProfile> {
 
 /// `(display path, body)` for every input; front matter is dropped (it is not the creator's
 /// prose).
+/// The inputs with any front matter removed (the score reads the post, not its metadata).
 fn read_inputs(files: &[String]) -> Result<Vec<(String, String)>> {
-    let mut out = Vec::new();
-    let body = |t: &str| split_front_matter(t).1.to_string();
-    for f in files {
-        if f == "-" {
-            let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s).context("reading stdin")?;
-            out.push(("<stdin>".to_string(), body(&s)));
-            continue;
-        }
-        let p = PathBuf::from(f);
-        let mut paths = if p.is_dir() { walk(&p)? } else { vec![p] };
-        paths.sort();
-        for q in paths {
-            let text = std::fs::read_to_string(&q).with_context(|| format!("reading {}", q.display()))?;
-            out.push((q.display().to_string(), body(&text)));
-        }
-    }
-    Ok(out)
-}
-
-fn walk(dir: &Path) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let p = entry?.path();
-        if p.is_dir() {
-            out.extend(walk(&p)?);
-        } else if p.extension().is_some_and(|e| e == "md" || e == "txt" || e == "markdown") {
-            out.push(p);
-        }
-    }
-    Ok(out)
+    let raw = super::inputs::read_inputs(files)?;
+    Ok(raw.into_iter().map(|(label, text)| (label, split_front_matter(&text).1.to_string())).collect())
 }
 
 fn score_cmd(args: FilesArgs, g: &Globals) -> Result<ExitCode> {

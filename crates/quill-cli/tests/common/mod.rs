@@ -9,22 +9,11 @@ pub fn quill() -> PathBuf {
     assert_cmd::cargo::cargo_bin("quill")
 }
 
+/// The fetched default model; a missing one fails the test with the fix.
 pub fn model() -> PathBuf {
-    let p = quill_store_default_model();
+    let p = quill_store::default_llm_path();
     assert!(p.is_file(), "the default model {} is missing: run scripts/fetch-models.sh", p.display());
     p
-}
-
-/// Same rule as quill_store::default_llm_path, without depending on the crate here.
-fn quill_store_default_model() -> PathBuf {
-    let base = std::env::var_os("QUILL_MODELS").filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or_else(|| {
-        let data = std::env::var_os("XDG_DATA_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap_or_default()).join(".local/share"));
-        data.join("quill/models")
-    });
-    base.join("smollm2/SmolLM2-135M-Instruct.Q4_1.gguf")
 }
 
 /// A `quill serve` child that is killed when dropped.
